@@ -1,0 +1,98 @@
+"""The ``statements`` command line: a thin adapter over the library.
+
+``main(argv) -> int`` parses arguments, configures logging, runs one command and turns every
+expected failure into a one-line message on stderr and an exit code:
+
+====  =========================================================
+0     all well
+1     some statements or files failed (the rest were saved)
+2     usage or configuration error (also: no such statement)
+3     a source is broken (discovery found nothing)
+4     the archive is locked by another sync
+====  =========================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from crawler import cli_archive
+from storage.errors import ArchiveError, StatementSyncError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BROKEN = 3
+EXIT_LOCKED = 4
+
+EXIT_CODES_HELP = """exit codes:
+  0  all well
+  1  some statements or files failed (the rest were saved)
+  2  usage or configuration error, or no such statement
+  3  a source is broken (discovery found nothing)
+  4  the archive is locked by another sync
+"""
+
+
+def default_archive() -> str:
+    return os.environ.get("STATEMENTS_ARCHIVE") or "archive"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statements",
+        description="Keep a local, versioned archive of official statements in sync.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--archive",
+        default=default_archive(),
+        help="the archive folder (default: $STATEMENTS_ARCHIVE, else ./archive)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cli_archive.add_commands(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its message already
+        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        code: int = args.handler(args)
+    except ArchiveError as exc:
+        return _fail(exc, EXIT_USAGE)
+    except StatementSyncError as exc:
+        return _fail(exc, EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("statements: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+def _fail(exc: Exception, code: int) -> int:
+    print(f"statements: {exc}", file=sys.stderr)
+    return code
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,317 @@
+"""The archive commands of the CLI: import, history, show, diff, changes."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from storage import diff as wdiff
+from storage.archive import Archive, Recorded, stamp, utc_now
+from storage.errors import ArchiveError, RevisionError
+from storage.importer import import_dir
+from storage.index import EventRow, StatementRow
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import", parents=[common], help="index a folder of archive files")
+    p.add_argument("folder", metavar="DIR", help="a folder of statement files (or the archive)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("history", parents=[common], help="list a statement's revisions")
+    p.add_argument("target", metavar="TARGET", help="URL, archive path or unique slug prefix")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("show", parents=[common], help="print a revision of a statement")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument(
+        "--rev", type=int, help="revision number (default: the latest; -1 the one before)"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("diff", parents=[common], help="what changed between two revisions")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("--from", dest="from_rev", type=int, help="older revision (default: to - 1)")
+    p.add_argument("--to", dest="to_rev", type=int, help="newer revision (default: the latest)")
+    p.add_argument("--format", choices=("word", "unified", "json"), default="word")
+    p.add_argument("--context", type=int, default=8, help="words of context around a change")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.set_defaults(handler=cmd_diff)
+
+    p = sub.add_parser("changes", parents=[common], help="list change events, newest first")
+    p.add_argument("--since", metavar="WHEN", help="a date, a time, or an age such as 7d or 12h")
+    p.add_argument("--kind", action="append", default=[], choices=wdiff.KINDS, metavar="KIND")
+    p.add_argument("--limit", type=int, help="at most this many events")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_changes)
+
+
+@contextmanager
+def _open(args: argparse.Namespace, create: bool = False) -> Iterator[Archive]:
+    archive = Archive(Path(args.archive), create=create)
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _event_json(event: Recorded) -> dict[str, Any]:
+    return {
+        "kinds": list(event.kinds),
+        "url": event.url,
+        "path": event.path,
+        "title": event.title,
+        "from_rev": event.from_rev,
+        "to_rev": event.to_rev,
+    }
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with _open(args, create=True) as archive, _progress("importing", args.json) as progress:
+        report = import_dir(archive, Path(args.folder), progress=progress)
+    counts = {
+        "folder": report.folder,
+        "archive": str(archive.root),
+        "adopted_in_place": report.adopted,
+        "files": report.files,
+        "new": report.new,
+        "revised": report.revised,
+        "unchanged": report.unchanged,
+        "problems": [{"path": p.path, "reason": p.reason} for p in report.problems],
+        "seconds": round(report.seconds, 3),
+    }
+    if args.json:
+        counts["events"] = [_event_json(e) for e in report.events]
+        _print_json(counts)
+    else:
+        for problem in report.problems:
+            print(f"statements: skipped {problem.path}: {problem.reason}", file=sys.stderr)
+        how = "adopted in place" if report.adopted else f"into {archive.root}"
+        print(
+            f"{report.files} files from {report.folder} ({how}): {report.new} new,"
+            f" {report.revised} revised, {report.unchanged} unchanged,"
+            f" {len(report.problems)} skipped, {report.seconds:.1f} s"
+        )
+    return 1 if report.problems else 0
+
+
+@contextmanager
+def _progress(label: str, quiet: bool) -> Iterator[Any]:
+    """A rich progress bar on a terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# -- history and show -------------------------------------------------------------------------
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        row = archive.resolve(args.target)
+        revisions = archive.index.revisions(row.id)
+        events = archive.index.events(statement_id=row.id)
+        urls = [
+            u
+            for (u,) in archive.index.db.execute(
+                "SELECT url FROM urls WHERE statement_id = ? ORDER BY first_seen", (row.id,)
+            )
+        ]
+    kinds = {e.to_rev: e.kinds for e in events if e.to_rev is not None}
+    if args.json:
+        _print_json(
+            {
+                **_statement_json(row),
+                "urls": urls,
+                "revisions": [
+                    {
+                        "number": r.number,
+                        "seen_at": r.seen_at,
+                        "kinds": list(kinds.get(r.number, ())),
+                        "url": r.url,
+                        "title": r.title,
+                        "modified_time": r.modified_time,
+                        "origin": r.origin,
+                        "content_hash": r.content_hash,
+                    }
+                    for r in revisions
+                ],
+                "events": [_event_row_json(e) for e in events],
+            }
+        )
+        return 0
+    print(row.title)
+    print(f"{row.url}\n{row.path}  ({row.status})")
+    for url in urls:
+        if url != row.url:
+            print(f"  formerly {url}")
+    print(f"{'rev':>4}  {'seen':25}  {'kinds':24}  origin")
+    for r in revisions:
+        print(f"{r.number:>4}  {r.seen_at:25}  {' '.join(kinds.get(r.number, ())):24}  {r.origin}")
+    for e in events:
+        if e.to_rev is None:
+            print(f"{'-':>4}  {e.at:25}  {' '.join(e.kinds):24}  {e.detail.get('why', '')}")
+    return 0
+
+
+def _statement_json(row: StatementRow) -> dict[str, Any]:
+    return {
+        "url": row.url,
+        "path": row.path,
+        "title": row.title,
+        "status": row.status,
+        "head": row.head,
+        "published_time": row.published_time,
+    }
+
+
+def _event_row_json(event: EventRow) -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "kinds": list(event.kinds),
+        "url": event.url,
+        "path": event.path,
+        "title": event.title,
+        "from_rev": event.from_rev,
+        "to_rev": event.to_rev,
+        "detail": event.detail,
+    }
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        row = archive.resolve(args.target)
+        revision = archive.revision(row, args.rev)
+    if args.json:
+        _print_json({**_statement_json(row), "number": revision.number, "text": revision.text})
+    else:
+        sys.stdout.write(revision.text)
+    return 0
+
+
+# -- diff -------------------------------------------------------------------------------------
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        row = archive.resolve(args.target)
+        new = archive.revision(row, args.to_rev)
+        if args.from_rev is None and new.number <= 1:
+            raise RevisionError("has only one revision: nothing to compare", where=row.url)
+        old = archive.revision(row, new.number - 1 if args.from_rev is None else args.from_rev)
+        before, after = archive.statement(old), archive.statement(new)
+    kinds = wdiff.classify(before, after)
+    fields = wdiff.meta_changes(before, after)
+    if args.format == "unified":
+        sys.stdout.write(
+            wdiff.unified(old.text, new.text, f"rev {old.number}", f"rev {new.number}")
+        )
+        return 0
+    chunks = wdiff.word_diff(before.body, after.body)
+    if args.format == "json":
+        _print_json(
+            {
+                **_statement_json(row),
+                "from_rev": old.number,
+                "to_rev": new.number,
+                "kinds": list(kinds),
+                "front_matter": [{"key": f.key, "old": f.old, "new": f.new} for f in fields],
+                "body": wdiff.chunks_as_json(chunks, args.context),
+            }
+        )
+        return 0
+    style = wdiff.ANSI if _colour(args.color) else wdiff.PLAIN
+    print(f"{row.title}\n{row.url}")
+    print(
+        f"revision {old.number} ({old.seen_at}) -> {new.number} ({new.seen_at}): "
+        f"{' '.join(kinds) or 'no change'}"
+    )
+    for field in fields:
+        if field.key == "title":
+            title = wdiff.word_diff(str(field.old), str(field.new))
+            print("title: " + " ".join(wdiff.render_hunks(title, args.context, style)))
+        else:
+            print(f"{field.key}: {_value(field.old)} -> {_value(field.new)}")
+    if before.body == after.body:
+        print("body: unchanged")
+    elif "updated" not in kinds:
+        print("body: re-wrapped or re-escaped only; no word changed")
+    else:
+        print("body:")
+        for hunk in wdiff.render_hunks(chunks, args.context, style):
+            print("  " + hunk)
+    return 0
+
+
+def _value(value: Any) -> str:
+    return "(none)" if value is None else str(value)
+
+
+def _colour(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+# -- changes ----------------------------------------------------------------------------------
+
+
+def parse_since(text: str, now: dt.datetime) -> str:
+    """``--since``: an ISO date or time (UTC unless it says), or an age such as ``7d``."""
+    relative = _RELATIVE.match(text.strip().lower())
+    if relative:
+        amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
+        return stamp(now - dt.timedelta(**{unit: amount}))
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ArchiveError(
+            f"--since {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return stamp(moment)
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    since = None if args.since is None else parse_since(args.since, utc_now())
+    with _open(args) as archive:
+        events = archive.index.events(since=since, kinds=args.kind, limit=args.limit)
+    if args.json:
+        _print_json([_event_row_json(e) for e in events])
+        return 0
+    for e in events:
+        revs = f"{e.from_rev or '-'}->{e.to_rev or '-'}"
+        print(f"{e.at}  {' '.join(e.kinds):24}  {revs:>7}  {e.title}\n{'':47}{e.path}")
+    if not events:
+        print("no change events" + (f" since {since}" if since else ""))
+    return 0

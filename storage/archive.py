@@ -1,0 +1,412 @@
+"""The archive on disk: statement files a person can read, and the index of their revisions.
+
+:meth:`Archive.record` is the one way a revision enters the archive, whether it comes from an
+imported file or from the crawler: it decides which statement the revision belongs to, classifies
+the change, writes the file atomically, then records revision and event in the index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storage.diff import classify, words_hash
+from storage.document import (
+    KEY_ORDERS,
+    KeyOrder,
+    Statement,
+    detect_key_order,
+    dumps,
+    load_meta,
+    loads,
+    order_meta,
+)
+from storage.errors import ArchiveError, PathError, RevisionError, TargetError
+from storage.index import Index, RevisionRow, StatementRow
+from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+STATE_DIR = ".statements"
+INDEX_NAME = "index.sqlite"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A moment as sortable ISO 8601 text in UTC, to the second."""
+    if moment.utcoffset() is None:
+        raise ValueError(f"{moment!r} has no time zone")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that a crash leaves either the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames in a folder durable."""
+    with suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :meth:`Archive.record` did: the change event it recorded."""
+
+    statement_id: int
+    url: str
+    path: str
+    kinds: tuple[str, ...]
+    from_rev: int | None
+    to_rev: int | None
+    title: str
+
+
+class Archive:
+    """An archive folder and its index. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, root: Path | str, *, clock: Clock = utc_now, create: bool = True):
+        self.root = Path(root)
+        self.clock = clock
+        if not self.root.exists():
+            if not create:
+                raise ArchiveError(
+                    "no archive here", where=str(self.root), hint="run an import first"
+                )
+            self.root.mkdir(parents=True)
+        elif not self.root.is_dir():
+            raise ArchiveError("not a folder", where=str(self.root))
+        state = self.root / STATE_DIR
+        if not create and not (state / INDEX_NAME).exists():
+            raise ArchiveError("no index in this folder", where=str(self.root), hint="import first")
+        self.index = Index(state / INDEX_NAME)
+        self._pending: list[tuple[Path, Path]] | None = None
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.index.close()
+
+    # -- settings ---------------------------------------------------------------------------
+
+    @property
+    def key_order(self) -> KeyOrder:
+        value = self.index.setting("key_order", "reference")
+        for order in KEY_ORDERS:
+            if value == order:
+                return order
+        return "reference"
+
+    def set_key_order(self, order: KeyOrder) -> None:
+        if order not in KEY_ORDERS:
+            raise ArchiveError(f"unknown key order {order!r}", hint=f"use one of {KEY_ORDERS}")
+        with self.index.transaction():
+            self.index.set_setting("key_order", order)
+
+    @property
+    def layout(self) -> str:
+        return self.index.setting("layout", DEFAULT_LAYOUT) or DEFAULT_LAYOUT
+
+    # -- files ------------------------------------------------------------------------------
+
+    def file(self, relative: str) -> Path:
+        """The absolute path of an archive-relative path, refused if it would leave the archive."""
+        path = self.root / check_relative(relative)
+        root = self.root.resolve()
+        if not path.resolve().is_relative_to(root):
+            raise PathError(f"path {relative!r} leads outside the archive", where=str(self.root))
+        return path
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many :meth:`record` calls into one index transaction.
+
+        Files are written to temporary names as they come; at the end one ``sync`` makes them
+        all durable, then each is renamed into place and the index commits. A crash leaves each
+        file either as it was or as it is now, and the index never ahead of the files.
+        """
+        if self._pending is not None:
+            with self.index.transaction():
+                yield
+            return
+        self._pending = []
+        try:
+            with self.index.transaction():
+                yield
+                self._publish(self._pending)
+        finally:
+            for tmp, _ in self._pending or ():
+                with suppress(OSError):
+                    os.unlink(tmp)
+            self._pending = None
+
+    def _publish(self, pending: list[tuple[Path, Path]]) -> None:
+        if not pending:
+            return
+        os.sync()
+        for tmp, final in pending:
+            os.replace(tmp, final)
+        for folder in sorted({final.parent for _, final in pending}):
+            fsync_dir(folder)
+        pending.clear()
+
+    def _write(self, target: Path, text: str) -> None:
+        if self._pending is None:
+            write_atomic(target, text.encode("utf-8"))
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}-{len(self._pending)}.part")
+        with open(tmp, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+        self._pending.append((tmp, target))
+
+    # -- recording --------------------------------------------------------------------------
+
+    def record(
+        self,
+        statement: Statement,
+        *,
+        origin: str,
+        text: str | None = None,
+        at: dt.datetime | None = None,
+        path_hint: str | None = None,
+        previous_url: str | None = None,
+    ) -> Recorded | None:
+        """Record a revision of a statement; ``None`` when the archive has it already.
+
+        ``text`` is the exact file text ``statement`` was read from (an imported file); without
+        it the statement is written in the key order of its existing file, or the archive's
+        order for a new statement.
+        ``path_hint`` adopts a file where it lies. ``previous_url`` names the URL the statement
+        had before (a redirect), so it stays one statement with its history.
+        """
+        when = stamp(at or self.clock())
+        url = statement.source_url
+        row = self.index.by_url(url)
+        if row is None and previous_url is not None:
+            row = self.index.by_url(previous_url)
+        path = path_hint
+        if row is None:
+            path = check_relative(path_hint or path_for(statement, self.layout))
+            other = self.index.by_path(path)
+            if other is not None and (path_hint or _same_publication(other, statement)):
+                row = other
+            elif other is not None:
+                path = disambiguate(path, url)
+        head = None if row is None else self.index.revision(row.id, row.head)
+        if text is None:
+            text = self._render(statement, head)
+            new = loads(text)
+        else:
+            new = statement
+        digest = content_hash(text)
+        if row is not None and head is not None:
+            unchanged = head.content_hash == digest and row.url == url
+            if unchanged and row.status == "active":
+                return None
+            old = Statement(load_meta(head.front_matter), head.body, head.front_matter)
+            kinds = classify(old, new) or ("reformatted",)
+            if row.status == "removed":
+                kinds = (*(k for k in kinds if k != "reformatted"), "restored")
+            path = path or row.path
+        else:
+            kinds = ("new",)
+        assert path is not None
+        target = self.file(path)
+        if not (path_hint and _holds(target, text)):
+            self._write(target, text)
+        return self._index_revision(row, head, new, text, digest, kinds, path, origin, when)
+
+    def _render(self, statement: Statement, head: RevisionRow | None) -> str:
+        if head is None:
+            return dumps(Statement(order_meta(statement.meta, self.key_order), statement.body))
+        keys = list(load_meta(head.front_matter))
+        order = detect_key_order(keys)
+        return dumps(Statement(order_meta(statement.meta, order, like=keys), statement.body))
+
+    def _index_revision(
+        self,
+        row: StatementRow | None,
+        head: RevisionRow | None,
+        new: Statement,
+        text: str,
+        digest: str,
+        kinds: tuple[str, ...],
+        path: str,
+        origin: str,
+        when: str,
+    ) -> Recorded:
+        url = new.source_url
+        published = _iso(new.published_time)
+        with self.index.transaction():
+            if row is None:
+                statement_id = self.index.insert_statement(
+                    url=url,
+                    path=path,
+                    slug=slug_from_url(url) or Path(path).stem,
+                    title=new.title,
+                    published_time=published,
+                    at=when,
+                )
+            else:
+                statement_id = row.id
+                self.index.add_url(url, statement_id, when)
+            number = 1 if head is None else head.number + 1
+            self.index.add_revision(
+                RevisionRow(
+                    0,
+                    statement_id,
+                    number,
+                    when,
+                    origin,
+                    url,
+                    path,
+                    new.title,
+                    published,
+                    _iso(new.modified_time),
+                    digest,
+                    words_hash(new.body),
+                    new.front_matter(),
+                    new.body,
+                )
+            )
+            self.index.update_statement(
+                statement_id,
+                url=url,
+                path=path,
+                title=new.title,
+                published_time=published,
+                status="active",
+                head=number,
+                last_seen=when,
+            )
+            detail: dict[str, Any] = {"origin": origin}
+            if head is not None and "moved" in kinds:
+                detail.update(old_url=head.url, new_url=url)
+            if head is not None and "retitled" in kinds:
+                detail.update(old_title=head.title, new_title=new.title)
+            before = None if head is None else head.number
+            self.index.add_event(statement_id, when, kinds, before, number, detail)
+        log.debug("%s %s (revision %d)", " ".join(kinds), url, number)
+        return Recorded(statement_id, url, path, kinds, before, number, new.title)
+
+    def mark_removed(
+        self, row: StatementRow, *, at: dt.datetime | None = None, why: str
+    ) -> Recorded:
+        """Record that a statement is gone from its source. Its file and history stay."""
+        when = stamp(at or self.clock())
+        with self.index.transaction():
+            self.index.update_statement(row.id, status="removed", last_seen=when)
+            self.index.add_event(row.id, when, ("removed",), row.head, None, {"why": why})
+        return Recorded(row.id, row.url, row.path, ("removed",), row.head, None, row.title)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def resolve(self, target: str) -> StatementRow:
+        """A statement named by its URL (any it ever had), its path, or a unique slug prefix."""
+        if target.startswith(("http://", "https://")):
+            for url in (target, target.rstrip("/") + "/", target.rstrip("/")):
+                row = self.index.by_url(url)
+                if row is not None:
+                    return row
+            raise TargetError("no statement has this URL", where=target)
+        row = self._by_file(target)
+        if row is not None:
+            return row
+        matches = self.index.by_slug_prefix(target.removesuffix(".md"))
+        exact = [m for m in matches if m.slug == target]
+        if len(matches) == 1 or len(exact) == 1:
+            return (exact or matches)[0]
+        if not matches:
+            raise TargetError(
+                "no statement matches this URL, path or slug",
+                where=target,
+                hint="see 'statements changes' for what the archive holds",
+            )
+        shown = ", ".join(m.url for m in matches[:3]) + (", ..." if len(matches) > 3 else "")
+        raise TargetError(
+            f"{len(matches)}{'+' if len(matches) >= 10 else ''} statements match: {shown}",
+            where=target,
+            hint="give the URL or the path instead",
+        )
+
+    def _by_file(self, target: str) -> StatementRow | None:
+        candidate = Path(target)
+        root = self.root.resolve()
+        for path in (candidate, self.root / candidate):
+            try:
+                relative = path.resolve().relative_to(root).as_posix()
+            except (ValueError, OSError):
+                continue
+            row = self.index.by_path(relative)
+            if row is not None:
+                return row
+        return None
+
+    def revision(self, row: StatementRow, number: int | None = None) -> RevisionRow:
+        wanted = row.head if number is None else number
+        if wanted < 0:
+            wanted = row.head + 1 + wanted
+        found = self.index.revision(row.id, wanted)
+        if found is None:
+            raise RevisionError(
+                f"no revision {number}", where=row.url, hint=f"it has revisions 1 to {row.head}"
+            )
+        return found
+
+    def statement(self, revision: RevisionRow) -> Statement:
+        return Statement(load_meta(revision.front_matter), revision.body, revision.front_matter)
+
+
+def _same_publication(row: StatementRow, statement: Statement) -> bool:
+    """Whether a statement already at this path is this one under another URL (a move)."""
+    published = statement.published_time
+    return published is not None and row.published_time == published.isoformat()
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False

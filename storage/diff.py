@@ -1,0 +1,208 @@
+"""Comparing two revisions of a statement: change kinds and word-level diffs.
+
+Bodies are wrapped at 72 columns, so a one-word fix re-flows a paragraph. Everything here works
+on *words* (runs of letters and digits, and single punctuation marks), never on lines, so
+re-wrapping and Markdown escaping are not content changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from storage.document import KEY_ALIASES, Statement
+
+#: Change kinds, in the order they are reported.
+KINDS: tuple[str, ...] = (
+    "new",
+    "updated",
+    "retitled",
+    "metadata",
+    "moved",
+    "reformatted",
+    "removed",
+    "restored",
+    "silent",
+)
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
+# Above this many differing words on both sides, let difflib treat very common words as junk.
+_AUTOJUNK_ABOVE = 4000
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    spaced: bool  # whitespace stood before it in the source text
+
+
+def tokens(body: str) -> list[Token]:
+    """The words and punctuation marks of a Markdown body, escapes undone."""
+    text = _ESCAPE.sub(r"\1", body)
+    out: list[Token] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        out.append(Token(match.group(), match.start() > last and text[match.start() - 1].isspace()))
+        last = match.end()
+    return out
+
+
+def words(body: str) -> list[str]:
+    """The body's whitespace-separated words, Markdown escapes undone: what counts as content."""
+    return _ESCAPE.sub(r"\1", body).split()
+
+
+def words_hash(body: str) -> str:
+    """A hash of a body's words: equal for bodies that differ only in wrapping or escaping."""
+    return hashlib.sha256("\x1f".join(words(body)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def canonical_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {KEY_ALIASES.get(k, k): v for k, v in meta.items()}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    key: str
+    old: Any
+    new: Any
+
+
+def meta_changes(old: Statement, new: Statement) -> list[FieldChange]:
+    """Front-matter values that differ, by key (older key names count as their new ones)."""
+    a, b = canonical_meta(old.meta), canonical_meta(new.meta)
+    keys = list(a) + [k for k in b if k not in a]
+    return [FieldChange(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
+
+
+def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
+    """The change kinds of ``new`` against the revision before it (``()`` when identical)."""
+    if old is None:
+        return ("new",)
+    kinds: set[str] = set()
+    for change in meta_changes(old, new):
+        if change.key == "source_url":
+            kinds.add("moved")
+        elif change.key == "title":
+            kinds.add("retitled")
+        else:
+            kinds.add("metadata")
+    if old.body != new.body:
+        kinds.add("updated" if words(old.body) != words(new.body) else "reformatted")
+    if not kinds and old.front_matter() != new.front_matter():
+        kinds.add("reformatted")
+    return tuple(k for k in KINDS if k in kinds)
+
+
+# -- word diffs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of the word diff: ``equal``, ``delete``, ``insert`` or ``replace``."""
+
+    op: Literal["equal", "delete", "insert", "replace"]
+    old: tuple[Token, ...]
+    new: tuple[Token, ...]
+
+
+def word_diff(old_body: str, new_body: str) -> list[Chunk]:
+    a, b = tokens(old_body), tokens(new_body)
+    ta, tb = [t.text for t in a], [t.text for t in b]
+    head = 0
+    while head < min(len(ta), len(tb)) and ta[head] == tb[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(ta), len(tb)) - head and ta[-1 - tail] == tb[-1 - tail]:
+        tail += 1
+    chunks: list[Chunk] = []
+    if head:
+        chunks.append(Chunk("equal", tuple(a[:head]), tuple(b[:head])))
+    mid_a, mid_b = ta[head : len(ta) - tail], tb[head : len(tb) - tail]
+    autojunk = min(len(mid_a), len(mid_b)) > _AUTOJUNK_ABOVE
+    matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=autojunk)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        chunks.append(Chunk(op, tuple(a[head + i1 : head + i2]), tuple(b[head + j1 : head + j2])))
+    if tail:
+        chunks.append(Chunk("equal", tuple(a[len(a) - tail :]), tuple(b[len(b) - tail :])))
+    return [c for c in chunks if c.old or c.new]
+
+
+def join(run: Sequence[Token], first: bool = False) -> str:
+    text = ""
+    for i, tok in enumerate(run):
+        text += (" " if tok.spaced and (i or not first) else "") + tok.text
+    return text
+
+
+Style = Mapping[str, tuple[str, str]]
+PLAIN: Style = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+ANSI: Style = {"delete": ("\x1b[31m[-", "-]\x1b[0m"), "insert": ("\x1b[32m{+", "+}\x1b[0m")}
+
+
+def render_hunks(chunks: Sequence[Chunk], context: int = 8, style: Style = PLAIN) -> Iterator[str]:
+    """One line per hunk: the changed words marked, ``context`` words either side."""
+    line = ""
+    changed = [i for i, c in enumerate(chunks) if c.op != "equal"]
+    for n, i in enumerate(changed):
+        before = _equal_words(chunks, i - 1)
+        if not line:
+            lead = before[-context:] if len(before) > context else before
+            line = ("…" if len(before) > context else "") + join(lead, first=True)
+        chunk = chunks[i]
+        lead_space = " " if (chunk.old or chunk.new)[0].spaced else ""
+        line += lead_space
+        if chunk.old:
+            open_, close = style["delete"]
+            line += open_ + join(chunk.old, first=True) + close
+        if chunk.new:
+            open_, close = style["insert"]
+            line += open_ + join(chunk.new, first=True) + close
+        after = _equal_words(chunks, i + 1)
+        nxt = changed[n + 1] if n + 1 < len(changed) else None
+        if nxt is not None and len(after) <= 2 * context:
+            line += join(after)
+            continue
+        line += join(after[:context]) + ("…" if len(after) > context else "")
+        yield line.strip()
+        line = ""
+
+
+def _equal_words(chunks: Sequence[Chunk], i: int) -> tuple[Token, ...]:
+    if 0 <= i < len(chunks) and chunks[i].op == "equal":
+        return chunks[i].new
+    return ()
+
+
+def chunks_as_json(chunks: Sequence[Chunk], context: int = 8) -> list[dict[str, str]]:
+    out = []
+    for i, chunk in enumerate(chunks):
+        if chunk.op == "equal":
+            continue
+        before = _equal_words(chunks, i - 1)[-context:]
+        after = _equal_words(chunks, i + 1)[:context]
+        out.append(
+            {
+                "op": chunk.op,
+                "old": join(chunk.old, first=True),
+                "new": join(chunk.new, first=True),
+                "before": join(before, first=True),
+                "after": join(after, first=True),
+            }
+        )
+    return out
+
+
+def unified(old_text: str, new_text: str, old_name: str, new_name: str) -> str:
+    lines = difflib.unified_diff(
+        old_text.splitlines(keepends=True),
+        new_text.splitlines(keepends=True),
+        fromfile=old_name,
+        tofile=new_name,
+    )
+    return "".join(lines)

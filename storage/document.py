@@ -1,0 +1,254 @@
+"""Statement documents: YAML front matter plus a Markdown body, read and written byte-exactly.
+
+The archive format (see ``seeds/README.md``) is::
+
+    ---\\n
+    <yaml.dump(meta, Dumper=SafeDumper, sort_keys=False, default_flow_style=False)>
+    ---\\n
+     \\n            (one line holding a single space)
+    <Markdown body>
+
+:func:`loads` and :func:`dumps` are pure and inverse of each other on every file of the public
+archive. YAML is only ever read with a safe loader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+import yaml
+
+from storage.errors import DocumentError
+
+# libyaml reads the same values as the pure-Python loader, several times faster.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+OPENER = "---\n"
+CLOSER = "\n---\n"
+SEPARATOR = " \n"
+
+#: The key order of the reference document and of the public archive's files before April 2022.
+REFERENCE_ORDER: tuple[str, ...] = (
+    "tags",
+    "date",
+    "modified_time",
+    "source_url",
+    "published_time",
+    "title",
+)
+#: Older names some early files used for the same keys.
+KEY_ALIASES: Mapping[str, str] = MappingProxyType({"permalink": "source_url", "category": "tags"})
+
+KeyOrder = Literal["reference", "alphabetical", "custom"]
+KEY_ORDERS: tuple[KeyOrder, ...] = ("reference", "alphabetical")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement: its front matter (in file order) and its Markdown body."""
+
+    meta: Mapping[str, Any]
+    body: str
+    # The exact YAML text the front matter was read from, when it was read from a file.
+    _front_matter: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    def _get(self, key: str) -> Any:
+        if key in self.meta:
+            return self.meta[key]
+        for alias, canonical in KEY_ALIASES.items():
+            if canonical == key and alias in self.meta:
+                return self.meta[alias]
+        return None
+
+    @property
+    def source_url(self) -> str:
+        value = self._get("source_url")
+        if not isinstance(value, str) or not value:
+            raise DocumentError("front matter has no source_url", hint="every statement needs one")
+        return value
+
+    @property
+    def title(self) -> str:
+        value = self._get("title")
+        return "" if value is None else str(value)
+
+    @property
+    def tags(self) -> str:
+        value = self._get("tags")
+        if isinstance(value, list):
+            return str(value[0]) if value else ""
+        return "" if value is None else str(value)
+
+    @property
+    def date(self) -> str:
+        value = self._get("date")
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return "" if value is None else str(value)
+
+    @property
+    def published_time(self) -> dt.datetime | None:
+        return _as_datetime(self._get("published_time"))
+
+    @property
+    def modified_time(self) -> dt.datetime | None:
+        return _as_datetime(self._get("modified_time"))
+
+    @property
+    def key_order(self) -> KeyOrder:
+        return detect_key_order(self.meta)
+
+    def replace(self, *, body: str | None = None, **meta: Any) -> Statement:
+        """A copy with some front-matter values or the body changed; key order is kept."""
+        merged = dict(self.meta)
+        merged.update(meta)
+        return Statement(merged, self.body if body is None else body)
+
+    def front_matter(self) -> str:
+        """The YAML text of the front matter, without the ``---`` lines."""
+        if self._front_matter is not None:
+            return self._front_matter
+        return dump_meta(self.meta)
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def split(text: str) -> tuple[str, str]:
+    """Split a file's text into its YAML front matter and its body."""
+    if not text.startswith(OPENER):
+        raise DocumentError("not a statement file: the first line is not '---'")
+    end = text.find(CLOSER, len(OPENER) - 1)
+    if end < 0:
+        raise DocumentError("the front matter has no closing '---' line")
+    front_matter = text[len(OPENER) : end + 1]
+    body = text[end + len(CLOSER) :]
+    if body.startswith(SEPARATOR):
+        body = body[len(SEPARATOR) :]
+    return front_matter, body
+
+
+def load_meta(front_matter: str) -> dict[str, Any]:
+    """Read front matter with a safe loader; it must be a mapping with string keys."""
+    try:
+        meta = _safe_load(front_matter)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DocumentError(f"the front matter is not valid YAML{line}: {problem}") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict) or not all(isinstance(k, str) for k in meta):
+        raise DocumentError("the front matter is not a mapping of names to values")
+    return meta
+
+
+def _safe_load(front_matter: str) -> Any:
+    try:
+        return yaml.load(front_matter, Loader=_Loader)
+    except yaml.YAMLError:
+        if _Loader is yaml.SafeLoader:
+            raise
+    # libyaml refuses some escapes the pure loader reads (a lone surrogate, "\uD800").
+    return yaml.load(front_matter, Loader=yaml.SafeLoader)
+
+
+def loads(text: str) -> Statement:
+    """Parse a statement file's text. ``dumps(loads(text)) == text`` for archive files."""
+    front_matter, body = split(text)
+    return Statement(load_meta(front_matter), body, front_matter)
+
+
+def dump_meta(meta: Mapping[str, Any]) -> str:
+    try:
+        return yaml.dump(
+            dict(meta),
+            Dumper=yaml.SafeDumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=False,
+        )
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"the front matter cannot be written as YAML: {exc}") from None
+
+
+def dumps(statement: Statement) -> str:
+    """The file text of a statement, in the archive format."""
+    return OPENER + dump_meta(statement.meta) + OPENER + SEPARATOR + statement.body
+
+
+def detect_key_order(keys: Iterable[str]) -> KeyOrder:
+    """Which archive key order a file's keys follow (``custom`` when neither)."""
+    names = list(keys)
+    if names == _reference_subsequence(names):
+        return "reference"
+    if names == sorted(names):
+        return "alphabetical"
+    return "custom"
+
+
+def _reference_subsequence(names: list[str]) -> list[str]:
+    known = [k for k in REFERENCE_ORDER if k in names]
+    return known + [k for k in names if k not in REFERENCE_ORDER]
+
+
+def order_meta(
+    meta: Mapping[str, Any], order: KeyOrder, like: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Put front-matter keys in an archive key order.
+
+    ``custom`` keeps the order of ``like`` (an existing file's keys) and appends the rest.
+    """
+    if order == "alphabetical":
+        names = sorted(meta)
+    elif order == "reference":
+        names = _reference_subsequence(list(meta))
+    else:
+        first = [k for k in like if k in meta]
+        names = first + [k for k in meta if k not in first]
+    return {k: meta[k] for k in names}
+
+
+def new_statement(
+    *,
+    title: str,
+    source_url: str,
+    tags: str,
+    published_time: dt.datetime,
+    body: str,
+    modified_time: dt.datetime | None = None,
+    order: KeyOrder = "reference",
+    extra: Mapping[str, Any] | None = None,
+) -> Statement:
+    """A new statement with the archive's conventions: aware datetimes, ``date`` as text."""
+    for name, value in (("published_time", published_time), ("modified_time", modified_time)):
+        if value is not None and value.utcoffset() is None:
+            raise DocumentError(f"{name} {value.isoformat()} has no time zone", where=source_url)
+    meta: dict[str, Any] = {
+        "tags": tags,
+        "date": published_time.date().isoformat(),
+        "source_url": source_url,
+        "published_time": published_time,
+        "title": title,
+    }
+    if modified_time is not None:
+        meta["modified_time"] = modified_time
+    if extra:
+        meta.update(extra)
+    return Statement(order_meta(meta, order), body)

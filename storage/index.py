@@ -1,0 +1,364 @@
+"""The archive's index: every revision of every statement, fetch state and change events.
+
+It is one SQLite file, ``<archive>/.statements/index.sqlite``, in WAL mode, readable with
+``sqlite3`` or Datasette; ``docs/index.md`` documents the tables. The schema is versioned with
+``PRAGMA user_version`` and brought up to date by :data:`MIGRATIONS` when opened.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storage.errors import ArchiveError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE statements (
+        id             INTEGER PRIMARY KEY,
+        url            TEXT NOT NULL UNIQUE,
+        path           TEXT NOT NULL UNIQUE,
+        slug           TEXT NOT NULL,
+        source         TEXT,
+        title          TEXT NOT NULL,
+        published_time TEXT,
+        status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
+        head           INTEGER NOT NULL,
+        first_seen     TEXT NOT NULL,
+        last_seen      TEXT NOT NULL
+    );
+    CREATE INDEX statements_slug ON statements (slug);
+    CREATE TABLE urls (
+        url          TEXT PRIMARY KEY,
+        statement_id INTEGER NOT NULL REFERENCES statements (id),
+        first_seen   TEXT NOT NULL
+    );
+    CREATE TABLE revisions (
+        id             INTEGER PRIMARY KEY,
+        statement_id   INTEGER NOT NULL REFERENCES statements (id),
+        number         INTEGER NOT NULL,
+        seen_at        TEXT NOT NULL,
+        origin         TEXT NOT NULL,
+        url            TEXT NOT NULL,
+        path           TEXT NOT NULL,
+        title          TEXT NOT NULL,
+        published_time TEXT,
+        modified_time  TEXT,
+        content_hash   TEXT NOT NULL,
+        words_hash     TEXT NOT NULL,
+        front_matter   TEXT NOT NULL,
+        body           TEXT NOT NULL,
+        UNIQUE (statement_id, number)
+    );
+    CREATE TABLE fetch_state (
+        statement_id    INTEGER PRIMARY KEY REFERENCES statements (id),
+        etag            TEXT,
+        last_modified   TEXT,
+        sitemap_lastmod TEXT,
+        last_checked    TEXT,
+        last_status     INTEGER
+    );
+    CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        statement_id INTEGER NOT NULL REFERENCES statements (id),
+        at           TEXT NOT NULL,
+        kinds        TEXT NOT NULL,
+        from_rev     INTEGER,
+        to_rev       INTEGER,
+        detail       TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX revisions_origin ON revisions (origin);
+    CREATE INDEX events_at ON events (at);
+    CREATE INDEX events_statement ON events (statement_id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    id: int
+    url: str
+    path: str
+    slug: str
+    source: str | None
+    title: str
+    published_time: str | None
+    status: str
+    head: int
+    first_seen: str
+    last_seen: str
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    id: int
+    statement_id: int
+    number: int
+    seen_at: str
+    origin: str
+    url: str
+    path: str
+    title: str
+    published_time: str | None
+    modified_time: str | None
+    content_hash: str
+    words_hash: str
+    front_matter: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        """The whole file text of this revision."""
+        return "---\n" + self.front_matter + "---\n \n" + self.body
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    statement_id: int
+    at: str
+    kinds: tuple[str, ...]
+    from_rev: int | None
+    to_rev: int | None
+    detail: dict[str, Any]
+    url: str
+    path: str
+    title: str
+
+
+_STATEMENT_COLS = ", ".join(StatementRow.__dataclass_fields__)
+_REVISION_COLS = ", ".join(c for c in RevisionRow.__dataclass_fields__)
+
+
+class Index:
+    """A connection to one archive's index. Writes happen inside :meth:`transaction`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open the index: {exc}", where=str(path)) from None
+        self._depth = 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"the index has schema version {version}, newer than this tool's {SCHEMA_VERSION}",
+                where=str(self.path),
+                hint="upgrade statement-sync",
+            )
+        for number in range(version, SCHEMA_VERSION):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql in _statements_of(MIGRATIONS[number]):
+                    self.db.execute(sql)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of writes; a nested call is a savepoint inside the outer one."""
+        name = f"sp{self._depth}"
+        self.db.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("ROLLBACK")
+            else:
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+            raise
+        self._depth -= 1
+        self.db.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- statements -------------------------------------------------------------------------
+
+    def _statement(self, where: str, *args: Any) -> StatementRow | None:
+        row = self.db.execute(f"SELECT {_STATEMENT_COLS} FROM statements WHERE {where}", args)
+        found = row.fetchone()
+        return None if found is None else StatementRow(*found)
+
+    def by_id(self, statement_id: int) -> StatementRow:
+        row = self._statement("id = ?", statement_id)
+        if row is None:
+            raise ArchiveError(f"no statement with id {statement_id}", where=str(self.path))
+        return row
+
+    def by_url(self, url: str) -> StatementRow | None:
+        return self._statement("id = (SELECT statement_id FROM urls WHERE url = ?)", url)
+
+    def by_path(self, path: str) -> StatementRow | None:
+        return self._statement("path = ?", path)
+
+    def by_slug_prefix(self, prefix: str, limit: int = 10) -> list[StatementRow]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.db.execute(
+            f"SELECT {_STATEMENT_COLS} FROM statements WHERE slug LIKE ? ESCAPE '\\'"
+            " ORDER BY slug LIMIT ?",
+            (escaped + "%", limit),
+        )
+        return [StatementRow(*r) for r in rows]
+
+    def last_from(self, origin: str) -> str | None:
+        """The content hash of the latest revision that came from an origin (file or URL)."""
+        row = self.db.execute(
+            "SELECT content_hash FROM revisions WHERE origin = ? ORDER BY id DESC LIMIT 1",
+            (origin,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def head_hashes(self) -> dict[str, str]:
+        """Current path -> content hash of its latest revision, for fast no-op checks."""
+        rows = self.db.execute(
+            "SELECT s.path, r.content_hash FROM statements s"
+            " JOIN revisions r ON r.statement_id = s.id AND r.number = s.head"
+        )
+        return {path: digest for path, digest in rows}
+
+    def insert_statement(
+        self, *, url: str, path: str, slug: str, title: str, published_time: str | None, at: str
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO statements (url, path, slug, title, published_time, head,"
+            " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (url, path, slug, title, published_time, at, at),
+        )
+        statement_id = int(cursor.lastrowid or 0)
+        self.add_url(url, statement_id, at)
+        return statement_id
+
+    def add_url(self, url: str, statement_id: int, at: str) -> None:
+        self.db.execute(
+            "INSERT INTO urls (url, statement_id, first_seen) VALUES (?, ?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET statement_id = excluded.statement_id",
+            (url, statement_id, at),
+        )
+
+    def update_statement(self, statement_id: int, **values: Any) -> None:
+        allowed = set(StatementRow.__dataclass_fields__) - {"id"}
+        if not values or not set(values) <= allowed:
+            raise ValueError(f"cannot update {sorted(set(values) - allowed)}")
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.db.execute(
+            f"UPDATE statements SET {sets} WHERE id = ?", (*values.values(), statement_id)
+        )
+
+    def count_statements(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM statements").fetchone()[0])
+
+    # -- revisions --------------------------------------------------------------------------
+
+    def add_revision(self, revision: RevisionRow) -> int:
+        values = [getattr(revision, c) for c in RevisionRow.__dataclass_fields__ if c != "id"]
+        cols = ", ".join(c for c in RevisionRow.__dataclass_fields__ if c != "id")
+        marks = ", ".join("?" for _ in values)
+        cursor = self.db.execute(f"INSERT INTO revisions ({cols}) VALUES ({marks})", values)
+        return int(cursor.lastrowid or 0)
+
+    def revision(self, statement_id: int, number: int) -> RevisionRow | None:
+        row = self.db.execute(
+            f"SELECT {_REVISION_COLS} FROM revisions WHERE statement_id = ? AND number = ?",
+            (statement_id, number),
+        ).fetchone()
+        return None if row is None else RevisionRow(*row)
+
+    def revisions(self, statement_id: int) -> list[RevisionRow]:
+        rows = self.db.execute(
+            f"SELECT {_REVISION_COLS} FROM revisions WHERE statement_id = ? ORDER BY number",
+            (statement_id,),
+        )
+        return [RevisionRow(*r) for r in rows]
+
+    # -- events -----------------------------------------------------------------------------
+
+    def add_event(
+        self,
+        statement_id: int,
+        at: str,
+        kinds: Sequence[str],
+        from_rev: int | None,
+        to_rev: int | None,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO events (statement_id, at, kinds, from_rev, to_rev, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (statement_id, at, " ".join(kinds), from_rev, to_rev, json.dumps(detail or {})),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def events(
+        self,
+        *,
+        since: str | None = None,
+        kinds: Sequence[str] = (),
+        statement_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[EventRow]:
+        """Change events, newest first."""
+        where: list[str] = ["1"]
+        args: list[Any] = []
+        if since is not None:
+            where.append("e.at >= ?")
+            args.append(since)
+        if statement_id is not None:
+            where.append("e.statement_id = ?")
+            args.append(statement_id)
+        if kinds:
+            where.append("(" + " OR ".join("instr(' ' || e.kinds || ' ', ?)" for _ in kinds) + ")")
+            args.extend(f" {k} " for k in kinds)
+        sql = (
+            "SELECT e.id, e.statement_id, e.at, e.kinds, e.from_rev, e.to_rev, e.detail,"
+            " s.url, s.path, s.title FROM events e JOIN statements s ON s.id = e.statement_id"
+            f" WHERE {' AND '.join(where)} ORDER BY e.at DESC, e.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            EventRow(r[0], r[1], r[2], tuple(r[3].split()), r[4], r[5], json.loads(r[6]), *r[7:])
+            for r in self.db.execute(sql, args)
+        ]
+
+
+def _statements_of(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from storage.archive import Archive
+from storage.document import Statement, dumps, loads, new_statement
+from storage.errors import RevisionError, TargetError
+
+T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+URL = "https://www.whitehouse.gov/briefing-room/statements-releases/2026/03/01/a-statement/"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(minutes=1)
+        return self.now
+
+
+def make(body: str = "One two three.\n", **meta: object) -> Statement:
+    doc = new_statement(
+        title="A statement",
+        source_url=URL,
+        tags="statements-releases",
+        published_time=dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        body=body,
+    )
+    return doc.replace(**meta) if meta else doc
+
+
+@pytest.fixture
+def archive(archive_dir: Path) -> Archive:
+    return Archive(archive_dir, clock=Clock())
+
+
+def test_record_writes_the_file_and_indexes_every_revision(archive: Archive) -> None:
+    first = archive.record(make(), origin=URL)
+    assert first is not None and first.kinds == ("new",) and first.to_rev == 1
+    path = archive.root / "statements-releases/2026-03/2026-03-01-a-statement.md"
+    assert first.path == "statements-releases/2026-03/2026-03-01-a-statement.md"
+    assert path.read_text() == dumps(make())
+    assert archive.record(make(), origin=URL) is None  # nothing new
+    second = archive.record(make("One two four.\n"), origin=URL)
+    assert (
+        second is not None
+        and second.kinds == ("updated",)
+        and (second.from_rev, second.to_rev) == (1, 2)
+    )
+    assert loads(path.read_text()).body == "One two four.\n"
+    row = archive.resolve(URL)
+    assert [r.body for r in archive.index.revisions(row.id)] == [
+        "One two three.\n",
+        "One two four.\n",
+    ]
+    assert [e.kinds for e in archive.index.events(statement_id=row.id)] == [("updated",), ("new",)]
+    assert not list(archive.root.rglob("*.part"))
+
+
+def test_new_files_use_the_archive_key_order_and_old_files_keep_theirs(archive: Archive) -> None:
+    archive.set_key_order("alphabetical")
+    archive.record(make(), origin=URL)
+    path = archive.root / "statements-releases/2026-03/2026-03-01-a-statement.md"
+    assert list(loads(path.read_text()).meta) == sorted(make().meta)
+    archive.set_key_order("reference")
+    archive.record(make(modified_time=T0), origin=URL)
+    assert list(loads(path.read_text()).meta) == sorted([*make().meta, "modified_time"])
+
+
+def test_a_new_url_at_the_same_path_and_time_is_a_move(archive: Archive) -> None:
+    archive.record(make(), origin=URL)
+    moved_url = URL.replace("www.whitehouse.gov", "bidenwhitehouse.archives.gov")
+    event = archive.record(make(source_url=moved_url), origin=moved_url)
+    assert event is not None and event.kinds == ("moved",)
+    assert archive.index.count_statements() == 1
+    assert archive.resolve(URL).url == moved_url  # the old URL still finds it
+    assert archive.index.events(kinds=["moved"])[0].detail["old_url"] == URL
+
+
+def test_a_different_statement_on_a_taken_path_gets_its_own_file(archive: Archive) -> None:
+    archive.record(make(), origin=URL)
+    other_time = dt.datetime(2026, 3, 1, 18, 0, tzinfo=dt.UTC)
+    other = make(source_url=URL.replace("www.", "other."), published_time=other_time)
+    event = archive.record(other, origin="x")
+    assert event is not None and event.kinds == ("new",)
+    assert event.path != "statements-releases/2026-03/2026-03-01-a-statement.md"
+    assert archive.index.count_statements() == 2
+
+
+def test_removed_then_back_is_restored(archive: Archive) -> None:
+    archive.record(make(), origin=URL)
+    row = archive.resolve(URL)
+    archive.mark_removed(row, why="HTTP 410")
+    assert archive.resolve(URL).status == "removed"
+    assert (archive.root / row.path).exists()
+    back = archive.record(make(), origin=URL)
+    assert back is not None and back.kinds == ("restored",)
+    assert archive.resolve(URL).status == "active"
+
+
+def test_resolve_by_url_path_and_slug_prefix(archive: Archive) -> None:
+    archive.record(make(), origin=URL)
+    row = archive.resolve(URL)
+    assert archive.resolve(URL.rstrip("/")) == row
+    assert archive.resolve(row.path) == row
+    assert archive.resolve(str(archive.root / row.path)) == row
+    assert archive.resolve("a-stat") == row
+    with pytest.raises(TargetError, match="no statement"):
+        archive.resolve("nothing-like-it")
+    with pytest.raises(RevisionError, match="revisions 1 to 1"):
+        archive.revision(row, 7)
+
+
+def test_ambiguous_slug_prefix_names_the_candidates(archive: Archive) -> None:
+    archive.record(make(), origin=URL)
+    archive.record(
+        make(source_url=URL.replace("a-statement", "a-statement-2"), published_time=T0), origin="y"
+    )
+    with pytest.raises(TargetError, match="2 statements match"):
+        archive.resolve("a-stat")
+    assert archive.resolve("a-statement").url == URL  # an exact slug wins
+    assert archive.resolve("a-statement-2").url.endswith("a-statement-2/")
+
+
+def test_index_schema_is_versioned(archive: Archive) -> None:
+    version = archive.index.db.execute("PRAGMA user_version").fetchone()[0]
+    assert version == 1
+    mode = archive.index.db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert archive.index.path == archive.root / ".statements" / "index.sqlite"
+
+
+def test_a_failed_batch_leaves_neither_files_nor_rows(archive: Archive) -> None:
+    with pytest.raises(RuntimeError), archive.batch():
+        archive.record(make(), origin=URL)
+        raise RuntimeError("crash in the middle")
+    assert archive.index.count_statements() == 0
+    assert [
+        p for p in archive.root.rglob("*") if p.is_file() and ".statements" not in p.parts
+    ] == []

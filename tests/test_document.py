@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import re
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storage.document import (
+    REFERENCE_ORDER,
+    Statement,
+    detect_key_order,
+    dumps,
+    loads,
+    new_statement,
+    order_meta,
+)
+from storage.errors import DocumentError
+from tests.conftest import REFERENCE
+
+NY = dt.timezone(dt.timedelta(hours=-4))
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_every_corpus_file_round_trips_byte_for_byte(corpus: tuple[tuple[str, str], ...]) -> None:
+    orders: collections.Counter[tuple[str, ...]] = collections.Counter()
+    failures = []
+    for name, text in corpus:
+        doc = loads(text)
+        rebuilt = dumps(Statement(doc.meta, doc.body))  # from values, not the cached YAML text
+        if rebuilt != text:
+            failures.append(name)
+        orders[tuple(doc.meta)] += 1
+    assert len(corpus) == 14396
+    assert failures == []
+    # All four key orders of the public archive occur, and survive.
+    assert len(orders) == 4
+    assert sum(n for keys, n in orders.items() if "modified_time" not in keys) == 4482
+
+
+def test_reference_document_round_trips_and_reads_as_expected() -> None:
+    text = REFERENCE.read_text(encoding="utf-8")
+    doc = loads(text)
+    assert dumps(doc) == text
+    assert tuple(doc.meta) == REFERENCE_ORDER
+    assert doc.key_order == "reference"
+    assert doc.date == "2021-05-07"
+    assert doc.published_time == dt.datetime(2021, 5, 7, 12, 38, 3, tzinfo=NY)
+    assert doc.title.startswith("Statement From Senior Advisor")
+    assert "\xa0" in doc.title
+    assert doc.body.startswith("Vice President Kamala Harris met virtually")
+
+
+def test_missing_modified_time_stays_missing() -> None:
+    text = REFERENCE.read_text(encoding="utf-8")
+    doc = loads(text)
+    meta = {k: v for k, v in doc.meta.items() if k != "modified_time"}
+    rebuilt = dumps(Statement(meta, doc.body))
+    assert "modified_time" not in rebuilt
+    assert dumps(loads(rebuilt)) == rebuilt
+
+
+def test_new_statement_follows_archive_conventions() -> None:
+    doc = new_statement(
+        title="A: title",
+        source_url="https://example.gov/a/",
+        tags="statements-releases",
+        published_time=dt.datetime(2026, 1, 2, 9, 30, tzinfo=NY),
+        modified_time=dt.datetime(2026, 1, 3, 9, 30, tzinfo=NY),
+        body="Text.\n",
+    )
+    text = dumps(doc)
+    assert tuple(doc.meta) == REFERENCE_ORDER
+    assert "date: '2026-01-02'\n" in text
+    assert "published_time: 2026-01-02 09:30:00-04:00\n" in text
+    alphabetical = Statement(order_meta(doc.meta, "alphabetical"), doc.body)
+    assert list(alphabetical.meta) == sorted(REFERENCE_ORDER)
+    assert detect_key_order(alphabetical.meta) == "alphabetical"
+
+
+def test_new_statement_refuses_naive_times() -> None:
+    with pytest.raises(DocumentError, match="no time zone"):
+        new_statement(
+            title="t",
+            source_url="https://example.gov/a/",
+            tags="x",
+            published_time=dt.datetime(2026, 1, 2, 9, 30),
+            body="",
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("no front matter\n", "first line"),
+        ("---\ntitle: x\n", "closing"),
+        ("---\ntitle: [unclosed\n---\n \nbody", "not valid YAML"),
+        ("---\n- a list\n---\n \nbody", "mapping"),
+        ("---\nx: !!python/object:os.system {}\n---\n \n", "not valid YAML"),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(DocumentError, match=message):
+        loads(text)
+
+
+hostile_text = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(
+        ["---", "--- \n---", ": ", "#", "!!python/object", "\n---\n", "\xa0", "😀", "'\""]
+    ),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1500, max_size=2000),
+)
+bodies = st.lists(
+    st.one_of(st.text(), st.sampled_from(["---", "--- ", "title: x", "---\ntitle: y\n---", " "])),
+    max_size=12,
+).map("\n".join)
+
+
+def _front_matter(text: str) -> dict[str, object]:
+    match = re.match(r"^---\n(.*?\n)---\n", text, re.S)
+    assert match is not None
+    meta = yaml.safe_load(match.group(1))
+    assert isinstance(meta, dict)
+    return meta
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=st.one_of(hostile_text, st.text(min_size=0, max_size=2000)), body=bodies)
+def test_any_title_and_body_survive_a_round_trip(title: str, body: str) -> None:
+    doc = new_statement(
+        title=title,
+        source_url="https://example.gov/x/",
+        tags="t",
+        published_time=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+        body=body,
+    )
+    text = dumps(doc)
+    again = loads(text)
+    assert again.title == title
+    assert again.body == body
+    assert dict(again.meta) == dict(doc.meta)
+    assert dumps(again) == text
+    assert _front_matter(text)["title"] == title
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "a\ud800b",
+        "nul\x00 and next-line\x85 and\u2028",
+        "\ufeffbom\ttab",
+        "!!python/object:os.system",
+    ],
+)
+def test_titles_libyaml_cannot_read_still_round_trip(title: str) -> None:
+    doc = new_statement(
+        title=title,
+        source_url="https://example.gov/x/",
+        tags="t",
+        published_time=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+        body="b",
+    )
+    assert loads(dumps(doc)).title == title
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=st.text(alphabet=st.characters(categories=["Cs", "Cc", "Zs", "Lo"]), max_size=50))
+def test_titles_with_lone_surrogates_and_controls_round_trip(title: str) -> None:
+    doc = new_statement(
+        title=title,
+        source_url="https://example.gov/x/",
+        tags="t",
+        published_time=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+        body="b",
+    )
+    assert loads(dumps(doc)).title == title

@@ -1,0 +1,91 @@
+"""The public archive's real after-publication edits, replayed through import."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage import diff as wdiff
+from storage.archive import Archive, Recorded
+from storage.document import loads
+from storage.importer import import_dir
+
+pytestmark = [pytest.mark.slow, pytest.mark.corpus]
+
+
+def expected_kinds(record: dict[str, Any]) -> set[str]:
+    kinds = set()
+    if record["body_changed"]:
+        old, new = loads(record["old"]).body, loads(record["new"]).body
+        kinds.add("updated" if wdiff.words(old) != wdiff.words(new) else "reformatted")
+    if "title" in record["changed_keys"]:
+        kinds.add("retitled")
+    if {"modified_time", "published_time"} & set(record["changed_keys"]):
+        kinds.add("metadata")
+    return kinds
+
+
+def test_every_real_edit_is_one_event_of_the_right_kinds(
+    tmp_path: Path, corpus: tuple[tuple[str, str], ...], revisions: tuple[dict[str, Any], ...]
+) -> None:
+    records = sorted(revisions, key=lambda r: r["committed_at"])
+    first_old: dict[str, str] = {}
+    for record in records:
+        first_old.setdefault(record["path"], record["old"])
+    # The corpus as it stood before the edits: each edited statement at its first old text.
+    root = tmp_path / "archive"
+    for name, text in corpus:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(first_old.get(name, text))
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    kinds_seen: Counter[str] = Counter()
+    realigned: set[str] = set()
+    twice = Counter(loads(text).source_url for _, text in corpus)
+    with Archive(root) as archive:
+        base = import_dir(archive, root)
+        assert base.files == 14396 and not base.problems
+        for record in records:
+            url = loads(record["new"]).source_url
+            if archive.revision(archive.resolve(url)).text != record["old"]:
+                # A URL the public archive kept in two files: put its old side back first.
+                _import_text(archive, incoming, record["old"])
+                realigned.add(url)
+            events = _import_text(archive, incoming, record["new"])
+            assert len(events) == 1, record["path"]
+            assert set(events[0].kinds) == expected_kinds(record), record["path"]
+            assert (root / events[0].path).read_text() == record["new"]
+            kinds_seen.update(events[0].kinds)
+        assert realigned and all(twice[url] == 2 for url in realigned)
+        assert sum(kinds_seen[k] for k in ("updated", "reformatted")) == 937
+        assert kinds_seen["retitled"] == 106
+        _check_the_kirby_gaggle(archive, records)
+
+
+def _import_text(archive: Archive, folder: Path, text: str) -> list[Recorded]:
+    landing = folder / "statement.md"
+    landing.write_text(text)
+    try:
+        report = import_dir(archive, folder)
+    finally:
+        landing.unlink()
+    assert not report.problems, report.problems
+    return report.events
+
+
+def _check_the_kirby_gaggle(archive: Archive, records: list[dict[str, Any]]) -> None:
+    (record,) = [r for r in records if "Tomlinson" in r["new"] and "Thompson" in r["old"]]
+    row = archive.resolve(loads(record["new"]).source_url)
+    old, new = (archive.statement(r) for r in archive.index.revisions(row.id)[-2:])
+    assert [f.key for f in wdiff.meta_changes(old, new)] == ["modified_time"]
+    changes = [
+        ([t.text for t in c.old], [t.text for t in c.new])
+        for c in wdiff.word_diff(old.body, new.body)
+        if c.op != "equal"
+    ]
+    # "say" -> "assay" and "Thompson" -> "Tomlinson": two one-word fixes, no re-flowed lines.
+    assert changes == [(["say"], ["assay"]), (["Thompson"], ["Tomlinson"])]
