@@ -1,0 +1,48 @@
+"""The crawler's exceptions. Each carries the URL or source it is about and says what to try."""
+
+from __future__ import annotations
+
+from storage.errors import StatementSyncError
+
+
+class SourceError(StatementSyncError):
+    """A source definition (a seed file) is not valid: names the file, the key and what is expected."""
+
+
+class FetchError(StatementSyncError):
+    """A request failed for good (after any retries the policy allows)."""
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None, hint: str | None = None
+    ):
+        self.url = url
+        self.status = status
+        super().__init__(message, where=url, hint=hint)
+
+
+class OffSiteError(FetchError):
+    """A URL or redirect leads off the source's allowed hosts, or to a scheme we do not fetch."""
+
+
+class TooLargeError(FetchError):
+    """A response body is larger than the configured cap."""
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt forbids this URL to our user agent."""
+
+
+class DiscoveryError(StatementSyncError):
+    """Discovery found nothing where it found items before (markup changed?)."""
+
+
+class NotAStatement(StatementSyncError):
+    """A page is not a statement: a listing, a soft 404, an empty body. Nothing is written."""
+
+    def __init__(self, message: str, *, url: str, hint: str | None = None):
+        self.url = url
+        super().__init__(message, where=url, hint=hint)
+
+
+class ConvertError(StatementSyncError):
+    """pandoc failed to convert a statement's body."""

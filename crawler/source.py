@@ -1,0 +1,287 @@
+"""Sources as data: one TOML file per source in ``seeds/``, loaded into frozen dataclasses.
+
+A seed file is validated once, at load: an unknown key, a wrong type or a bad value fails with the
+file, the line and the key, and what is expected. Everything site-specific (hosts, URL shapes,
+selectors, time zone, politeness) lives in the seed file, not in the crawler's code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from crawler.errors import SourceError
+from storage.document import KEY_ORDERS
+from storage.layout import DEFAULT_LAYOUT, LAYOUT_FIELDS
+
+BUILTIN_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Listing pages, newest first: ``start_urls`` and the pages their ``next`` links lead to."""
+
+    start_urls: tuple[str, ...]
+    max_pages: int = 500
+    overlap: int = 10  # items walked past the last one already archived
+
+
+@dataclass(frozen=True)
+class Sitemap:
+    """A sitemap index (WordPress core, Yoast) or a plain sitemap; gzip allowed."""
+
+    urls: tuple[str, ...]
+    include: str = ""  # a regex a child sitemap's URL must match (e.g. "post")
+    max_sitemaps: int = 200
+
+
+@dataclass(frozen=True)
+class Feed:
+    """RSS or Atom feeds of the newest items."""
+
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ListingSelectors:
+    item: str
+    link: str
+    published: str  # an element with a datetime attribute
+    category: str = ""
+    next: str = "link[rel=next]"
+    pagination: str = ""
+
+
+@dataclass(frozen=True)
+class ArticleSelectors:
+    title: str
+    body: str
+    published: str = ""  # an element with a datetime attribute
+    title_meta: str = "og:title"
+    title_suffixes: tuple[str, ...] = ()
+    published_meta: str = "article:published_time"
+    modified_meta: str = "article:modified_time"
+    canonical: str = 'link[rel="canonical"]'
+    remove: tuple[str, ...] = ()
+    strip_attributes: tuple[str, ...] = ("class", "data-*")
+
+
+@dataclass(frozen=True)
+class Selectors:
+    article: ArticleSelectors
+    listing: ListingSelectors | None = None
+
+
+@dataclass(frozen=True)
+class Politeness:
+    rate: float = 1.0  # requests per second per host
+    jitter: float = 0.25  # fraction of the interval added at random
+    concurrency: int = 2
+    timeout: float = 30.0
+    max_bytes: int = 20_000_000
+    max_attempts: int = 4
+    max_redirects: int = 10
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    layout: str = DEFAULT_LAYOUT
+    key_order: str = "reference"
+
+
+@dataclass(frozen=True)
+class Convert:
+    """How the body HTML becomes Markdown: pandoc's reader and writer formats."""
+
+    reader: str = "html"
+    writer: str = "markdown_strict+four_space_rule"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    origin: str  # scheme and host the archive records, e.g. https://www.whitehouse.gov
+    allowed_hosts: tuple[str, ...]
+    statement_url: str  # regex on a URL's path; a named group "tags" gives the category
+    selectors: Selectors
+    timezone: str = "UTC"
+    enabled: bool = True
+    listing: Listing | None = None
+    sitemap: Sitemap | None = None
+    feed: Feed | None = None
+    politeness: Politeness = field(default_factory=Politeness)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    convert: Convert = field(default_factory=Convert)
+    path: str = ""  # the seed file it came from
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def discovery(self) -> tuple[str, ...]:
+        methods = (("listing", self.listing), ("sitemap", self.sitemap), ("feed", self.feed))
+        return tuple(name for name, value in methods if value is not None)
+
+    def absolute(self, url: str) -> str:
+        return urljoin(self.origin + "/", url)
+
+    def allows(self, url: str) -> bool:
+        """Whether a URL is one the crawler may request: http(s) on an allowed host."""
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and (parts.hostname or "") in self.allowed_hosts
+
+    def statement_match(self, url: str) -> re.Match[str] | None:
+        if not self.allows(url):
+            return None
+        return re.fullmatch(self.statement_url, urlsplit(url).path)
+
+    def canonical(self, url: str) -> str:
+        """A URL on the source's real origin (what the archive records), without the fragment."""
+        parts = urlsplit(url)
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{self.origin}{parts.path or '/'}{query}"
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def load_source(path: Path) -> Source:
+    """Read and validate one seed file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"cannot read the seed file: {exc}", where=str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"not valid TOML: {exc}", where=str(path)) from None
+    data.setdefault("name", path.stem)
+    source = _build(Source, data, "", _Context(path, text))
+    source = dataclasses.replace(source, path=str(path))
+    _check(source, _Context(path, text))
+    return source
+
+
+def seed_dirs(extra: Iterable[Path] = ()) -> list[Path]:
+    dirs = [BUILTIN_SEEDS]
+    env = os.environ.get("STATEMENTS_SEEDS")
+    if env:
+        dirs.append(Path(env))
+    dirs.extend(extra)
+    return dirs
+
+
+def load_sources(dirs: Iterable[Path]) -> dict[str, Source]:
+    """Every ``*.toml`` in the folders, later folders overriding earlier ones by name."""
+    sources: dict[str, Source] = {}
+    for folder in dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            source = load_source(path)
+            sources[source.name] = source
+    return sources
+
+
+@dataclass(frozen=True)
+class _Context:
+    path: Path
+    text: str
+
+    def fail(self, key: str, expected: str, got: Any = dataclasses.MISSING) -> SourceError:
+        name = key.rsplit(".", 1)[-1]
+        line = next(
+            (
+                n
+                for n, row in enumerate(self.text.splitlines(), 1)
+                if re.match(rf"\s*(\[+\s*)?({re.escape(name)}|\"{re.escape(name)}\")\s*(=|\])", row)
+            ),
+            None,
+        )
+        where = f"{self.path}, line {line}" if line else str(self.path)
+        found = "" if got is dataclasses.MISSING else f", got {got!r}"
+        return SourceError(f"{key}: expected {expected}{found}", where=where)
+
+
+def _build(cls: type[Any], table: Any, prefix: str, ctx: _Context) -> Any:
+    if not isinstance(table, dict):
+        raise ctx.fail(prefix or "(top level)", "a table", table)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        key = f"{prefix}{unknown[0]}"
+        raise ctx.fail(key, f"one of the known keys ({', '.join(fields)}); unknown key")
+    values = {}
+    for name, spec in fields.items():
+        key = f"{prefix}{name}"
+        if name not in table:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise ctx.fail(key, "a value; the key is missing")
+            continue
+        values[name] = _convert(hints[name], table[name], key, ctx)
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, key: str, ctx: _Context) -> Any:
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType):  # X | None
+        inner = next(a for a in args if a is not type(None))
+        return _convert(inner, value, key, ctx)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key + ".", ctx)  # type: ignore[arg-type]
+    if typing.get_origin(hint) is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ctx.fail(key, "a list of strings", value)
+        return tuple(value)
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint in (str, bool) and type(value) is hint:
+        return value
+    raise ctx.fail(key, {float: "a number", int: "an integer"}.get(hint, hint.__name__), value)
+
+
+def _check(source: Source, ctx: _Context) -> None:
+    """Values with a shape: URLs, regexes, time zones, positive numbers."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", source.name):
+        raise ctx.fail("name", "lowercase letters, digits, - and _", source.name)
+    origin = urlsplit(source.origin)
+    if origin.scheme not in ("http", "https") or not origin.hostname or origin.path not in ("", "/"):
+        raise ctx.fail("origin", "scheme and host only, like https://www.example.gov", source.origin)
+    if not source.allowed_hosts or origin.hostname not in source.allowed_hosts:
+        raise ctx.fail("allowed_hosts", "a list holding the origin's host", source.allowed_hosts)
+    try:
+        re.compile(source.statement_url)
+    except re.error as exc:
+        raise ctx.fail("statement_url", f"a regular expression ({exc})", source.statement_url) from None
+    try:
+        zoneinfo.ZoneInfo(source.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ctx.fail("timezone", "an IANA time zone like America/New_York", source.timezone) from None
+    p = source.politeness
+    for name in ("rate", "concurrency", "timeout", "max_bytes", "max_attempts"):
+        if getattr(p, name) <= 0:
+            raise ctx.fail(f"politeness.{name}", "a number above 0", getattr(p, name))
+    if source.archive.key_order not in KEY_ORDERS:
+        raise ctx.fail("archive.key_order", f"one of {KEY_ORDERS}", source.archive.key_order)
+    fields = set(re.findall(r"{(\w+)}", source.archive.layout))
+    if not fields <= LAYOUT_FIELDS or "slug" not in fields:
+        raise ctx.fail("archive.layout", f"a template of {sorted(LAYOUT_FIELDS)} with {{slug}}")
+    if source.listing is not None and source.selectors.listing is None:
+        raise ctx.fail("selectors.listing", "selectors for listing items, since listing is on")
