@@ -6,7 +6,7 @@ from storage.errors import StatementSyncError
 
 
 class SourceError(StatementSyncError):
-    """A source definition (a seed file) is not valid: names the file, the key and what is expected."""
+    """A seed file is not valid: names the file, the line, the key and what is expected."""
 
 
 class FetchError(StatementSyncError):

@@ -105,6 +105,9 @@ class Convert:
 
     reader: str = "html"
     writer: str = "markdown_strict+four_space_rule"
+    # "timezone": modified_time in the source's time zone. "published": with published_time's
+    # UTC offset, as the public whitehouse archive wrote it (wrong by an hour across DST).
+    modified_time_offset: str = "timezone"
 
 
 @dataclass(frozen=True)
@@ -168,8 +171,8 @@ def load_source(path: Path) -> Source:
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"not valid TOML: {exc}", where=str(path)) from None
     data.setdefault("name", path.stem)
-    source = _build(Source, data, "", _Context(path, text))
-    source = dataclasses.replace(source, path=str(path))
+    built: Source = _build(Source, data, "", _Context(path, text))
+    source = dataclasses.replace(built, path=str(path))
     _check(source, _Context(path, text))
     return source
 
@@ -262,18 +265,28 @@ def _check(source: Source, ctx: _Context) -> None:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", source.name):
         raise ctx.fail("name", "lowercase letters, digits, - and _", source.name)
     origin = urlsplit(source.origin)
-    if origin.scheme not in ("http", "https") or not origin.hostname or origin.path not in ("", "/"):
-        raise ctx.fail("origin", "scheme and host only, like https://www.example.gov", source.origin)
+    if (
+        origin.scheme not in ("http", "https")
+        or not origin.hostname
+        or origin.path not in ("", "/")
+    ):
+        raise ctx.fail(
+            "origin", "scheme and host only, like https://www.example.gov", source.origin
+        )
     if not source.allowed_hosts or origin.hostname not in source.allowed_hosts:
         raise ctx.fail("allowed_hosts", "a list holding the origin's host", source.allowed_hosts)
     try:
         re.compile(source.statement_url)
     except re.error as exc:
-        raise ctx.fail("statement_url", f"a regular expression ({exc})", source.statement_url) from None
+        raise ctx.fail(
+            "statement_url", f"a regular expression ({exc})", source.statement_url
+        ) from None
     try:
         zoneinfo.ZoneInfo(source.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ctx.fail("timezone", "an IANA time zone like America/New_York", source.timezone) from None
+        raise ctx.fail(
+            "timezone", "an IANA time zone like America/New_York", source.timezone
+        ) from None
     p = source.politeness
     for name in ("rate", "concurrency", "timeout", "max_bytes", "max_attempts"):
         if getattr(p, name) <= 0:
@@ -283,5 +296,8 @@ def _check(source: Source, ctx: _Context) -> None:
     fields = set(re.findall(r"{(\w+)}", source.archive.layout))
     if not fields <= LAYOUT_FIELDS or "slug" not in fields:
         raise ctx.fail("archive.layout", f"a template of {sorted(LAYOUT_FIELDS)} with {{slug}}")
+    if source.convert.modified_time_offset not in ("timezone", "published"):
+        offset = source.convert.modified_time_offset
+        raise ctx.fail("convert.modified_time_offset", "'timezone' or 'published'", offset)
     if source.listing is not None and source.selectors.listing is None:
         raise ctx.fail("selectors.listing", "selectors for listing items, since listing is on")

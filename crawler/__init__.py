@@ -1,0 +1,1 @@
+"""Fetching, discovery, parsing, sync and scheduling, and the ``statements`` command line."""

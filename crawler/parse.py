@@ -1,0 +1,218 @@
+"""Statement pages to archive documents: pure functions, driven by the source's selectors.
+
+:func:`parse_statement` never fetches, sleeps or writes. It is two steps, so that many pages can
+share pandoc processes (:func:`parse_many`): :func:`extract` reads the front-matter values and the
+body HTML out of a page, :func:`build` makes the document once the body is Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup, Tag
+
+from crawler.convert import convert, convert_many
+from crawler.errors import ConvertError, NotAStatement
+from crawler.source import ArticleSelectors, Source
+from storage.document import Statement, new_statement
+
+# Title text keeps NBSPs and double spaces; only a run of white space holding a newline (markup
+# wrapped over lines) becomes one space.
+_WRAP = re.compile(r"[ \t\r\f\n]*\n[ \t\r\f\n]*")
+_ASCII_SPACE = " \t\r\n\f"
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a statement page says, before its body is converted."""
+
+    url: str
+    title: str
+    tags: str
+    published: dt.datetime
+    modified: dt.datetime | None
+    body_html: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page to parse; ``published`` comes from a listing when it gave one."""
+
+    html: str | bytes
+    url: str
+    published: dt.datetime | None = None
+
+
+def extract(
+    html: str | bytes, url: str, source: Source, *, published: dt.datetime | None = None
+) -> Extracted:
+    """Read a statement page. Raises :class:`NotAStatement` for anything else."""
+    if not source.statement_match(url):
+        raise NotAStatement("not a statement URL of this source", url=url)
+    soup = BeautifulSoup(html, "lxml")
+    selectors = source.selectors.article
+    listing = source.selectors.listing
+    if listing is not None and len(soup.select(listing.item)) > 1:
+        raise NotAStatement("a listing page, not a statement", url=url)
+    title = _title(soup, selectors)
+    if not title:
+        raise NotAStatement("no title found", url=url, hint="a soft 404, or the markup changed?")
+    when = published or _published(soup, selectors, url)
+    local = _localise(when, source)
+    modified = _meta_time(soup, selectors.modified_meta, url)
+    if modified is not None:
+        offset = local.tzinfo if source.convert.modified_time_offset == "published" else source.tz
+        modified = modified.astimezone(offset)
+    return Extracted(
+        url=source.canonical(url),
+        title=title,
+        tags=_tags(url, source),
+        published=local,
+        modified=modified,
+        body_html=_body(soup, selectors, url),
+    )
+
+
+def build(extracted: Extracted, markdown: str, source: Source) -> Statement:
+    if not markdown.strip():
+        raise NotAStatement("the body converts to no text", url=extracted.url)
+    return new_statement(
+        title=extracted.title,
+        source_url=extracted.url,
+        tags=extracted.tags,
+        published_time=extracted.published,
+        modified_time=extracted.modified,
+        body=markdown,
+        order="alphabetical" if source.archive.key_order == "alphabetical" else "reference",
+    )
+
+
+def parse_statement(
+    html: str | bytes, url: str, source: Source, *, published: dt.datetime | None = None
+) -> Statement:
+    """A statement page as an archive document."""
+    extracted = extract(html, url, source, published=published)
+    markdown = convert(extracted.body_html, source.convert.reader, source.convert.writer)
+    return build(extracted, markdown, source)
+
+
+def parse_many(
+    pages: Sequence[Page], source: Source, *, jobs: int = 2
+) -> list[Statement | NotAStatement | ConvertError]:
+    """Parse many pages, their bodies converted together; a failure stays with its page."""
+    results: list[Statement | NotAStatement | ConvertError] = []
+    extracted: list[tuple[int, Extracted]] = []
+    for slot, page in enumerate(pages):
+        try:
+            item = extract(page.html, page.url, source, published=page.published)
+        except NotAStatement as exc:
+            results.append(exc)
+            continue
+        extracted.append((slot, item))
+        results.append(NotAStatement("not parsed", url=page.url))  # replaced below
+    htmls = [e.body_html for _, e in extracted]
+    bodies: list[str | ConvertError]
+    try:
+        bodies = list(convert_many(htmls, source.convert.reader, source.convert.writer, jobs=jobs))
+    except ConvertError:
+        bodies = [_convert_alone(e, source) for _, e in extracted]
+    for (slot, item), body in zip(extracted, bodies, strict=True):
+        if isinstance(body, ConvertError):
+            results[slot] = ConvertError(body.message, where=item.url)
+            continue
+        try:
+            results[slot] = build(item, body, source)
+        except NotAStatement as exc:
+            results[slot] = exc
+    return results
+
+
+def _convert_alone(item: Extracted, source: Source) -> str | ConvertError:
+    try:
+        return convert(item.body_html, source.convert.reader, source.convert.writer)
+    except ConvertError as exc:
+        return exc
+
+
+# -- the parts of a page ----------------------------------------------------------------------
+
+
+def _text(tag: Tag) -> str:
+    return _WRAP.sub(" ", tag.get_text()).strip(_ASCII_SPACE)
+
+
+def _meta(soup: BeautifulSoup, name: str) -> str | None:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    if isinstance(tag, Tag):
+        content = tag.get("content")
+        if isinstance(content, str) and content.strip():
+            return content.strip()
+    return None
+
+
+def _title(soup: BeautifulSoup, selectors: ArticleSelectors) -> str:
+    tag = soup.select_one(selectors.title) if selectors.title else None
+    if tag is not None and _text(tag):
+        return _text(tag)
+    title = _meta(soup, selectors.title_meta) or ""
+    for suffix in selectors.title_suffixes:
+        title = title.removesuffix(suffix)
+    return _WRAP.sub(" ", title).strip(_ASCII_SPACE)
+
+
+def _parse_time(value: str, what: str, url: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise NotAStatement(f"{what} {value!r} is not a valid date and time", url=url) from None
+
+
+def _published(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> dt.datetime:
+    tag = soup.select_one(selectors.published) if selectors.published else None
+    value = tag.get("datetime") if tag is not None else None
+    if isinstance(value, str) and value.strip():
+        return _parse_time(value, "the publication time", url)
+    meta = _meta_time(soup, selectors.published_meta, url)
+    if meta is None:
+        raise NotAStatement("no publication time found", url=url, hint="the markup changed?")
+    return meta
+
+
+def _meta_time(soup: BeautifulSoup, name: str, url: str) -> dt.datetime | None:
+    value = _meta(soup, name) if name else None
+    return None if value is None else _parse_time(value, name, url)
+
+
+def _localise(moment: dt.datetime, source: Source) -> dt.datetime:
+    """In the source's time zone; a time without an offset is taken to be local already."""
+    if moment.utcoffset() is None:
+        return moment.replace(tzinfo=source.tz)
+    return moment.astimezone(source.tz)
+
+
+def _tags(url: str, source: Source) -> str:
+    match = source.statement_match(url)
+    if match is not None and "tags" in match.re.groupindex and match.group("tags"):
+        return match.group("tags")
+    return "uncategorized"
+
+
+def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
+    body = soup.select_one(selectors.body)
+    if body is None:
+        raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
+    for selector in selectors.remove:
+        for tag in body.select(selector):
+            tag.decompose()
+    if not body.get_text().strip(_ASCII_SPACE + "\xa0"):
+        raise NotAStatement("the statement's body is empty", url=url)
+    exact = {a for a in selectors.strip_attributes if not a.endswith("*")}
+    prefixes = tuple(a[:-1] for a in selectors.strip_attributes if a.endswith("*"))
+    for tag in [body, *body.find_all(True)]:
+        for name in [n for n in tag.attrs if n in exact or n.startswith(prefixes)]:
+            del tag[name]
+    body.name = "div"  # pandoc keeps only the content of <main> when there is one
+    return str(body)

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from crawler.convert import convert, convert_many
+from crawler.errors import NotAStatement
+from crawler.parse import Page, extract, parse_many, parse_statement
+from crawler.source import Source, load_source
+from storage.document import dumps
+from tests.conftest import PROJECT, SHARED, need
+
+PAGES = SHARED / "pages" / "whitehouse.gov-2025"
+ARTICLE = PAGES / "article" / "articles_2025-03-14_week-eight-wins_PRETTIFIED.html"
+EXPECTED = (
+    PAGES
+    / "expected"
+    / (
+        "articles_2025-03_2025-03-14-week-eight-wins-a-testament-to-american-greatness-under-"
+        "president-trump.md"
+    )
+)
+URL = (
+    "https://www.whitehouse.gov/articles/2025/03/"
+    "week-eight-wins-a-testament-to-american-greatness-under-president-trump/"
+)
+
+
+@pytest.fixture(scope="module")
+def source() -> Source:
+    return load_source(PROJECT / "seeds" / "whitehouse.toml")
+
+
+def test_golden_article_page_gives_the_archive_file_byte_for_byte(source: Source) -> None:
+    html = need(ARTICLE).read_bytes()
+    statement = parse_statement(html, URL, source)
+    assert dumps(statement) == need(EXPECTED).read_text(encoding="utf-8")
+
+
+def test_listing_time_wins_over_the_page_and_is_made_local(source: Source) -> None:
+    html = need(ARTICLE).read_bytes()
+    listed = dt.datetime(2025, 3, 14, 21, 14, 4, tzinfo=dt.UTC)
+    extracted = extract(html, URL, source, published=listed)
+    assert extracted.published.isoformat() == "2025-03-14T17:14:04-04:00"
+    assert extracted.tags == "articles"
+    assert extracted.modified is not None and extracted.modified.utcoffset() == dt.timedelta(
+        hours=-4
+    )
+
+
+def test_batched_parsing_equals_one_by_one(source: Source) -> None:
+    html = need(ARTICLE).read_text(encoding="utf-8")
+    other = html.replace("The past week", "The past fortnight")
+    results = parse_many([Page(html, URL), Page(b"<html></html>", URL), Page(other, URL)], source)
+    assert dumps(results[0]) == need(EXPECTED).read_text(encoding="utf-8")  # type: ignore[arg-type]
+    assert isinstance(results[1], NotAStatement)
+    assert "fortnight" in results[2].body  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (PAGES / "listing").glob("*.html")))
+def test_a_listing_page_is_not_a_statement(source: Source, name: str) -> None:
+    html = need(PAGES / "listing" / name).read_bytes()
+    with pytest.raises(NotAStatement, match=r"listing page|no title"):
+        parse_statement(html, URL, source)
+
+
+@pytest.mark.parametrize(
+    ("html", "message"),
+    [
+        ("", "no title"),
+        ("<html><head><title>Page not found</title></head><body>Oops</body></html>", "no title"),
+        ("<main><h1 class='wp-block-whitehouse-topper__headline'>T</h1></main>", "publication"),
+        (
+            "<meta property='article:published_time' content='2021-02-30T10:00:00Z'>"
+            "<main><h1 class='wp-block-whitehouse-topper__headline'>T</h1><p>x</p></main>",
+            "not a valid date",
+        ),
+        (
+            "<meta property='article:published_time' content='2025-03-01T10:00:00Z'>"
+            "<h1 class='wp-block-whitehouse-topper__headline'>T</h1>",
+            "no body",
+        ),
+        (
+            "<meta property='article:published_time' content='2025-03-01T10:00:00Z'>"
+            "<main><div class='wp-block-whitehouse-topper'><h1 "
+            "class='wp-block-whitehouse-topper__headline'>T</h1></div>  </main>",
+            "body is empty",
+        ),
+    ],
+)
+def test_pages_that_are_not_statements_name_the_url(
+    source: Source, html: str, message: str
+) -> None:
+    with pytest.raises(NotAStatement, match=message) as info:
+        parse_statement(html, URL, source)
+    assert URL in str(info.value)
+
+
+def test_urls_off_the_source_are_refused(source: Source) -> None:
+    html = need(ARTICLE).read_bytes()
+    for url in ("https://evil.example/articles/2025/03/x/", "file:///etc/passwd"):
+        with pytest.raises(NotAStatement, match="not a statement URL"):
+            parse_statement(html, url, source)
+
+
+def test_batched_pandoc_equals_single_runs() -> None:
+    docs = ["<div><p>a <b>b</b></p><ul><li>c</li></ul></div>", "<div></div>", "<div><p>x<br>y</p>"]
+    assert convert_many(docs, batch=3) == [convert(d) for d in docs]
+    assert Path(need(ARTICLE)).exists()
