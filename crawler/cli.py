@@ -20,7 +20,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from crawler import cli_archive
+from crawler import cli_archive, cli_crawl
+from crawler.errors import SourceError
 from storage.errors import ArchiveError, StatementSyncError
 
 EXIT_OK = 0
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
+    cli_crawl.add_commands(sub, common)
     return parser
 
 
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
-    except ArchiveError as exc:
+    except (ArchiveError, SourceError) as exc:
         return _fail(exc, EXIT_USAGE)
     except StatementSyncError as exc:
         return _fail(exc, EXIT_FAILED)

@@ -1,0 +1,173 @@
+"""Discovery over HTTP: walk a source's listings, sitemaps and feeds, merge what they find.
+
+The parsing is pure and lives in :mod:`crawler.discover`; this module only decides what to
+request next. Listing pages are walked newest first and, unless ``full``, stop once ``overlap``
+items in a row are already archived or older than ``since``. A sitemap index's children are
+fetched only when their ``lastmod`` moved since the last walk. Every method is optional; results
+merge per URL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from crawler.discover import Found, parse_feed, parse_listing, parse_sitemap
+from crawler.errors import DiscoveryError, FetchError
+from crawler.fetch import Fetcher
+from crawler.source import Source
+
+log = logging.getLogger(__name__)
+
+Known = Callable[[str], bool]
+
+
+@dataclass
+class Discovered:
+    """What one discovery run found."""
+
+    found: dict[str, Found] = field(default_factory=dict)
+    sitemaps: dict[str, str] = field(default_factory=dict)  # child sitemap URL -> lastmod seen
+    counts: dict[str, int] = field(default_factory=dict)  # items found per method
+    rejected: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # methods that failed, with the reason
+
+    def add(self, item: Found) -> None:
+        before = self.found.get(item.url)
+        self.found[item.url] = item if before is None else merge(before, item)
+        self.counts[item.via] = self.counts.get(item.via, 0) + 1
+
+
+def merge(a: Found, b: Found) -> Found:
+    """One URL found twice: keep every field either gave, the listing's values first."""
+    first, second = (a, b) if a.via == "listing" or b.via != "listing" else (b, a)
+    values = {
+        f.name: getattr(first, f.name)
+        if getattr(first, f.name) is not None
+        else getattr(second, f.name)
+        for f in dataclasses.fields(Found)
+    }
+    values["lastmod"] = a.lastmod or b.lastmod
+    values["via"] = "+".join(sorted(set(a.via.split("+")) | set(b.via.split("+"))))
+    return Found(**values)
+
+
+def discover(
+    fetcher: Fetcher,
+    source: Source,
+    *,
+    known: Known = lambda url: False,
+    sitemaps_seen: Mapping[str, str] | None = None,
+    full: bool = False,
+    since: dt.datetime | None = None,
+    expect_items: bool = False,
+) -> Discovered:
+    """Run every discovery method the source has; ``expect_items`` when it found some before."""
+    result = Discovered()
+    methods: list[tuple[str, Callable[[], None]]] = []
+    if source.listing is not None:
+        methods.append(
+            ("listing", lambda: walk_listing(fetcher, source, result, known, full, since))
+        )
+    if source.sitemap is not None:
+        seen = {} if full else dict(sitemaps_seen or {})
+        methods.append(("sitemap", lambda: read_sitemaps(fetcher, source, result, seen)))
+    if source.feed is not None:
+        methods.append(("feed", lambda: read_feeds(fetcher, source, result)))
+    for name, run in methods:
+        try:
+            run()
+        except FetchError as exc:
+            log.warning("%s discovery of %s failed: %s", name, source.name, exc)
+            result.failures.append(f"{name}: {exc}")
+    if expect_items and not result.found and not result.sitemaps:
+        raise DiscoveryError(
+            "discovery found no statement where it found some before",
+            where=source.name,
+            hint="the markup changed? check the seed's selectors; "
+            + ("; ".join(result.failures) or "every method answered with nothing"),
+        )
+    return result
+
+
+def walk_listing(
+    fetcher: Fetcher,
+    source: Source,
+    result: Discovered,
+    known: Known,
+    full: bool,
+    since: dt.datetime | None,
+) -> None:
+    listing = source.listing
+    assert listing is not None
+    for start in listing.start_urls:
+        url: str | None = source.absolute(start)
+        pages, streak, visited = 0, 0, set[str]()
+        while url is not None and url not in visited and pages < listing.max_pages:
+            visited.add(url)
+            response = fetcher.get(url)
+            if response.status == 404 and pages > 0:
+                break  # ran past the last page
+            if response.status >= 400:
+                raise FetchError(
+                    f"listing page answered HTTP {response.status}", url=url, status=response.status
+                )
+            page = parse_listing(response.content, response.url, source)
+            result.rejected.extend(page.rejected)
+            pages += 1
+            old = 0
+            for item in page.items:
+                result.add(item)
+                streak = streak + 1 if known(item.url) else 0
+                old += since is not None and item.published is not None and item.published < since
+            done = streak >= listing.overlap or (page.items and old == len(page.items))
+            if done and not full:
+                break
+            url = page.next_url
+        log.info("listing %s: %d pages", start, pages)
+
+
+def read_sitemaps(
+    fetcher: Fetcher, source: Source, result: Discovered, seen: Mapping[str, str]
+) -> None:
+    sitemap = source.sitemap
+    assert sitemap is not None
+    for index_url in sitemap.urls:
+        url = source.absolute(index_url)
+        response = fetcher.get(url)
+        if response.status >= 400:
+            log.info("no sitemap at %s (HTTP %d)", url, response.status)
+            continue
+        queue, visited = [(url, response.content)], {url}
+        while queue and len(visited) <= sitemap.max_sitemaps:
+            where, content = queue.pop(0)
+            doc = parse_sitemap(content, where, source, max_bytes=fetcher.max_bytes)
+            result.rejected.extend(doc.rejected)
+            for item in doc.urls:
+                result.add(item)
+            for child, lastmod in doc.sitemaps:
+                stamp = lastmod.isoformat() if lastmod else ""
+                result.sitemaps[child] = stamp
+                if child in visited or (stamp and seen.get(child) == stamp):
+                    continue  # a loop, or unchanged since the last walk
+                visited.add(child)
+                reply = fetcher.get(child)
+                if reply.status < 400:
+                    queue.append((child, reply.content))
+        return  # the first index that answers is the source's
+
+
+def read_feeds(fetcher: Fetcher, source: Source, result: Discovered) -> None:
+    feed = source.feed
+    assert feed is not None
+    for feed_url in feed.urls:
+        url = source.absolute(feed_url)
+        response = fetcher.get(url)
+        if response.status >= 400:
+            log.info("no feed at %s (HTTP %d)", url, response.status)
+            continue
+        for item in parse_feed(response.content, url, source):
+            result.add(item)
