@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag, UnusualUsageWarning
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from crawler.errors import DiscoveryError, SourceError
 from crawler.source import ListingSelectors, Source
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 _WAYBACK = re.compile(r"https?://web\.archive\.org/web/\d{1,14}(?:[a-z]{2}_)?/+(.+)", re.I)
 _PAGE_OF = re.compile(r"\bPage\s+(\d+)\s+of\s+(\d+)\b", re.I)
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -132,6 +131,7 @@ def _date(text: str | None, default_tz: tzinfo) -> datetime | None:
 
 def _soup(html: str | bytes) -> BeautifulSoup:
     # Not-HTML input (a bare URL, an XML document) makes bs4 warn; it is handled as "no items".
+    # (catch_warnings is process-wide: at worst another thread misses one such bs4 warning.)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnusualUsageWarning)
         return BeautifulSoup(html, "lxml")
@@ -154,24 +154,25 @@ def parse_listing(html: str | bytes, url: str, source: Source) -> ListingPage:
     if sel is None:
         raise SourceError("no [selectors.listing] to read listing pages with", where=source.path)
     soup = _soup(html)
-    items: list[Found] = []
+    items: dict[str, Found] = {}  # by URL: a statement listed twice is kept once
     rejected: list[str] = []
     for node in soup.select(sel.item):
         link = node.select_one(sel.link)
         href = _attr(link, "href")
-        hit = _statement(href, url, source) if href is not None else None
         if href is None:
             log.warning("%s: a listing item without a link (%s)", url, sel.link)
-        elif hit is None:
+            continue
+        hit = _statement(href, url, source)
+        if hit is None:
             rejected.append(_resolve(href, url) or href)
-        elif all(item.url != hit[0] for item in items):
+        elif hit[0] not in items:
             published = _date(_attr(node.select_one(sel.published), "datetime"), source.tz)
             category = _listing_category(node, sel, url, source, hit[1])
-            items.append(Found(hit[0], _text(link), published, category))
+            items[hit[0]] = Found(hit[0], _text(link), published, category)
     page, pages = _page_numbers(soup, sel)
     next_url = _next_url(soup, sel, page, url, source, rejected)
     log.debug("%s: %d items, %d rejected, next %s", url, len(items), len(rejected), next_url)
-    return ListingPage(tuple(items), next_url, page, pages, tuple(rejected))
+    return ListingPage(tuple(items.values()), next_url, page, pages, tuple(rejected))
 
 
 def _listing_category(
@@ -210,7 +211,7 @@ def _page_numbers(soup: BeautifulSoup, sel: ListingSelectors) -> tuple[int | Non
 
 def _number(text: str | None) -> int | None:
     digits = (text or "").replace(",", "")
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if re.fullmatch(r"[0-9]{1,9}", digits) else None
 
 
 def _next_url(
@@ -241,11 +242,11 @@ def _next_url(
 
 def _gunzip(data: bytes, url: str, max_bytes: int) -> bytes:
     too_big = DiscoveryError(
-        f"more than {max_bytes:,} bytes once decompressed",
+        f"more than {max_bytes:,} bytes of XML",
         where=url,
-        hint="a sitemap this large is refused (a gzip bomb?); split it or raise max_bytes",
+        hint="refused as a possible gzip bomb; raise max_bytes if the sitemap is genuine",
     )
-    if data[:2] != _GZIP_MAGIC:
+    if data[:2] != b"\x1f\x8b":  # not gzip
         if len(data) > max_bytes:
             raise too_big
         return data
@@ -256,21 +257,29 @@ def _gunzip(data: bytes, url: str, max_bytes: int) -> bytes:
         raise DiscoveryError(f"broken gzip data: {exc}", where=url) from None
     if len(out) > max_bytes:
         raise too_big
+    if not inflater.eof:
+        raise DiscoveryError("truncated gzip data", where=url, hint="an interrupted download?")
     return out
 
 
-def _xml(data: bytes, url: str, what: str) -> Any:
+def _xml(data: bytes, url: str, what: str, roots: tuple[str, ...]) -> Any:
+    """The root element, if it is one of ``roots``. Entities are never expanded (XXE, bombs)."""
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
     try:
-        return etree.fromstring(data, parser, base_url=url)
+        root = etree.fromstring(data, parser, base_url=url)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise DiscoveryError(
-            f"not a valid XML {what}: {exc}",
-            where=url,
-            hint=f"is the URL still a {what}? the server may answer with an HTML page",
-        ) from None
+        problem = f"not valid XML ({exc})"
+    else:
+        if _local(root) in roots:
+            return root
+        problem = f"the root element is <{_local(root)}>"
+    raise DiscoveryError(
+        f"not a {what}: {problem}",
+        where=url,
+        hint=f"expected <{'> or <'.join(roots)}>; the server may answer with an HTML page",
+    )
 
 
 def _local(element: Any) -> str:
@@ -286,16 +295,10 @@ def parse_sitemap(
     data: bytes, url: str, source: Source, *, max_bytes: int = 50_000_000
 ) -> SitemapDoc:
     """A sitemap index (its child sitemaps) or a urlset (its statement URLs); gzip allowed."""
-    root = _xml(_gunzip(data, url, max_bytes), url, "sitemap")
+    root = _xml(_gunzip(data, url, max_bytes), url, "sitemap", ("sitemapindex", "urlset"))
     kind = _local(root)
-    if kind not in ("sitemapindex", "urlset"):
-        raise DiscoveryError(
-            f"not a sitemap: the root element is <{kind}>",
-            where=url,
-            hint="expected <urlset> or <sitemapindex>",
-        )
     sitemaps: list[tuple[str, datetime | None]] = []
-    found: list[Found] = []
+    found: dict[str, Found] = {}
     rejected: list[str] = []
     for loc, lastmod in _entries(root, "sitemap" if kind == "sitemapindex" else "url", url):
         if kind == "sitemapindex":
@@ -306,12 +309,12 @@ def parse_sitemap(
                 sitemaps.append((child, lastmod))
         elif (hit := _statement(loc, url, source)) is None:
             rejected.append(_resolve(loc, url) or loc)
-        elif all(f.url != hit[0] for f in found):
-            found.append(Found(hit[0], lastmod=lastmod, via="sitemap"))
+        else:
+            found.setdefault(hit[0], Found(hit[0], lastmod=lastmod, via="sitemap"))
     log.debug(
         "%s: %d sitemaps, %d urls, %d rejected", url, len(sitemaps), len(found), len(rejected)
     )
-    return SitemapDoc(tuple(sitemaps), tuple(found), tuple(rejected))
+    return SitemapDoc(tuple(sitemaps), tuple(found.values()), tuple(rejected))
 
 
 def _entries(root: Any, name: str, url: str) -> Iterator[tuple[str, datetime | None]]:
@@ -338,19 +341,13 @@ _FEED_DATES = ("pubdate", "published", "date", "issued", "updated")
 
 def parse_feed(data: bytes, url: str, source: Source) -> tuple[Found, ...]:
     """The statement URLs of an RSS (0.9x, 1.0, 2.0) or Atom feed, newest as the feed orders."""
-    root = _xml(data, url, "feed")
-    if _local(root) not in ("rss", "feed", "RDF"):
-        raise DiscoveryError(
-            f"not a feed: the root element is <{_local(root)}>",
-            where=url,
-            hint="expected RSS (<rss>, <rdf:RDF>) or Atom (<feed>)",
-        )
-    found: list[Found] = []
+    root = _xml(data, url, "feed", ("rss", "feed", "RDF"))
+    found: dict[str, Found] = {}
     for entry in root.iter("{*}item", "{*}entry"):
         item = _feed_entry(entry, url, source)
-        if item is not None and all(f.url != item.url for f in found):
-            found.append(item)
-    return tuple(found)
+        if item is not None:
+            found.setdefault(item.url, item)
+    return tuple(found.values())
 
 
 def _feed_entry(entry: Any, base: str, source: Source) -> Found | None:
@@ -362,9 +359,8 @@ def _feed_entry(entry: Any, base: str, source: Source) -> Found | None:
     if hit is None:
         log.debug("%s: feed item rejected: %r", base, href)
         return None
-    title = (
-        " ".join("".join(children["title"][0].itertext()).split()) if "title" in children else ""
-    )
+    titles = children.get("title", [])
+    title = " ".join("".join(titles[0].itertext()).split()) if titles else ""
     dates = (el.text for name in _FEED_DATES for el in children.get(name, ()))
     published = next((d for d in (_date(t, UTC) for t in dates) if d is not None), None)
     slugs = [_slug(el.get("term") or el.text or "") for el in children.get("category", ())]
