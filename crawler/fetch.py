@@ -119,13 +119,12 @@ class RetryPolicy:
     sleep: Sleep = time.sleep
 
     def retrying(self, url: str) -> tenacity.Retrying:
-        backoff = tenacity.wait_exponential_jitter(initial=self.initial, max=self.maximum)
-
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
                 return min(exc.retry_after, MAX_RETRY_AFTER)
-            return float(backoff(state))
+            backoff: float = min(self.maximum, self.initial * 2.0 ** (state.attempt_number - 1))
+            return backoff + random.uniform(0.0, self.initial)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None

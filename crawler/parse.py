@@ -64,8 +64,10 @@ def extract(
     local = _localise(when, source)
     modified = _meta_time(soup, selectors.modified_meta, url)
     if modified is not None:
-        offset = local.tzinfo if source.convert.modified_time_offset == "published" else source.tz
-        modified = modified.astimezone(offset)
+        if source.convert.modified_time_offset == "published":
+            modified = modified.astimezone(dt.timezone(local.utcoffset() or dt.timedelta()))
+        else:
+            modified = modified.astimezone(source.tz)
     return Extracted(
         url=source.canonical(url),
         title=title,
