@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crawler.errors import FetchError, SourceError
+from crawler.fetch import Fetcher, make_client
+from crawler.parse import parse_statement
 from crawler.source import Source, load_sources, seed_dirs
+from crawler.walk import discover
+from storage.document import dumps
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    crawling = crawl_options()
     p = sub.add_parser("sources", parents=[common], help="list the sources that can be crawled")
     p.add_argument(
         "--seeds",
@@ -22,6 +35,128 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sources)
+
+    p = sub.add_parser(
+        "fetch",
+        parents=[common, crawling],
+        help="fetch one statement page and print its archive file",
+    )
+    p.add_argument("url", metavar="URL", help="the statement's real URL")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_fetch)
+
+    p = sub.add_parser(
+        "discover", parents=[common, crawling], help="list what a source's discovery finds"
+    )
+    p.add_argument("source", metavar="SOURCE")
+    p.add_argument("--full", action="store_true", help="walk every listing page")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_discover)
+
+
+def crawl_options() -> argparse.ArgumentParser:
+    """Options of every command that makes requests."""
+    crawling = argparse.ArgumentParser(add_help=False)
+    crawling.add_argument(
+        "--seeds",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own seed files (also: <archive>/seeds)",
+    )
+    crawling.add_argument(
+        "--base-url",
+        help="send every request to this origin (a mirror, the "
+        "fixture site); the archive still records the real URLs",
+    )
+    crawling.add_argument(
+        "--rate", type=_at_least(0.0, float), help="requests per second per host (0: no limit)"
+    )
+    crawling.add_argument("--concurrency", type=_at_least(1, int), help="requests at once")
+    crawling.add_argument("--user-agent", help="the User-Agent to send (default names this tool)")
+    return crawling
+
+
+def _at_least(low: float, kind: type[float] | type[int]) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low:g} or more")
+        return value
+
+    return parse
+
+
+@contextmanager
+def fetcher_for(args: argparse.Namespace, source: Source) -> Iterator[Fetcher]:
+    with make_client(user_agent=args.user_agent, timeout=source.politeness.timeout) as client:
+        yield Fetcher(
+            client, source, base_url=args.base_url, rate=args.rate, concurrency=args.concurrency
+        )
+
+
+def source_of(args: argparse.Namespace, name: str | None = None, url: str | None = None) -> Source:
+    sources = sources_for(args)
+    if name is not None:
+        if name not in sources:
+            raise SourceError(f"no source named {name!r}", hint=f"known: {', '.join(sources)}")
+        return sources[name]
+    for source in sources.values():
+        if url is not None and source.statement_match(url):
+            return source
+    raise SourceError(
+        "no source has statements at this URL", where=url, hint="see 'statements sources'"
+    )
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    source = source_of(args, url=args.url)
+    with fetcher_for(args, source) as fetcher:
+        response = fetcher.get(args.url)
+    if response.status != 200:
+        raise FetchError(f"answered HTTP {response.status}", url=args.url, status=response.status)
+    statement = parse_statement(response.content, response.url, source)
+    if args.json:
+        meta = {k: str(v) if not isinstance(v, str) else v for k, v in statement.meta.items()}
+        print(json.dumps({"source": source.name, "meta": meta, "body": statement.body}, indent=2))
+    else:
+        sys.stdout.write(dumps(statement))
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    source = source_of(args, name=args.source)
+    with fetcher_for(args, source) as fetcher:
+        found = discover(fetcher, source, full=args.full)
+    items = sorted(
+        found.found.values(), key=lambda f: f.published or f.lastmod or _EPOCH, reverse=True
+    )
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        **dataclasses.asdict(f),
+                        "published": f.published and f.published.isoformat(),
+                        "lastmod": f.lastmod and f.lastmod.isoformat(),
+                    }
+                    for f in items
+                ],
+                indent=2,
+            )
+        )
+    else:
+        for f in items:
+            when = (f.published or f.lastmod or _EPOCH).isoformat()
+            print(f"{when}  {f.via:16} {f.url}")
+        print(f"{len(items)} statements found ({fetcher.stats.requests} requests)")
+    for failure in found.failures:
+        print(f"statements: {failure}", file=sys.stderr)
+    return 1 if found.failures else 0
 
 
 def sources_for(args: argparse.Namespace) -> dict[str, Source]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from crawler.cli import main
 from crawler.convert import convert_many
 from crawler.errors import FetchError, OffSiteError, RobotsDisallowed
 from crawler.fetch import Fetcher, RetryPolicy, make_client
@@ -190,3 +192,32 @@ def test_no_request_leaves_the_allowed_hosts_redirects_included(
             with pytest.raises(OffSiteError):
                 fetcher.get(bad)
         assert elsewhere.requests == []
+
+
+def test_fetch_command_prints_the_archive_file(
+    fresh: FixtureSite, sample: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = next(t for t in sample if not OLD_RECIPE.search(t))
+    url = loads(text).source_url
+    code = main(["fetch", url, "--base-url", fresh.base_url, "--rate", "0"])
+    out = capsys.readouterr().out
+    assert code == 0 and split(out)[0] == split(text)[0]
+    assert (
+        main(["fetch", "https://evil.example/articles/2025/03/x/", "--base-url", fresh.base_url])
+        == 2
+    )
+    assert "no source has statements at this URL" in capsys.readouterr().err
+
+
+def test_discover_command_lists_every_statement_of_the_site(
+    fresh: FixtureSite, sample: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["discover", "whitehouse", "--base-url", fresh.base_url, "--rate", "0", "--full", "--json"]
+    )
+    found = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {f["url"] for f in found} == set(fresh.urls())  # every statement it serves
+    assert len(found) >= len(sample) - 1
+    assert all("listing" in f["via"] and "sitemap" in f["via"] for f in found)
+    assert main(["discover", "nosuch", "--base-url", fresh.base_url]) == 2

@@ -234,3 +234,33 @@ def test_text_decodes_with_the_declared_charset() -> None:
     headers = {"Content-Type": "text/html; charset=windows-1252"}
     f = fetcher(lambda r: httpx.Response(200, content=body, headers=headers), FakeTime(), rate=0.0)
     assert f.get(PAGE).text == "café"
+
+
+def test_concurrency_is_capped() -> None:
+    import threading
+    import time as real_time
+
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        real_time.sleep(0.05)
+        with lock:
+            active[0] -= 1
+        return httpx.Response(200)
+
+    f = Fetcher(
+        make_client(transport=httpx.MockTransport(handler)),
+        source(rate=0.0),
+        concurrency=2,
+        obey_robots=False,
+    )
+    threads = [threading.Thread(target=f.get, args=(PAGE,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 2 and f.stats.requests == 6
