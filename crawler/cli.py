@@ -20,9 +20,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from crawler import cli_archive, cli_crawl
-from crawler.errors import SourceError
+from crawler import cli_archive, cli_crawl, cli_sync
+from crawler.errors import DiscoveryError, SourceError
 from storage.errors import ArchiveError, StatementSyncError
+from storage.lock import ArchiveLocked
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
+    cli_sync.add_command(sub, common, cli_crawl.crawl_options())
     cli_crawl.add_commands(sub, common)
     return parser
 
@@ -75,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         code: int = args.handler(args)
+    except ArchiveLocked as exc:
+        return _fail(exc, EXIT_LOCKED)
+    except DiscoveryError as exc:
+        return _fail(exc, EXIT_BROKEN)
     except (ArchiveError, SourceError) as exc:
         return _fail(exc, EXIT_USAGE)
     except StatementSyncError as exc:

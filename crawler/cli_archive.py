@@ -285,21 +285,27 @@ def _colour(choice: str) -> bool:
 # -- changes ----------------------------------------------------------------------------------
 
 
-def parse_since(text: str, now: dt.datetime) -> str:
-    """``--since``: an ISO date or time (UTC unless it says), or an age such as ``7d``."""
+def parse_when(text: str, now: dt.datetime) -> dt.datetime:
+    """An ISO date or time (UTC unless it says), or an age such as ``7d`` before ``now``."""
     relative = _RELATIVE.match(text.strip().lower())
     if relative:
         amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
-        return stamp(now - dt.timedelta(**{unit: amount}))
+        return now - dt.timedelta(**{unit: amount})
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ArchiveError(
-            f"--since {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
+            f"{text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return stamp(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def parse_since(text: str, now: dt.datetime) -> str:
+    """``--since`` as the index's sortable UTC text."""
+    try:
+        return stamp(parse_when(text, now))
+    except ArchiveError as exc:
+        raise ArchiveError(f"--since {exc.message}", hint=exc.hint) from None
 
 
 def cmd_changes(args: argparse.Namespace) -> int:

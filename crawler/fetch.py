@@ -213,7 +213,8 @@ class Fetcher:
         self.limiter = RateLimiter(
             polite.rate if rate is None else rate, polite.jitter, clock=clock, sleep=sleep
         )
-        self._slots = threading.BoundedSemaphore(concurrency or polite.concurrency)
+        self.concurrency = concurrency or polite.concurrency
+        self._slots = threading.BoundedSemaphore(self.concurrency)
         self.obey_robots = obey_robots
         self._robots: dict[str, protego.Protego | None] = {}
         self._robots_lock = threading.Lock()

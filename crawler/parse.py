@@ -23,6 +23,8 @@ from storage.document import Statement, new_statement
 # wrapped over lines) becomes one space.
 _WRAP = re.compile(r"[ \t\r\f\n]*\n[ \t\r\f\n]*")
 _ASCII_SPACE = " \t\r\n\f"
+# A body without text is still a statement when it shows something (a scanned memo, a video).
+_MEDIA = ["img", "figure", "picture", "video", "audio", "iframe", "object", "embed", "table"]
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,8 @@ def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
     for selector in selectors.remove:
         for tag in body.select(selector):
             tag.decompose()
-    if not body.get_text().strip(_ASCII_SPACE + "\xa0"):
+    has_text = body.get_text().strip(_ASCII_SPACE + "\xa0")
+    if not has_text and body.find(_MEDIA) is None:
         raise NotAStatement("the statement's body is empty", url=url)
     exact = {a for a in selectors.strip_attributes if not a.endswith("*")}
     prefixes = tuple(a[:-1] for a in selectors.strip_attributes if a.endswith("*"))

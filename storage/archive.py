@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storage.atomic import fsync_dir, write_atomic
 from storage.diff import classify, words_hash
 from storage.document import (
     KEY_ORDERS,
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 STATE_DIR = ".statements"
+#: A revision that brings back the text before the last one within this time is flapping.
+FLAP_WINDOW = dt.timedelta(hours=24)
 INDEX_NAME = "index.sqlite"
 
 
@@ -58,32 +61,20 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that a crash leaves either the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+@dataclass(frozen=True)
+class _Change:
+    """A revision about to be indexed."""
 
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames in a folder durable."""
-    with suppress(OSError):
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    row: StatementRow | None
+    head: RevisionRow | None
+    statement: Statement
+    text: str
+    digest: str
+    kinds: tuple[str, ...]
+    path: str
+    origin: str
+    when: str
+    source: str | None
 
 
 @dataclass(frozen=True)
@@ -97,6 +88,7 @@ class Recorded:
     from_rev: int | None
     to_rev: int | None
     title: str
+    flap: bool = False  # back to the text of two revisions ago, soon after: reported once
 
 
 class Archive:
@@ -212,51 +204,93 @@ class Archive:
         at: dt.datetime | None = None,
         path_hint: str | None = None,
         previous_url: str | None = None,
+        source: str | None = None,
+        unannounced: bool = False,
     ) -> Recorded | None:
         """Record a revision of a statement; ``None`` when the archive has it already.
 
         ``text`` is the exact file text ``statement`` was read from (an imported file); without
         it the statement is written in the key order of its existing file, or the archive's
-        order for a new statement.
-        ``path_hint`` adopts a file where it lies. ``previous_url`` names the URL the statement
-        had before (a redirect), so it stays one statement with its history.
+        order for a new statement. ``path_hint`` adopts a file where it lies.
+        ``previous_url`` names the URL the statement had before (a redirect), so it stays one
+        statement with its history. ``unannounced``: the site gave no sign of a change (its
+        sitemap lastmod did not move), so a content change that leaves ``modified_time`` alone
+        is also ``silent``.
         """
+        change = self._prepare(
+            statement, origin, text, at, path_hint, previous_url, source, unannounced
+        )
+        if change is None:
+            return None
+        target = self.file(change.path)
+        if not (path_hint and _holds(target, change.text)):
+            self._write(target, change.text)
+        return self._index_revision(change)
+
+    def preview(
+        self, statement: Statement, *, previous_url: str | None = None, unannounced: bool = False
+    ) -> tuple[str, ...] | None:
+        """The change kinds :meth:`record` would record, writing nothing (a dry run)."""
+        change = self._prepare(statement, "", None, None, None, previous_url, None, unannounced)
+        return None if change is None else change.kinds
+
+    def _prepare(
+        self,
+        statement: Statement,
+        origin: str,
+        text: str | None,
+        at: dt.datetime | None,
+        path_hint: str | None,
+        previous_url: str | None,
+        source: str | None,
+        unannounced: bool,
+    ) -> _Change | None:
         when = stamp(at or self.clock())
+        row, path = self._identify(statement, path_hint, previous_url)
+        head = None if row is None else self.index.revision(row.id, row.head)
+        if text is None:
+            text = self._render(statement, head)
+            statement = loads(text)
+        digest = content_hash(text)
+        kinds: tuple[str, ...] = ("new",)
+        if row is not None and head is not None:
+            same = head.content_hash == digest and row.url == statement.source_url
+            if same and row.status == "active":
+                return None
+            kinds = self._kinds(row, head, statement, unannounced)
+            path = path or row.path
+        assert path is not None
+        return _Change(row, head, statement, text, digest, kinds, path, origin, when, source)
+
+    def _identify(
+        self, statement: Statement, path_hint: str | None, previous_url: str | None
+    ) -> tuple[StatementRow | None, str | None]:
+        """The statement a revision belongs to (``None``: a new one) and, if new, its path."""
         url = statement.source_url
         row = self.index.by_url(url)
         if row is None and previous_url is not None:
             row = self.index.by_url(previous_url)
-        path = path_hint
-        if row is None:
-            path = check_relative(path_hint or path_for(statement, self.layout))
-            other = self.index.by_path(path)
-            if other is not None and (path_hint or _same_publication(other, statement)):
-                row = other
-            elif other is not None:
-                path = disambiguate(path, url)
-        head = None if row is None else self.index.revision(row.id, row.head)
-        if text is None:
-            text = self._render(statement, head)
-            new = loads(text)
-        else:
-            new = statement
-        digest = content_hash(text)
-        if row is not None and head is not None:
-            unchanged = head.content_hash == digest and row.url == url
-            if unchanged and row.status == "active":
-                return None
-            old = Statement(load_meta(head.front_matter), head.body, head.front_matter)
-            kinds = classify(old, new) or ("reformatted",)
-            if row.status == "removed":
-                kinds = (*(k for k in kinds if k != "reformatted"), "restored")
-            path = path or row.path
-        else:
-            kinds = ("new",)
-        assert path is not None
-        target = self.file(path)
-        if not (path_hint and _holds(target, text)):
-            self._write(target, text)
-        return self._index_revision(row, head, new, text, digest, kinds, path, origin, when)
+        if row is not None:
+            return row, path_hint
+        path = check_relative(path_hint or path_for(statement, self.layout))
+        other = self.index.by_path(path)
+        if other is not None and (path_hint or _same_publication(other, statement)):
+            return other, path  # the same statement under a new URL: a move
+        if other is not None:
+            path = disambiguate(path, url)
+        return None, path
+
+    def _kinds(
+        self, row: StatementRow, head: RevisionRow, new: Statement, unannounced: bool
+    ) -> tuple[str, ...]:
+        old = Statement(load_meta(head.front_matter), head.body, head.front_matter)
+        kinds = classify(old, new) or ("reformatted",)
+        if row.status == "removed":
+            kinds = (*(k for k in kinds if k != "reformatted"), "restored")
+        content = {"updated", "retitled"} & set(kinds)
+        if unannounced and content and "metadata" not in kinds:
+            kinds = (*kinds, "silent")
+        return kinds
 
     def _render(self, statement: Statement, head: RevisionRow | None) -> str:
         if head is None:
@@ -265,29 +299,21 @@ class Archive:
         order = detect_key_order(keys)
         return dumps(Statement(order_meta(statement.meta, order, like=keys), statement.body))
 
-    def _index_revision(
-        self,
-        row: StatementRow | None,
-        head: RevisionRow | None,
-        new: Statement,
-        text: str,
-        digest: str,
-        kinds: tuple[str, ...],
-        path: str,
-        origin: str,
-        when: str,
-    ) -> Recorded:
+    def _index_revision(self, change: _Change) -> Recorded:
+        row, head, new, when = change.row, change.head, change.statement, change.when
         url = new.source_url
         published = _iso(new.published_time)
         with self.index.transaction():
             if row is None:
+                slug = slug_from_url(url) or Path(change.path).stem
                 statement_id = self.index.insert_statement(
                     url=url,
-                    path=path,
-                    slug=slug_from_url(url) or Path(path).stem,
+                    path=change.path,
+                    slug=slug,
                     title=new.title,
                     published_time=published,
                     at=when,
+                    source=change.source,
                 )
             else:
                 statement_id = row.id
@@ -299,37 +325,59 @@ class Archive:
                     statement_id,
                     number,
                     when,
-                    origin,
+                    change.origin,
                     url,
-                    path,
+                    change.path,
                     new.title,
                     published,
                     _iso(new.modified_time),
-                    digest,
+                    change.digest,
                     words_hash(new.body),
                     new.front_matter(),
                     new.body,
                 )
             )
+            values: dict[str, Any] = {"source": change.source} if change.source else {}
             self.index.update_statement(
                 statement_id,
                 url=url,
-                path=path,
+                path=change.path,
                 title=new.title,
                 published_time=published,
                 status="active",
                 head=number,
                 last_seen=when,
+                **values,
             )
-            detail: dict[str, Any] = {"origin": origin}
-            if head is not None and "moved" in kinds:
-                detail.update(old_url=head.url, new_url=url)
-            if head is not None and "retitled" in kinds:
-                detail.update(old_title=head.title, new_title=new.title)
+            detail = self._detail(change, statement_id)
             before = None if head is None else head.number
-            self.index.add_event(statement_id, when, kinds, before, number, detail)
-        log.debug("%s %s (revision %d)", " ".join(kinds), url, number)
-        return Recorded(statement_id, url, path, kinds, before, number, new.title)
+            self.index.add_event(statement_id, when, change.kinds, before, number, detail)
+        log.debug("%s %s (revision %d)", " ".join(change.kinds), url, number)
+        return Recorded(
+            statement_id,
+            url,
+            change.path,
+            change.kinds,
+            before,
+            number,
+            new.title,
+            flap="flap_of" in detail,
+        )
+
+    def _detail(self, change: _Change, statement_id: int) -> dict[str, Any]:
+        head, kinds = change.head, change.kinds
+        detail: dict[str, Any] = {"origin": change.origin}
+        if head is None:
+            return detail
+        if "moved" in kinds:
+            detail.update(old_url=head.url, new_url=change.statement.source_url)
+        if "retitled" in kinds:
+            detail.update(old_title=head.title, new_title=change.statement.title)
+        before = self.index.revision(statement_id, head.number - 1)
+        recent = _seconds_between(head.seen_at, change.when) <= FLAP_WINDOW.total_seconds()
+        if before is not None and before.content_hash == change.digest and recent:
+            detail["flap_of"] = head.number  # back to the text before: a CMS cache flapping
+        return detail
 
     def mark_removed(
         self, row: StatementRow, *, at: dt.datetime | None = None, why: str
@@ -403,6 +451,10 @@ def _same_publication(row: StatementRow, statement: Statement) -> bool:
     """Whether a statement already at this path is this one under another URL (a move)."""
     published = statement.published_time
     return published is not None and row.published_time == published.isoformat()
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    return (dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(earlier)).total_seconds()
 
 
 def _holds(path: Path, text: str) -> bool:

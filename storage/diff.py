@@ -57,6 +57,17 @@ def words(body: str) -> list[str]:
     return _ESCAPE.sub(r"\1", body).split()
 
 
+def same_words(old_body: str, new_body: str) -> bool:
+    """Whether two bodies say the same words: they differ at most in wrapping and escaping.
+
+    Whitespace-separated words decide fast; where they differ, the finer tokens (words and
+    punctuation apart) have the last say, so "word ," and "word," count as the same.
+    """
+    if words(old_body) == words(new_body):
+        return True
+    return [t.text for t in tokens(old_body)] == [t.text for t in tokens(new_body)]
+
+
 def words_hash(body: str) -> str:
     """A hash of a body's words: equal for bodies that differ only in wrapping or escaping."""
     return hashlib.sha256("\x1f".join(words(body)).encode("utf-8", "surrogatepass")).hexdigest()
@@ -93,7 +104,7 @@ def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
         else:
             kinds.add("metadata")
     if old.body != new.body:
-        kinds.add("updated" if words(old.body) != words(new.body) else "reformatted")
+        kinds.add("reformatted" if same_words(old.body, new.body) else "updated")
     if not kinds and old.front_matter() != new.front_matter():
         kinds.add("reformatted")
     return tuple(k for k in KINDS if k in kinds)

@@ -81,6 +81,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_at ON events (at);
     CREATE INDEX events_statement ON events (statement_id);
     """,
+    # 2: find a statement by its words (a statement that reappears under a new URL).
+    """
+    CREATE INDEX revisions_words ON revisions (words_hash);
+    CREATE INDEX statements_source ON statements (source);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -121,6 +126,23 @@ class RevisionRow:
     def text(self) -> str:
         """The whole file text of this revision."""
         return "---\n" + self.front_matter + "---\n \n" + self.body
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """What the crawler knows of a statement's URL: for conditional GET and incremental sync."""
+
+    statement_id: int
+    url: str
+    status: str
+    head: int
+    modified_time: str | None = None  # of the latest revision
+    published_time: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    sitemap_lastmod: str | None = None
+    last_checked: str | None = None
+    last_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -256,12 +278,20 @@ class Index:
         return {path: digest for path, digest in rows}
 
     def insert_statement(
-        self, *, url: str, path: str, slug: str, title: str, published_time: str | None, at: str
+        self,
+        *,
+        url: str,
+        path: str,
+        slug: str,
+        title: str,
+        published_time: str | None,
+        at: str,
+        source: str | None = None,
     ) -> int:
         cursor = self.db.execute(
-            "INSERT INTO statements (url, path, slug, title, published_time, head,"
-            " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-            (url, path, slug, title, published_time, at, at),
+            "INSERT INTO statements (url, path, slug, source, title, published_time, head,"
+            " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            (url, path, slug, source, title, published_time, at, at),
         )
         statement_id = int(cursor.lastrowid or 0)
         self.add_url(url, statement_id, at)
@@ -285,6 +315,49 @@ class Index:
 
     def count_statements(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM statements").fetchone()[0])
+
+    # -- fetch state ------------------------------------------------------------------------
+
+    def fetch_state(self, url: str) -> FetchState | None:
+        row = self.db.execute(
+            "SELECT s.id, s.url, s.status, s.head, r.modified_time, s.published_time, f.etag,"
+            " f.last_modified,"
+            " f.sitemap_lastmod, f.last_checked, f.last_status"
+            " FROM urls u JOIN statements s ON s.id = u.statement_id"
+            " JOIN revisions r ON r.statement_id = s.id AND r.number = s.head"
+            " LEFT JOIN fetch_state f ON f.statement_id = s.id WHERE u.url = ?",
+            (url,),
+        ).fetchone()
+        return None if row is None else FetchState(*row)
+
+    def set_fetch_state(self, statement_id: int, **values: Any) -> None:
+        allowed = {"etag", "last_modified", "sitemap_lastmod", "last_checked", "last_status"}
+        if not values or not set(values) <= allowed:
+            raise ValueError(f"cannot set {sorted(set(values) - allowed)}")
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        sets = ", ".join(f"{k} = excluded.{k}" for k in values)
+        self.db.execute(
+            f"INSERT INTO fetch_state (statement_id, {cols}) VALUES (?, {marks})"
+            f" ON CONFLICT (statement_id) DO UPDATE SET {sets}",
+            (statement_id, *values.values()),
+        )
+
+    def same_words(self, digest: str, published_time: str | None) -> list[tuple[str, str]]:
+        """(URL, status) of statements whose latest text has these words and publication time."""
+        rows = self.db.execute(
+            "SELECT s.url, s.status FROM revisions r JOIN statements s ON s.id = r.statement_id"
+            " AND r.number = s.head WHERE r.words_hash = ? AND s.published_time IS ?",
+            (digest, published_time),
+        )
+        return [(str(url), str(status)) for url, status in rows]
+
+    def least_recently_checked(self) -> Iterator[tuple[str, str | None]]:
+        """Every statement's URL and last check, never-checked first, then oldest check."""
+        yield from self.db.execute(
+            "SELECT s.url, f.last_checked FROM statements s LEFT JOIN fetch_state f"
+            " ON f.statement_id = s.id ORDER BY f.last_checked IS NOT NULL, f.last_checked, s.id"
+        )
 
     # -- revisions --------------------------------------------------------------------------
 

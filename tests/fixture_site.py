@@ -516,7 +516,7 @@ class FixtureSite:
         """Replace a statement's title and body with those of another archive text.
 
         With ``bump_lastmod`` the published time follows the new text and the modified time moves
-        (to the new text's modified_time when later, else to now); without it the edit is silent:
+        to now; without it the edit is silent:
         the page changes, its article:modified_time, Last-Modified and sitemap lastmod do not.
         """
         new = loads(new_text)
@@ -526,12 +526,11 @@ class FixtureSite:
             entry.set_content(new.title, body)
             if bump_lastmod:
                 entry.published = _aware(new.published_time or entry.published)
+                # Edited now, as a site does: the newest lastmod (so the edit shows in the last
+                # sitemap child's lastmod, as Yoast orders its children by modification).
                 now = dt.datetime.now(seed().tz).replace(microsecond=0)
-                stated = new.modified_time and _aware(new.modified_time)
                 old = entry.lastmod
-                entry.modified = stated if stated and stated > old else max(now, old)
-                if entry.modified == old:
-                    entry.modified += dt.timedelta(seconds=1)
+                entry.modified = max(now, old + dt.timedelta(seconds=1))
 
     def move(
         self, old_url: str, new_url: str, status: int = 301, *, relative: bool = False

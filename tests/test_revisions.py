@@ -20,7 +20,7 @@ def expected_kinds(record: dict[str, Any]) -> set[str]:
     kinds = set()
     if record["body_changed"]:
         old, new = loads(record["old"]).body, loads(record["new"]).body
-        kinds.add("updated" if wdiff.words(old) != wdiff.words(new) else "reformatted")
+        kinds.add("reformatted" if wdiff.same_words(old, new) else "updated")
     if "title" in record["changed_keys"]:
         kinds.add("retitled")
     if {"modified_time", "published_time"} & set(record["changed_keys"]):

@@ -1,0 +1,227 @@
+"""``statements sync``: the main job, as a thin adapter over :class:`crawler.sync.Syncer`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from crawler.cli_archive import parse_since
+from crawler.cli_crawl import fetcher_for, sources_for
+from crawler.errors import DiscoveryError, SourceError
+from crawler.source import Source
+from crawler.sync import Syncer, SyncOptions, SyncReport
+from storage.archive import Archive, utc_now
+from storage.importer import import_dir, statement_files
+from storage.lock import archive_lock
+
+CHANGE_KINDS = ("updated", "retitled", "metadata", "moved", "reformatted", "silent", "restored")
+
+
+def add_command(
+    sub: Any, common: argparse.ArgumentParser, crawling: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "sync",
+        parents=[common, crawling],
+        help="bring the archive up to date with its sources",
+        description="Discover, fetch only what changed, record revisions and change events.",
+    )
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="default: every enabled source")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="walk everything and re-check every known statement (catches silent edits)",
+    )
+    p.add_argument("--since", metavar="DATE", help="only statements published since then")
+    p.add_argument(
+        "--audit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also re-check the N least recently checked statements",
+    )
+    p.add_argument("--dry-run", action="store_true", help="fetch and report, write nothing")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another sync to release the archive",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(handler=cmd_sync)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    sources = _chosen(args)
+    options = SyncOptions(
+        full=args.full,
+        since=None if args.since is None else _since(args.since),
+        dry_run=args.dry_run,
+        audit=args.audit,
+    )
+    reports: list[SyncReport] = []
+    broken: list[str] = []
+    archive = Archive(Path(args.archive))
+    try:
+        with archive_lock(archive.root / ".statements", wait=args.wait):
+            adopted = _adopt(archive, args.dry_run)
+            for source in sources:
+                with fetcher_for(args, source) as fetcher, _progress(source.name, args) as bar:
+                    try:
+                        reports.append(
+                            Syncer(archive, source, fetcher, options, progress=bar).run()
+                        )
+                    except DiscoveryError as exc:
+                        broken.append(str(exc))
+    finally:
+        archive.close()
+    code = 3 if broken else 1 if any(r.failures for r in reports) else 0
+    if args.json:
+        print(json.dumps(_as_json(reports, broken, adopted, args, code), indent=2, default=str))
+    else:
+        _print_summary(reports, broken, adopted)
+    return code
+
+
+def _since(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(parse_since(text, utc_now()))
+
+
+def _chosen(args: argparse.Namespace) -> list[Source]:
+    sources = sources_for(args)
+    if not args.sources:
+        return [s for s in sources.values() if s.enabled]
+    unknown = [name for name in args.sources if name not in sources]
+    if unknown:
+        raise SourceError(f"no source named {unknown[0]!r}", hint=f"known: {', '.join(sources)}")
+    return [sources[name] for name in args.sources]
+
+
+def _adopt(archive: Archive, dry_run: bool) -> int:
+    """A folder of archive files with no index yet (the public archive, say): index it in place."""
+    if dry_run or archive.index.count_statements() or not statement_files(archive.root):
+        return 0
+    report = import_dir(archive, archive.root)
+    return report.new
+
+
+@contextmanager
+def _progress(name: str, args: argparse.Namespace) -> Iterator[Any]:
+    if args.json or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"{name}: discovering", total=None)
+
+        def update(phase: str, done: int, total: int | None) -> None:
+            label = f"{name}: {'discovering' if phase == 'discover' else 'fetching and parsing'}"
+            bar.update(task, description=label, completed=done, total=total)
+
+        yield update
+
+
+def _as_json(
+    reports: list[SyncReport], broken: list[str], adopted: int, args: argparse.Namespace, code: int
+) -> dict[str, Any]:
+    return {
+        "archive": args.archive,
+        "dry_run": args.dry_run,
+        "adopted": adopted,
+        "exit": code,
+        "broken": broken,
+        "sources": [
+            {
+                "source": r.source,
+                "discovered": r.discovered,
+                "fetched": r.planned,
+                "counts": dict(r.counts),
+                "requests": r.requests,
+                "bytes": r.bytes,
+                "seconds": round(r.seconds, 3),
+                "failures": [{"url": u, "reason": why} for u, why in r.failures],
+                "notes": r.notes,
+                "events": [
+                    {
+                        "kinds": list(e.kinds),
+                        "url": e.url,
+                        "path": e.path,
+                        "title": e.title,
+                        "from_rev": e.from_rev,
+                        "to_rev": e.to_rev,
+                        "flap": e.flap,
+                    }
+                    for e in r.events
+                ],
+            }
+            for r in reports
+        ],
+    }
+
+
+def _print_summary(reports: list[SyncReport], broken: list[str], adopted: int) -> None:
+    if adopted:
+        print(f"adopted {adopted} statements already in the folder (indexed in place)")
+    for report in reports:
+        for url, why in report.failures:
+            print(f"statements: failed {url}: {why}", file=sys.stderr)
+    for message in broken:
+        print(f"statements: {message}", file=sys.stderr)
+    if not reports:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title="statements sync" + (" (dry run: nothing written)" if reports[0].dry_run else "")
+    )
+    for column in (
+        "source",
+        "new",
+        "changed",
+        "unchanged",
+        "304",
+        "removed",
+        "failed",
+        "requests",
+        "bytes",
+        "seconds",
+    ):
+        table.add_column(column, justify="left" if column in ("source", "changed") else "right")
+    for r in reports:
+        c = r.counts
+        changed = ", ".join(f"{c[k]} {k}" for k in CHANGE_KINDS if c[k])
+        if c["flapping"]:
+            changed += f"{', ' if changed else ''}{c['flapping']} flapping"
+        table.add_row(
+            r.source,
+            str(c["new"]),
+            changed or "-",
+            str(c["unchanged"]),
+            str(c["not_modified"]),
+            str(c["removed"]),
+            str(c["failed"]),
+            str(r.requests),
+            _size(r.bytes),
+            f"{r.seconds:.1f}",
+        )
+    Console(width=120).print(table)
+    for r in reports:
+        for note in r.notes:
+            print(f"{r.source}: {note}")
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}"
+        count /= 1000  # type: ignore[assignment]
+    return f"{count:.0f} TB"

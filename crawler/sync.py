@@ -1,0 +1,361 @@
+"""Sync: discover, decide what needs fetching, fetch, parse, record revisions and change events.
+
+The decision is pure (:func:`plan`): it sees what discovery found and what the index knows, and
+returns the statements to fetch with the reason. Cost grows with what changed: a known statement
+is fetched only when its sitemap ``lastmod`` moved, unless ``full`` re-checks everything (with
+conditional GET) or ``audit`` re-checks the least recently checked few.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+
+from crawler.discover import Found
+from crawler.fetch import Fetcher, Response
+from crawler.parse import Page, parse_many
+from crawler.source import Source
+from crawler.walk import discover
+from storage.archive import Archive, Recorded, stamp, utc_now
+from storage.diff import words_hash
+from storage.document import Statement
+from storage.errors import StatementSyncError
+from storage.index import FetchState
+
+log = logging.getLogger(__name__)
+
+FIRST_SYNC_DAYS = 30
+GONE = frozenset({404, 410})
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    full: bool = False
+    since: dt.datetime | None = None
+    dry_run: bool = False
+    audit: int = 0
+    chunk: int = 50  # statements fetched, parsed and recorded together
+
+
+@dataclass(frozen=True)
+class Task:
+    """A statement page to fetch, and why."""
+
+    url: str
+    reason: str  # new | lastmod | full | audit | recheck
+    published: dt.datetime | None = None
+    lastmod: str | None = None  # the sitemap lastmod seen now
+    etag: str | None = None
+    last_modified: str | None = None
+    unannounced: bool = False  # the site gave no sign of a change
+
+
+@dataclass
+class SyncReport:
+    source: str
+    dry_run: bool = False
+    discovered: int = 0
+    planned: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    events: list[Recorded] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    requests: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+
+def plan(
+    found: Mapping[str, Found],
+    states: Mapping[str, FetchState | None],
+    *,
+    recheck: Sequence[tuple[str, str]] = (),
+    since: dt.datetime | None = None,
+    full: bool = False,
+) -> list[Task]:
+    """What to fetch: new statements, known ones whose lastmod moved, and ``recheck`` ones."""
+    tasks: dict[str, Task] = {}
+    for url, item in found.items():
+        state = states.get(url)
+        lastmod = item.lastmod.isoformat() if item.lastmod else None
+        when = item.published or item.lastmod
+        if state is None:
+            if since is None or when is None or when >= since:
+                tasks[url] = Task(url, "new", item.published, lastmod)
+            continue
+        kind = _known_reason(state, item, lastmod, full)
+        if kind is not None:
+            etag, modified = _validators(state)
+            tasks[state.url] = Task(
+                state.url, kind, item.published, lastmod, etag, modified, unannounced=kind == "full"
+            )
+    for url, reason in recheck:
+        state = states.get(url)
+        if url not in tasks and state is not None:
+            etag, modified = _validators(state)
+            tasks[url] = Task(
+                url, reason, None, state.sitemap_lastmod, etag, modified, unannounced=True
+            )
+    return list(tasks.values())
+
+
+def _validators(state: FetchState) -> tuple[str | None, str | None]:
+    """ETag and Last-Modified for a conditional GET; none for a removed statement, whose 304
+    would not say that it is back."""
+    if state.status == "removed":
+        return None, None
+    return state.etag, state.last_modified
+
+
+def _known_reason(state: FetchState, item: Found, lastmod: str | None, full: bool) -> str | None:
+    if state.status == "removed":
+        return "recheck"  # listed again: restored, perhaps
+    if lastmod is not None and lastmod != state.sitemap_lastmod:
+        stated = state.modified_time or state.published_time
+        if state.sitemap_lastmod is None and _not_after(lastmod, stated):
+            return "full" if full else None  # adopted from files: the lastmod is not news
+        return "lastmod"
+    return "full" if full else None
+
+
+def _not_after(lastmod: str, modified: str | None) -> bool:
+    if modified is None:
+        return False
+    return dt.datetime.fromisoformat(lastmod) <= dt.datetime.fromisoformat(modified)
+
+
+# -- the engine -------------------------------------------------------------------------------
+
+
+class Syncer:
+    """Syncs one source into an archive with a fetcher; writes nothing on a dry run."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        source: Source,
+        fetcher: Fetcher,
+        options: SyncOptions,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+        progress: Progress | None = None,
+    ):
+        self.archive, self.source, self.fetcher, self.options = archive, source, fetcher, options
+        self.clock = clock
+        self.progress = progress or (lambda phase, done, total: None)
+        self.report = SyncReport(source.name, options.dry_run)
+        self._listed: set[str] = set()
+
+    def run(self) -> SyncReport:
+        started = time.perf_counter()
+        index = self.archive.index
+        if not self.options.dry_run:
+            self._settle_archive_settings()
+        had_items = self._known_count() > 0
+        since = self.options.since
+        if since is None and not had_items and not self.options.full:
+            since = self.clock() - dt.timedelta(days=FIRST_SYNC_DAYS)
+            self.report.notes.append(
+                f"first sync: took the last {FIRST_SYNC_DAYS} days; to backfill everything run "
+                f"'statements sync {self.source.name} --full'"
+            )
+        self.progress("discover", 0, None)
+        found = discover(
+            self.fetcher,
+            self.source,
+            known=lambda url: index.by_url(url) is not None,
+            sitemaps_seen=self._sitemaps_seen(),
+            full=self.options.full,
+            since=since,
+            expect_items=had_items,
+        )
+        self.report.discovered = len(found.found)
+        self._listed = set(found.found)
+        self.report.failures.extend(("discovery", f) for f in found.failures)
+        recheck = list(self._recheck())
+        states = {url: index.fetch_state(url) for url in [*found.found, *(u for u, _ in recheck)]}
+        tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
+        self.report.planned = len(tasks)
+        for done, chunk in _chunks(tasks, self.options.chunk):
+            self._sync_chunk(chunk)
+            self.progress("sync", done, len(tasks))
+        if not self.options.dry_run and not self.report.failures:
+            # Children of the sitemap index are skipped next time only if nothing failed now.
+            with index.transaction():
+                for url, lastmod in found.sitemaps.items():
+                    index.set_setting(f"sitemap:{self.source.name}:{url}", lastmod)
+        self.report.requests = self.fetcher.stats.requests
+        self.report.bytes = self.fetcher.stats.bytes
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _settle_archive_settings(self) -> None:
+        """An archive first filled by a source takes the source's key order and layout."""
+        index = self.archive.index
+        with index.transaction():
+            if index.setting("key_order") is None:
+                index.set_setting("key_order", self.source.archive.key_order)
+            if index.setting("layout") is None:
+                index.set_setting("layout", self.source.archive.layout)
+
+    def _known_count(self) -> int:
+        """Statements of this source in the archive, synced or imported."""
+        hosts = [f"%://{host}/%" for host in self.source.allowed_hosts]
+        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
+        row = self.archive.index.db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM statements WHERE {where} LIMIT 1)",
+            (self.source.name, *hosts),
+        ).fetchone()
+        return int(row[0])
+
+    def _sitemaps_seen(self) -> dict[str, str]:
+        prefix = f"sitemap:{self.source.name}:"
+        rows = self.archive.index.db.execute(
+            "SELECT key, value FROM settings WHERE key >= ? AND key < ?",
+            (prefix, prefix + "\uffff"),
+        )
+        return {key[len(prefix) :]: value for key, value in rows}
+
+    def _recheck(self) -> Iterator[tuple[str, str]]:
+        """Known statements to re-check: all of the source's with ``full``, or ``audit`` many."""
+        if not self.options.full and not self.options.audit:
+            return
+        reason = "full" if self.options.full else "audit"
+        mine = (
+            url
+            for url, _ in self.archive.index.least_recently_checked()
+            if self.source.statement_match(url)
+        )
+        limit = None if self.options.full else self.options.audit
+        yield from ((url, reason) for url in list(islice(mine, limit)))
+
+    def _sync_chunk(self, tasks: Sequence[Task]) -> None:
+        workers = self.fetcher.concurrency
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            replies = list(pool.map(self._fetch, tasks))
+        pages = [
+            (t, r)
+            for t, r in zip(tasks, replies, strict=True)
+            if isinstance(r, Response) and r.status == 200
+        ]
+        parsed = parse_many([Page(r.content, r.url, t.published) for t, r in pages], self.source)
+        results = dict(zip((t.url for t, _ in pages), parsed, strict=True))
+        with self.archive.batch():
+            for task, reply in zip(tasks, replies, strict=True):
+                self._settle(task, reply, results.get(task.url))
+
+    def _fetch(self, task: Task) -> Response | StatementSyncError:
+        try:
+            return self.fetcher.get(task.url, etag=task.etag, last_modified=task.last_modified)
+        except StatementSyncError as exc:
+            return exc
+
+    def _settle(
+        self, task: Task, reply: Response | StatementSyncError, parsed: object | None
+    ) -> None:
+        """Record what one fetch brought: a revision, a removal, nothing new, or a failure."""
+        index, counts = self.archive.index, self.report.counts
+        state = index.fetch_state(task.url)
+        if isinstance(reply, StatementSyncError):
+            return self._fail(task, str(reply))
+        if reply.not_modified:
+            counts["not_modified"] += 1
+        elif reply.status in GONE:
+            if state is None:
+                return self._fail(task, f"discovered, but answers HTTP {reply.status}")
+            if state.status != "removed":
+                self._note(self._removed(state, reply.status))
+            else:
+                counts["unchanged"] += 1
+        elif reply.status != 200:
+            return self._fail(task, f"HTTP {reply.status}")
+        elif isinstance(parsed, Statement):
+            self._note(self._record(task, reply, parsed, state))
+        else:
+            return self._fail(task, str(parsed))
+        if state is not None or not self.options.dry_run:
+            self._remember(task, reply)
+        return None
+
+    def _record(
+        self, task: Task, reply: Response, statement: Statement, state: FetchState | None
+    ) -> Recorded | tuple[str, ...] | None:
+        previous = reply.redirects[0] if reply.redirects else None
+        if state is None and previous is None:
+            # The same words, published at the same time, under a new URL: the statement moved.
+            # (Not when the other URL is still listed: a statement published twice.)
+            published = statement.published_time
+            twins = self.archive.index.same_words(
+                words_hash(statement.body), published.isoformat() if published else None
+            )
+            gone = [u for u, status in twins if status == "removed" or u not in self._listed]
+            previous = gone[0] if gone else None
+        if self.options.dry_run:
+            return self.archive.preview(
+                statement, previous_url=previous, unannounced=task.unannounced
+            )
+        return self.archive.record(
+            statement,
+            origin=reply.url,
+            at=self.clock(),
+            previous_url=previous,
+            source=self.source.name,
+            unannounced=task.unannounced,
+        )
+
+    def _removed(self, state: FetchState, status: int) -> Recorded | tuple[str, ...]:
+        if self.options.dry_run:
+            return ("removed",)
+        row = self.archive.index.by_id(state.statement_id)
+        return self.archive.mark_removed(row, at=self.clock(), why=f"HTTP {status}")
+
+    def _remember(self, task: Task, reply: Response) -> None:
+        if self.options.dry_run:
+            return
+        state = self.archive.index.fetch_state(reply.url) or self.archive.index.fetch_state(
+            task.url
+        )
+        if state is None:
+            return
+        values: dict[str, object] = {
+            "last_checked": stamp(self.clock()),
+            "last_status": reply.status,
+        }
+        if reply.status == 200:
+            values.update(
+                etag=reply.headers.get("etag"), last_modified=reply.headers.get("last-modified")
+            )
+        if task.lastmod is not None:
+            values["sitemap_lastmod"] = task.lastmod
+        self.archive.index.set_fetch_state(state.statement_id, **values)
+
+    def _note(self, outcome: Recorded | tuple[str, ...] | None) -> None:
+        counts = self.report.counts
+        if outcome is None:
+            counts["unchanged"] += 1
+            return
+        kinds = outcome if isinstance(outcome, tuple) else outcome.kinds
+        if isinstance(outcome, Recorded):
+            self.report.events.append(outcome)
+            if outcome.flap:
+                counts["flapping"] += 1
+                return
+        counts.update(kinds)
+
+    def _fail(self, task: Task, reason: str) -> None:
+        log.warning("failed %s: %s", task.url, reason)
+        self.report.counts["failed"] += 1
+        self.report.failures.append((task.url, reason))
+
+
+def _chunks(items: Sequence[Task], size: int) -> Iterable[tuple[int, Sequence[Task]]]:
+    for start in range(0, len(items), size):
+        chunk = items[start : start + size]
+        yield start + len(chunk), chunk
