@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from storage import diff as wdiff
-from storage.archive import Archive, Recorded, stamp, utc_now
+from storage.archive import STATE_DIR, Archive, Recorded, stamp, utc_now
 from storage.errors import ArchiveError, RevisionError
 from storage.importer import import_dir
 from storage.index import EventRow, StatementRow
+from storage.lock import archive_lock
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -26,6 +27,13 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("import", parents=[common], help="index a folder of archive files")
     p.add_argument("folder", metavar="DIR", help="a folder of statement files (or the archive)")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for a running sync to release the archive",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_import)
 
@@ -55,6 +63,11 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--since", metavar="WHEN", help="a date, a time, or an age such as 7d or 12h")
     p.add_argument("--kind", action="append", default=[], choices=wdiff.KINDS, metavar="KIND")
     p.add_argument("--limit", type=int, help="at most this many events")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also the flip-backs of flapping pages (A -> B -> A), reported once by default",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_changes)
 
@@ -87,7 +100,12 @@ def _event_json(event: Recorded) -> dict[str, Any]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    with _open(args, create=True) as archive, _progress("importing", args.json) as progress:
+    with (
+        _open(args, create=True) as archive,
+        archive_lock(archive.root / STATE_DIR, wait=args.wait),
+        _progress("importing", args.json) as progress,
+    ):
+        archive.clean_temporary()
         report = import_dir(archive, Path(args.folder), progress=progress)
     counts = {
         "folder": report.folder,
@@ -311,7 +329,9 @@ def parse_since(text: str, now: dt.datetime) -> str:
 def cmd_changes(args: argparse.Namespace) -> int:
     since = None if args.since is None else parse_since(args.since, utc_now())
     with _open(args) as archive:
-        events = archive.index.events(since=since, kinds=args.kind, limit=args.limit)
+        events = archive.index.events(
+            since=since, kinds=args.kind, limit=args.limit, flaps=args.all
+        )
     if args.json:
         _print_json([_event_row_json(e) for e in events])
         return 0

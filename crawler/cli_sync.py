@@ -31,6 +31,9 @@ def add_command(
         parents=[common, crawling],
         help="bring the archive up to date with its sources",
         description="Discover, fetch only what changed, record revisions and change events.",
+        epilog="exit codes: 0 all well; 1 some statements failed (the rest were saved); 2 usage or"
+        " configuration error; 3 a source is broken (discovery found nothing); 4 the archive is"
+        " locked by another sync",
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="default: every enabled source")
     p.add_argument(
@@ -71,6 +74,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     archive = Archive(Path(args.archive))
     try:
         with archive_lock(archive.root / ".statements", wait=args.wait):
+            archive.clean_temporary()
             adopted = _adopt(archive, args.dry_run)
             for source in sources:
                 with fetcher_for(args, source) as fetcher, _progress(source.name, args) as bar:

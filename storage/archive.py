@@ -183,12 +183,27 @@ class Archive:
             fsync_dir(folder)
         pending.clear()
 
+    @property
+    def tmp_dir(self) -> Path:
+        """Where a batch's files wait to be renamed into place (same file system)."""
+        return self.root / STATE_DIR / "tmp"
+
+    def clean_temporary(self) -> int:
+        """Remove what a killed writer left in :attr:`tmp_dir`. Call it holding the lock."""
+        removed = 0
+        for leftover in self.tmp_dir.glob("*.part") if self.tmp_dir.is_dir() else ():
+            with suppress(OSError):
+                leftover.unlink()
+                removed += 1
+        return removed
+
     def _write(self, target: Path, text: str) -> None:
         if self._pending is None:
             write_atomic(target, text.encode("utf-8"))
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}-{len(self._pending)}.part")
+        self.tmp_dir.mkdir(exist_ok=True)
+        tmp = self.tmp_dir / f"{os.getpid()}-{len(self._pending)}.part"
         with open(tmp, "wb") as handle:
             handle.write(text.encode("utf-8"))
         self._pending.append((tmp, target))

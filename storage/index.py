@@ -407,10 +407,13 @@ class Index:
         kinds: Sequence[str] = (),
         statement_id: int | None = None,
         limit: int | None = None,
+        flaps: bool = True,
     ) -> list[EventRow]:
-        """Change events, newest first."""
+        """Change events, newest first; ``flaps=False`` leaves out the flip-backs of flapping."""
         where: list[str] = ["1"]
         args: list[Any] = []
+        if not flaps:
+            where.append("json_extract(e.detail, '$.flap_of') IS NULL")
         if since is not None:
             where.append("e.at >= ?")
             args.append(since)

@@ -142,3 +142,17 @@ def test_a_failed_batch_leaves_neither_files_nor_rows(archive: Archive) -> None:
     assert [
         p for p in archive.root.rglob("*") if p.is_file() and ".statements" not in p.parts
     ] == []
+
+
+def test_flapping_is_recorded_and_reported_once(archive: Archive) -> None:
+    archive.record(make(), origin=URL)
+    changed = archive.record(make("One two four.\n"), origin=URL)
+    back = archive.record(make(), origin=URL)  # the CMS cache serves the old text again
+    again = archive.record(make("One two four.\n"), origin=URL)
+    assert changed is not None and not changed.flap
+    assert back is not None and back.flap and again is not None and again.flap
+    row = archive.resolve(URL)
+    assert row.head == 4  # every revision is kept
+    shown = archive.index.events(statement_id=row.id, flaps=False)
+    assert [e.kinds for e in shown] == [("updated",), ("new",)]
+    assert len(archive.index.events(statement_id=row.id)) == 4

@@ -319,6 +319,7 @@ def test_a_sync_killed_halfway_then_rerun_equals_an_uninterrupted_one(
     assert 0 < len(half[0]) < 80  # it did stop halfway
     subprocess.run(command(killed), check=True, capture_output=True, cwd=PROJECT, env=env)
     assert snapshot(killed) == snapshot(whole)
+    assert not list(killed.rglob("*.part"))  # what the killed run left was cleaned up
 
 
 def test_sync_adopts_an_existing_archive_in_place(
