@@ -70,6 +70,12 @@ def main() -> int:
         return 2
     html = ARTICLE.read_text(encoding="utf-8")
     print(f"page: {ARTICLE.name} ({len(html.encode()) / 1000:.0f} KB), pandoc {pandoc_version()}")
+    for parser in ("html.parser", "lxml"):
+        started = time.perf_counter()
+        for _ in range(20):
+            BeautifulSoup(html, parser)
+        rate = 20 / (time.perf_counter() - started)
+        print(f"BeautifulSoup tree only, {parser:11}           {rate:7.1f} pages/s")
     base = baseline(html, max(20, args.pages // 5))
     print(f"baseline (html.parser, 1 pandoc per page)   {base:7.1f} pages/s")
     for jobs in sorted({1, args.jobs}):

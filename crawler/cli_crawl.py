@@ -24,15 +24,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     crawling = crawl_options()
-    p = sub.add_parser("sources", parents=[common], help="list the sources that can be crawled")
-    p.add_argument(
-        "--seeds",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of your own seed files (also: <archive>/seeds)",
-    )
+    p = sub.add_parser("sources", parents=[common, seeds_option()], help="list the sources")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sources)
 
@@ -54,10 +46,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_discover)
 
 
-def crawl_options() -> argparse.ArgumentParser:
-    """Options of every command that makes requests."""
-    crawling = argparse.ArgumentParser(add_help=False)
-    crawling.add_argument(
+def seeds_option() -> argparse.ArgumentParser:
+    seeds = argparse.ArgumentParser(add_help=False)
+    seeds.add_argument(
         "--seeds",
         type=Path,
         action="append",
@@ -65,6 +56,12 @@ def crawl_options() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a folder of your own seed files (also: <archive>/seeds)",
     )
+    return seeds
+
+
+def crawl_options() -> argparse.ArgumentParser:
+    """Options of every command that makes requests."""
+    crawling = argparse.ArgumentParser(add_help=False, parents=[seeds_option()])
     crawling.add_argument(
         "--base-url",
         help="send every request to this origin (a mirror, the "

@@ -137,11 +137,10 @@ def read_sitemaps(
     assert sitemap is not None
     for index_url in sitemap.urls:
         url = source.absolute(index_url)
-        response = fetcher.get(url)
-        if response.status >= 400:
-            log.info("no sitemap at %s (HTTP %d)", url, response.status)
+        content = _content(fetcher, url)
+        if content is None:
             continue
-        queue, visited = [(url, response.content)], {url}
+        queue, visited = [(url, content)], {url}
         while queue and len(visited) <= sitemap.max_sitemaps:
             where, content = queue.pop(0)
             doc = parse_sitemap(content, where, source, max_bytes=fetcher.max_bytes)
@@ -154,9 +153,9 @@ def read_sitemaps(
                 if child in visited or (stamp and seen.get(child) == stamp):
                     continue  # a loop, or unchanged since the last walk
                 visited.add(child)
-                reply = fetcher.get(child)
-                if reply.status < 400:
-                    queue.append((child, reply.content))
+                child_content = _content(fetcher, child)
+                if child_content is not None:
+                    queue.append((child, child_content))
         return  # the first index that answers is the source's
 
 
@@ -165,9 +164,15 @@ def read_feeds(fetcher: Fetcher, source: Source, result: Discovered) -> None:
     assert feed is not None
     for feed_url in feed.urls:
         url = source.absolute(feed_url)
-        response = fetcher.get(url)
-        if response.status >= 400:
-            log.info("no feed at %s (HTTP %d)", url, response.status)
-            continue
-        for item in parse_feed(response.content, url, source):
+        content = _content(fetcher, url)
+        for item in parse_feed(content, url, source) if content is not None else ():
             result.add(item)
+
+
+def _content(fetcher: Fetcher, url: str) -> bytes | None:
+    """A discovery document's body; ``None`` (logged) when the source has none there."""
+    response = fetcher.get(url)
+    if response.status >= 400:
+        log.info("nothing at %s (HTTP %d)", url, response.status)
+        return None
+    return response.content
