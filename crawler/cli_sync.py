@@ -6,19 +6,17 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from crawler.cli_archive import parse_since
-from crawler.cli_crawl import fetcher_for, sources_for
-from crawler.errors import DiscoveryError, SourceError
+from crawler.cli_crawl import sources_for
+from crawler.config import load_config
+from crawler.errors import SourceError
+from crawler.jobs import FetchSettings, RunResult, run_sync
 from crawler.source import Source
-from crawler.sync import Syncer, SyncOptions, SyncReport
-from storage.archive import Archive, utc_now
-from storage.importer import import_dir, statement_files
-from storage.lock import archive_lock
+from crawler.sync import SyncOptions
+from storage.archive import utc_now
 
 CHANGE_KINDS = ("updated", "retitled", "metadata", "moved", "reformatted", "silent", "restored")
 
@@ -57,6 +55,9 @@ def add_command(
         metavar="SECONDS",
         help="wait this long for another sync to release the archive",
     )
+    p.add_argument(
+        "--commit", action="store_true", help="make a git commit in the archive when files changed"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(handler=cmd_sync)
 
@@ -69,29 +70,27 @@ def cmd_sync(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         audit=args.audit,
     )
-    reports: list[SyncReport] = []
-    broken: list[str] = []
-    archive = Archive(Path(args.archive))
-    try:
-        with archive_lock(archive.root / ".statements", wait=args.wait):
-            archive.clean_temporary()
-            adopted = _adopt(archive, args.dry_run)
-            for source in sources:
-                with fetcher_for(args, source) as fetcher, _progress(source.name, args) as bar:
-                    try:
-                        reports.append(
-                            Syncer(archive, source, fetcher, options, progress=bar).run()
-                        )
-                    except DiscoveryError as exc:
-                        broken.append(str(exc))
-    finally:
-        archive.close()
-    code = 3 if broken else 1 if any(r.failures for r in reports) else 0
+    root = Path(args.archive)
+    result = run_sync(
+        root,
+        sources,
+        options,
+        fetch_settings(args),
+        config=load_config(root),
+        commit=args.commit,
+        wait=args.wait,
+        progress_for=_progress_for(args),
+    )
+    result.wait_for_deliveries(15.0)  # webhooks get a little time; a dead receiver is logged
     if args.json:
-        print(json.dumps(_as_json(reports, broken, adopted, args, code), indent=2, default=str))
+        print(json.dumps(_as_json(result, args), indent=2, default=str))
     else:
-        _print_summary(reports, broken, adopted)
-    return code
+        _print_summary(result)
+    return result.exit_code
+
+
+def fetch_settings(args: argparse.Namespace) -> FetchSettings:
+    return FetchSettings(args.base_url, args.rate, args.concurrency, args.user_agent)
 
 
 def _since(text: str) -> dt.datetime:
@@ -108,40 +107,38 @@ def _chosen(args: argparse.Namespace) -> list[Source]:
     return [sources[name] for name in args.sources]
 
 
-def _adopt(archive: Archive, dry_run: bool) -> int:
-    """A folder of archive files with no index yet (the public archive, say): index it in place."""
-    if dry_run or archive.index.count_statements() or not statement_files(archive.root):
-        return 0
-    report = import_dir(archive, archive.root)
-    return report.new
-
-
-@contextmanager
-def _progress(name: str, args: argparse.Namespace) -> Iterator[Any]:
+def _progress_for(args: argparse.Namespace) -> Any:
+    """A rich progress bar per source on a terminal; nothing otherwise."""
     if args.json or not sys.stderr.isatty():
-        yield None
-        return
+        return None
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    bar = Progress(transient=True)
+
+    def for_source(name: str) -> Any:
+        bar.start()
         task = bar.add_task(f"{name}: discovering", total=None)
 
         def update(phase: str, done: int, total: int | None) -> None:
             label = f"{name}: {'discovering' if phase == 'discover' else 'fetching and parsing'}"
             bar.update(task, description=label, completed=done, total=total)
+            if total is not None and done >= total:
+                bar.stop()
 
-        yield update
+        return update
+
+    return for_source
 
 
-def _as_json(
-    reports: list[SyncReport], broken: list[str], adopted: int, args: argparse.Namespace, code: int
-) -> dict[str, Any]:
+def _as_json(result: RunResult, args: argparse.Namespace) -> dict[str, Any]:
+    reports = result.reports
     return {
         "archive": args.archive,
         "dry_run": args.dry_run,
-        "adopted": adopted,
-        "exit": code,
-        "broken": broken,
+        "adopted": result.adopted,
+        "exit": result.exit_code,
+        "broken": result.broken,
+        "commit": result.commit,
         "sources": [
             {
                 "source": r.source,
@@ -171,9 +168,10 @@ def _as_json(
     }
 
 
-def _print_summary(reports: list[SyncReport], broken: list[str], adopted: int) -> None:
-    if adopted:
-        print(f"adopted {adopted} statements already in the folder (indexed in place)")
+def _print_summary(result: RunResult) -> None:
+    reports, broken = result.reports, result.broken
+    if result.adopted:
+        print(f"adopted {result.adopted} statements already in the folder (indexed in place)")
     for report in reports:
         for url, why in report.failures:
             print(f"statements: failed {url}: {why}", file=sys.stderr)

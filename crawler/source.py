@@ -10,17 +10,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
-import types
-import typing
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from crawler.errors import SourceError
+from crawler.tomlconfig import Context, build, read_toml
 from storage.document import KEY_ORDERS
 from storage.layout import DEFAULT_LAYOUT, LAYOUT_FIELDS
 
@@ -50,6 +47,16 @@ class Feed:
     """RSS or Atom feeds of the newest items."""
 
     urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When ``statements schedule`` syncs a source: ``every`` ("2h", "30m") or ``cron``."""
+
+    every: str = ""
+    cron: str = ""
+    jitter: float = 0.0  # seconds added at random to each run time
+    audit: int = 0  # statements re-checked per run, so the whole archive is swept over time
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ class Source:
     politeness: Politeness = field(default_factory=Politeness)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     convert: Convert = field(default_factory=Convert)
+    schedule: Schedule = field(default_factory=Schedule)
     path: str = ""  # the seed file it came from
 
     @property
@@ -162,18 +170,11 @@ class Source:
 
 def load_source(path: Path) -> Source:
     """Read and validate one seed file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot read the seed file: {exc}", where=str(path)) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"not valid TOML: {exc}", where=str(path)) from None
+    data, ctx = read_toml(path, SourceError)
     data.setdefault("name", path.stem)
-    built: Source = _build(Source, data, "", _Context(path, text))
+    built: Source = build(Source, data, ctx, skip=("path",))
     source = dataclasses.replace(built, path=str(path))
-    _check(source, _Context(path, text))
+    _check(source, ctx)
     return source
 
 
@@ -198,69 +199,7 @@ def load_sources(dirs: Iterable[Path]) -> dict[str, Source]:
     return sources
 
 
-@dataclass(frozen=True)
-class _Context:
-    path: Path
-    text: str
-
-    def fail(self, key: str, expected: str, got: Any = dataclasses.MISSING) -> SourceError:
-        name = key.rsplit(".", 1)[-1]
-        line = next(
-            (
-                n
-                for n, row in enumerate(self.text.splitlines(), 1)
-                if re.match(rf"\s*(\[+\s*)?({re.escape(name)}|\"{re.escape(name)}\")\s*(=|\])", row)
-            ),
-            None,
-        )
-        where = f"{self.path}, line {line}" if line else str(self.path)
-        found = "" if got is dataclasses.MISSING else f", got {got!r}"
-        return SourceError(f"{key}: expected {expected}{found}", where=where)
-
-
-def _build(cls: type[Any], table: Any, prefix: str, ctx: _Context) -> Any:
-    if not isinstance(table, dict):
-        raise ctx.fail(prefix or "(top level)", "a table", table)
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
-    unknown = sorted(set(table) - set(fields))
-    if unknown:
-        key = f"{prefix}{unknown[0]}"
-        raise ctx.fail(key, f"one of the known keys ({', '.join(fields)}); unknown key")
-    values = {}
-    for name, spec in fields.items():
-        key = f"{prefix}{name}"
-        if name not in table:
-            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-                raise ctx.fail(key, "a value; the key is missing")
-            continue
-        values[name] = _convert(hints[name], table[name], key, ctx)
-    return cls(**values)
-
-
-def _convert(hint: Any, value: Any, key: str, ctx: _Context) -> Any:
-    args = typing.get_args(hint)
-    if isinstance(hint, types.UnionType):  # X | None
-        inner = next(a for a in args if a is not type(None))
-        return _convert(inner, value, key, ctx)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, key + ".", ctx)  # type: ignore[arg-type]
-    if typing.get_origin(hint) is tuple:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ctx.fail(key, "a list of strings", value)
-        return tuple(value)
-    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if hint is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if hint in (str, bool) and type(value) is hint:
-        return value
-    raise ctx.fail(key, {float: "a number", int: "an integer"}.get(hint, hint.__name__), value)
-
-
-def _check(source: Source, ctx: _Context) -> None:
+def _check(source: Source, ctx: Context) -> None:
     """Values with a shape: URLs, regexes, time zones, positive numbers."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", source.name):
         raise ctx.fail("name", "lowercase letters, digits, - and _", source.name)

@@ -70,6 +70,7 @@ class SyncReport:
     requests: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    first_event: int = 0  # events after this id in the index are this sync's
 
 
 def plan(
@@ -146,9 +147,11 @@ class Syncer:
         *,
         clock: Callable[[], dt.datetime] = utc_now,
         progress: Progress | None = None,
+        stop: Callable[[], bool] = lambda: False,
     ):
         self.archive, self.source, self.fetcher, self.options = archive, source, fetcher, options
         self.clock = clock
+        self.stop = stop
         self.progress = progress or (lambda phase, done, total: None)
         self.report = SyncReport(source.name, options.dry_run)
         self._listed: set[str] = set()
@@ -184,9 +187,12 @@ class Syncer:
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
         self.report.planned = len(tasks)
         for done, chunk in _chunks(tasks, self.options.chunk):
+            if self.stop():
+                self.report.notes.append(f"stopped early: {len(tasks) - done + len(chunk)} left")
+                break
             self._sync_chunk(chunk)
             self.progress("sync", done, len(tasks))
-        if not self.options.dry_run and not self.report.failures:
+        if not self.options.dry_run and not self.report.failures and not self.stop():
             # Children of the sitemap index are skipped next time only if nothing failed now.
             with index.transaction():
                 for url, lastmod in found.sitemaps.items():
@@ -251,16 +257,20 @@ class Syncer:
             for task, reply in zip(tasks, replies, strict=True):
                 self._settle(task, reply, results.get(task.url))
 
-    def _fetch(self, task: Task) -> Response | StatementSyncError:
+    def _fetch(self, task: Task) -> Response | StatementSyncError | None:
+        if self.stop():
+            return None  # asked to stop: what is fetched already is still recorded
         try:
             return self.fetcher.get(task.url, etag=task.etag, last_modified=task.last_modified)
         except StatementSyncError as exc:
             return exc
 
     def _settle(
-        self, task: Task, reply: Response | StatementSyncError, parsed: object | None
+        self, task: Task, reply: Response | StatementSyncError | None, parsed: object | None
     ) -> None:
         """Record what one fetch brought: a revision, a removal, nothing new, or a failure."""
+        if reply is None:
+            return None  # not fetched: the run was stopped
         index, counts = self.archive.index, self.report.counts
         state = index.fetch_state(task.url)
         if isinstance(reply, StatementSyncError):

@@ -16,77 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from storage.errors import ArchiveError
+from storage.schema import MIGRATIONS
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the first schema.
-    """
-    CREATE TABLE settings (
-        key   TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    CREATE TABLE statements (
-        id             INTEGER PRIMARY KEY,
-        url            TEXT NOT NULL UNIQUE,
-        path           TEXT NOT NULL UNIQUE,
-        slug           TEXT NOT NULL,
-        source         TEXT,
-        title          TEXT NOT NULL,
-        published_time TEXT,
-        status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
-        head           INTEGER NOT NULL,
-        first_seen     TEXT NOT NULL,
-        last_seen      TEXT NOT NULL
-    );
-    CREATE INDEX statements_slug ON statements (slug);
-    CREATE TABLE urls (
-        url          TEXT PRIMARY KEY,
-        statement_id INTEGER NOT NULL REFERENCES statements (id),
-        first_seen   TEXT NOT NULL
-    );
-    CREATE TABLE revisions (
-        id             INTEGER PRIMARY KEY,
-        statement_id   INTEGER NOT NULL REFERENCES statements (id),
-        number         INTEGER NOT NULL,
-        seen_at        TEXT NOT NULL,
-        origin         TEXT NOT NULL,
-        url            TEXT NOT NULL,
-        path           TEXT NOT NULL,
-        title          TEXT NOT NULL,
-        published_time TEXT,
-        modified_time  TEXT,
-        content_hash   TEXT NOT NULL,
-        words_hash     TEXT NOT NULL,
-        front_matter   TEXT NOT NULL,
-        body           TEXT NOT NULL,
-        UNIQUE (statement_id, number)
-    );
-    CREATE TABLE fetch_state (
-        statement_id    INTEGER PRIMARY KEY REFERENCES statements (id),
-        etag            TEXT,
-        last_modified   TEXT,
-        sitemap_lastmod TEXT,
-        last_checked    TEXT,
-        last_status     INTEGER
-    );
-    CREATE TABLE events (
-        id           INTEGER PRIMARY KEY,
-        statement_id INTEGER NOT NULL REFERENCES statements (id),
-        at           TEXT NOT NULL,
-        kinds        TEXT NOT NULL,
-        from_rev     INTEGER,
-        to_rev       INTEGER,
-        detail       TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX revisions_origin ON revisions (origin);
-    CREATE INDEX events_at ON events (at);
-    CREATE INDEX events_statement ON events (statement_id);
-    """,
-    # 2: find a statement by its words (a statement that reappears under a new URL).
-    """
-    CREATE INDEX revisions_words ON revisions (words_hash);
-    CREATE INDEX statements_source ON statements (source);
-    """,
-)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -157,6 +88,7 @@ class EventRow:
     url: str
     path: str
     title: str
+    source: str | None = None
 
 
 _STATEMENT_COLS = ", ".join(StatementRow.__dataclass_fields__)
@@ -359,6 +291,37 @@ class Index:
             " ON f.statement_id = s.id ORDER BY f.last_checked IS NOT NULL, f.last_checked, s.id"
         )
 
+    # -- runs and the schedule ---------------------------------------------------------------
+
+    def add_run(self, source: str, started: str, finished: str, ok: bool, summary: str) -> None:
+        self.db.execute(
+            "INSERT INTO runs (source, started, finished, ok, summary) VALUES (?, ?, ?, ?, ?)",
+            (source, started, finished, int(ok), summary),
+        )
+
+    def last_run(self, source: str) -> tuple[str, str, bool, str] | None:
+        """(started, finished, ok, summary JSON) of a source's latest run."""
+        row = self.db.execute(
+            "SELECT started, finished, ok, summary FROM runs WHERE source = ?"
+            " ORDER BY started DESC, id DESC LIMIT 1",
+            (source,),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]), bool(row[2]), str(row[3]))
+
+    def schedule_state(self, job: str) -> tuple[str | None, str | None]:
+        """(last fire time, next fire time) of a scheduled job, as UTC text."""
+        row = self.db.execute(
+            "SELECT last_fire, next_fire FROM schedule WHERE job = ?", (job,)
+        ).fetchone()
+        return (None, None) if row is None else (row[0], row[1])
+
+    def set_schedule_state(self, job: str, last_fire: str | None, next_fire: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO schedule (job, last_fire, next_fire) VALUES (?, ?, ?) ON CONFLICT (job)"
+            " DO UPDATE SET last_fire = excluded.last_fire, next_fire = excluded.next_fire",
+            (job, last_fire, next_fire),
+        )
+
     # -- revisions --------------------------------------------------------------------------
 
     def add_revision(self, revision: RevisionRow) -> int:
@@ -408,12 +371,16 @@ class Index:
         statement_id: int | None = None,
         limit: int | None = None,
         flaps: bool = True,
+        after_id: int | None = None,
     ) -> list[EventRow]:
         """Change events, newest first; ``flaps=False`` leaves out the flip-backs of flapping."""
         where: list[str] = ["1"]
         args: list[Any] = []
         if not flaps:
             where.append("json_extract(e.detail, '$.flap_of') IS NULL")
+        if after_id is not None:
+            where.append("e.id > ?")
+            args.append(after_id)
         if since is not None:
             where.append("e.at >= ?")
             args.append(since)
@@ -425,7 +392,8 @@ class Index:
             args.extend(f" {k} " for k in kinds)
         sql = (
             "SELECT e.id, e.statement_id, e.at, e.kinds, e.from_rev, e.to_rev, e.detail,"
-            " s.url, s.path, s.title FROM events e JOIN statements s ON s.id = e.statement_id"
+            " s.url, s.path, s.title, s.source FROM events e"
+            " JOIN statements s ON s.id = e.statement_id"
             f" WHERE {' AND '.join(where)} ORDER BY e.at DESC, e.id DESC"
         )
         if limit is not None:

@@ -1,0 +1,98 @@
+"""An archive's own settings: ``<archive>/statements.toml`` (optional).
+
+::
+
+    commit = true                      # every sync that changed files is a git commit
+
+    [schedule.whitehouse]              # overrides the seed file's [schedule]
+    every = "30m"
+    audit = 100
+
+    [alerts.atom]                      # <archive>/changes.atom, on by default
+    entries = 200
+    kinds = ["updated", "retitled", "silent"]
+
+    [[alerts.webhooks]]
+    url = "https://example.org/hooks/statements"
+    secret_env = "STATEMENTS_WEBHOOK_SECRET"   # or secret_file; never on the command line
+    kinds = ["updated", "silent"]
+    sources = ["whitehouse"]
+    min_change = 3                     # words added or removed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from crawler.errors import SourceError
+from crawler.source import Schedule
+from crawler.tomlconfig import Context, build, read_toml
+from storage.diff import KINDS
+
+CONFIG_NAME = "statements.toml"
+
+
+@dataclass(frozen=True)
+class AtomAlert:
+    enabled: bool = True
+    path: str = "changes.atom"
+    entries: int = 200
+    kinds: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    min_change: int = 0
+
+
+@dataclass(frozen=True)
+class WebhookAlert:
+    url: str
+    secret_env: str = ""
+    secret_file: str = ""
+    kinds: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    min_change: int = 0
+    timeout: float = 10.0
+    attempts: int = 3
+
+
+@dataclass(frozen=True)
+class Alerts:
+    atom: AtomAlert = field(default_factory=AtomAlert)
+    webhooks: tuple[WebhookAlert, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    commit: bool = False
+    schedule: Mapping[str, Schedule] = field(default_factory=dict)
+    alerts: Alerts = field(default_factory=Alerts)
+
+
+def load_config(archive_root: Path) -> ArchiveConfig:
+    """The archive's settings; the defaults when it has no ``statements.toml``."""
+    path = archive_root / CONFIG_NAME
+    if not path.exists():
+        return ArchiveConfig()
+    data, ctx = read_toml(path, SourceError)
+    config: ArchiveConfig = build(ArchiveConfig, data, ctx)
+    _check(config, ctx)
+    return config
+
+
+def _check(config: ArchiveConfig, ctx: Context) -> None:
+    alerts = [("alerts.atom", config.alerts.atom)] + [
+        (f"alerts.webhooks[{i}]", hook) for i, hook in enumerate(config.alerts.webhooks)
+    ]
+    for key, alert in alerts:
+        unknown = [k for k in alert.kinds if k not in KINDS]
+        if unknown:
+            raise ctx.fail(f"{key}.kinds", f"kinds among {', '.join(KINDS)}", unknown[0])
+        if alert.min_change < 0:
+            raise ctx.fail(f"{key}.min_change", "0 or more", alert.min_change)
+    for i, hook in enumerate(config.alerts.webhooks):
+        if urlsplit(hook.url).scheme not in ("http", "https"):
+            raise ctx.fail(f"alerts.webhooks[{i}].url", "an http(s) URL", hook.url)
+        if hook.attempts < 1 or hook.timeout <= 0:
+            raise ctx.fail(f"alerts.webhooks[{i}].attempts", "1 or more, and a timeout above 0")

@@ -1,0 +1,177 @@
+"""One sync run of an archive, as both ``statements sync`` and the scheduler do it.
+
+Holds the archive's lock for the run, cleans what a killed writer left, adopts a folder of
+archive files on first use, syncs each source, records the run, announces the changes (Atom feed,
+webhooks) and, when asked, commits the changed files to git.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler import alerts, publish
+from crawler.config import ArchiveConfig
+from crawler.errors import DiscoveryError
+from crawler.fetch import Fetcher, make_client
+from crawler.source import Source
+from crawler.sync import Progress, Syncer, SyncOptions, SyncReport
+from storage.archive import STATE_DIR, Archive, stamp, utc_now
+from storage.importer import import_dir, statement_files
+from storage.lock import archive_lock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    base_url: str | None = None
+    rate: float | None = None
+    concurrency: int | None = None
+    user_agent: str | None = None
+
+
+@dataclass
+class RunResult:
+    reports: list[SyncReport] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+    adopted: int = 0
+    commit: str | None = None
+    deliveries: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.broken else 1 if any(r.failures for r in self.reports) else 0
+
+    def wait_for_deliveries(self, seconds: float) -> None:
+        for thread in self.deliveries:
+            thread.join(timeout=seconds)
+
+
+def run_sync(
+    root: Path,
+    sources: Sequence[Source],
+    options: SyncOptions,
+    fetch: FetchSettings,
+    *,
+    config: ArchiveConfig,
+    commit: bool = False,
+    wait: float = 0.0,
+    stop: Callable[[], bool] = lambda: False,
+    progress_for: Callable[[str], Any] | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> RunResult:
+    result = RunResult()
+    archive = Archive(root, clock=clock)
+    try:
+        with archive_lock(archive.root / STATE_DIR, wait=wait):
+            archive.clean_temporary()
+            result.adopted = _adopt(archive, options.dry_run)
+            for source in sources:
+                if stop():
+                    break
+                _sync_source(archive, source, options, fetch, result, stop, clock, progress_for)
+            if not options.dry_run:
+                _announce(archive, config, result, clock)
+                if commit or config.commit:
+                    events = [e for r in result.reports for e in r.events]
+                    result.commit = publish.commit(archive.root, events)
+    finally:
+        archive.close()
+    return result
+
+
+def _adopt(archive: Archive, dry_run: bool) -> int:
+    """A folder of archive files with no index yet (the public archive, say): index it in place."""
+    if dry_run or archive.index.count_statements() or not statement_files(archive.root):
+        return 0
+    return import_dir(archive, archive.root).new
+
+
+def _sync_source(
+    archive: Archive,
+    source: Source,
+    options: SyncOptions,
+    fetch: FetchSettings,
+    result: RunResult,
+    stop: Callable[[], bool],
+    clock: Callable[[], dt.datetime],
+    progress_for: Callable[[str], Any] | None,
+) -> None:
+    started = stamp(clock())
+    first_event = _last_event_id(archive)
+    progress: Progress | None = None
+    with make_client(user_agent=fetch.user_agent, timeout=source.politeness.timeout) as client:
+        fetcher = Fetcher(
+            client, source, base_url=fetch.base_url, rate=fetch.rate, concurrency=fetch.concurrency
+        )
+        try:
+            if progress_for is not None:
+                progress = progress_for(source.name)
+            report = Syncer(
+                archive, source, fetcher, options, clock=clock, progress=progress, stop=stop
+            ).run()
+        except DiscoveryError as exc:
+            result.broken.append(str(exc))
+            _record_run(archive, source.name, started, clock, False, {"broken": str(exc)}, options)
+            return
+    report.first_event = first_event
+    result.reports.append(report)
+    summary = {
+        "counts": dict(report.counts),
+        "failed": len(report.failures),
+        "requests": report.requests,
+        "seconds": round(report.seconds, 2),
+    }
+    _record_run(archive, source.name, started, clock, not report.failures, summary, options)
+
+
+def _record_run(
+    archive: Archive,
+    source: str,
+    started: str,
+    clock: Callable[[], dt.datetime],
+    ok: bool,
+    summary: dict[str, Any],
+    options: SyncOptions,
+) -> None:
+    if options.dry_run:
+        return
+    with archive.index.transaction():
+        archive.index.add_run(source, started, stamp(clock()), ok, json.dumps(summary))
+
+
+def _last_event_id(archive: Archive) -> int:
+    row = archive.index.db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+    return int(row[0])
+
+
+def _announce(
+    archive: Archive, config: ArchiveConfig, result: RunResult, clock: Callable[[], dt.datetime]
+) -> None:
+    """The Atom feed and the webhooks; a failure here is logged, never raised."""
+    if not any(r.events for r in result.reports):
+        return
+    try:
+        alerts.write_atom(archive, config.alerts.atom, clock())
+    except Exception:  # an alert must never fail the sync
+        log.exception("could not write the Atom feed")
+    for report in result.reports:
+        events = [
+            e
+            for e in archive.index.events(after_id=report.first_event, flaps=False)
+            if e.source == report.source
+        ]
+        if not events or not config.alerts.webhooks:
+            continue
+        announcements = [alerts.announce(archive, e) for e in events]
+        summary = {"counts": dict(report.counts), "failed": len(report.failures)}
+        result.deliveries += alerts.send_webhooks(
+            config.alerts.webhooks, report.source, summary, announcements
+        )

@@ -1,0 +1,95 @@
+"""The index's schema, as migrations: entry N brings an index from version N to N + 1.
+
+A migration is never edited once released; a change to the schema is a new entry. ``docs/index.md``
+describes the tables.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE statements (
+        id             INTEGER PRIMARY KEY,
+        url            TEXT NOT NULL UNIQUE,
+        path           TEXT NOT NULL UNIQUE,
+        slug           TEXT NOT NULL,
+        source         TEXT,
+        title          TEXT NOT NULL,
+        published_time TEXT,
+        status         TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
+        head           INTEGER NOT NULL,
+        first_seen     TEXT NOT NULL,
+        last_seen      TEXT NOT NULL
+    );
+    CREATE INDEX statements_slug ON statements (slug);
+    CREATE TABLE urls (
+        url          TEXT PRIMARY KEY,
+        statement_id INTEGER NOT NULL REFERENCES statements (id),
+        first_seen   TEXT NOT NULL
+    );
+    CREATE TABLE revisions (
+        id             INTEGER PRIMARY KEY,
+        statement_id   INTEGER NOT NULL REFERENCES statements (id),
+        number         INTEGER NOT NULL,
+        seen_at        TEXT NOT NULL,
+        origin         TEXT NOT NULL,
+        url            TEXT NOT NULL,
+        path           TEXT NOT NULL,
+        title          TEXT NOT NULL,
+        published_time TEXT,
+        modified_time  TEXT,
+        content_hash   TEXT NOT NULL,
+        words_hash     TEXT NOT NULL,
+        front_matter   TEXT NOT NULL,
+        body           TEXT NOT NULL,
+        UNIQUE (statement_id, number)
+    );
+    CREATE TABLE fetch_state (
+        statement_id    INTEGER PRIMARY KEY REFERENCES statements (id),
+        etag            TEXT,
+        last_modified   TEXT,
+        sitemap_lastmod TEXT,
+        last_checked    TEXT,
+        last_status     INTEGER
+    );
+    CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        statement_id INTEGER NOT NULL REFERENCES statements (id),
+        at           TEXT NOT NULL,
+        kinds        TEXT NOT NULL,
+        from_rev     INTEGER,
+        to_rev       INTEGER,
+        detail       TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX revisions_origin ON revisions (origin);
+    CREATE INDEX events_at ON events (at);
+    CREATE INDEX events_statement ON events (statement_id);
+    """,
+    # 2: find a statement by its words (a statement that reappears under a new URL).
+    """
+    CREATE INDEX revisions_words ON revisions (words_hash);
+    CREATE INDEX statements_source ON statements (source);
+    """,
+    # 3: the scheduler's state and every sync run, so a restart resumes the schedule.
+    """
+    CREATE TABLE runs (
+        id       INTEGER PRIMARY KEY,
+        source   TEXT NOT NULL,
+        started  TEXT NOT NULL,
+        finished TEXT NOT NULL,
+        ok       INTEGER NOT NULL,
+        summary  TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX runs_source ON runs (source, started);
+    CREATE TABLE schedule (
+        job       TEXT PRIMARY KEY,
+        last_fire TEXT,
+        next_fire TEXT
+    );
+    """,
+)
