@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from crawler import cli_archive, cli_crawl, cli_sync
+from crawler import cli_archive, cli_crawl, cli_schedule, cli_sync
 from crawler.errors import DiscoveryError, SourceError
 from storage.errors import ArchiveError, StatementSyncError
 from storage.lock import ArchiveLocked
@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
-    cli_sync.add_command(sub, common, cli_crawl.crawl_options())
+    crawling = cli_crawl.crawl_options()
+    cli_sync.add_command(sub, common, crawling)
+    cli_schedule.add_commands(sub, common, crawling)
     cli_crawl.add_commands(sub, common)
     return parser
 

@@ -1,0 +1,214 @@
+"""``statements schedule``: keep an archive in sync, in the foreground.
+
+Run times come from APScheduler 3's triggers (an interval or a cron expression, with jitter).
+Whether a job is due is decided by :func:`due`, a pure function of the trigger, the last run time
+and the clock: missed runs are coalesced into one, a run later than the misfire grace time is
+skipped to the next regular time. :class:`Scheduler` is the loop around it, with the clock and
+the sleep injected so tests run a simulated day in milliseconds. Runs are sequential (a source is
+never synced twice at once) and their times persist in the archive's index, so a restart resumes
+the schedule instead of firing everything again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.errors import SourceError
+from crawler.source import Schedule
+
+log = logging.getLogger(__name__)
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DEFAULT_GRACE = dt.timedelta(hours=1)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """ "90s", "30m", "2h", "1h30m", "1d" as a time span."""
+    cleaned = text.strip().lower().replace(" ", "")
+    parts = _DURATION.findall(cleaned)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != cleaned:
+        raise SourceError(f"{text!r} is not a duration", hint="try 90s, 30m, 2h or 1h30m")
+    seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise SourceError(f"{text!r} is not a positive duration")
+    return dt.timedelta(seconds=seconds)
+
+
+def make_trigger(schedule: Schedule, *, start: dt.datetime, timezone: str = "UTC") -> BaseTrigger:
+    """An APScheduler trigger for a schedule: ``every`` or ``cron``, with its jitter."""
+    jitter = int(schedule.jitter) or None
+    if schedule.cron:
+        try:
+            minute, hour, day, month, weekday = schedule.cron.split()
+            return CronTrigger(
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=weekday,
+                timezone=timezone,
+                jitter=jitter,
+            )
+        except ValueError as exc:
+            raise SourceError(f"cron {schedule.cron!r} is not valid: {exc}") from None
+    if not schedule.every:
+        raise SourceError("no schedule", hint="set every = '2h' or cron = '28 */2 * * *'")
+    every = parse_duration(schedule.every)
+    # Jitter spreads load; it never delays a run by more than a tenth of the interval.
+    jitter = int(min(schedule.jitter, every.total_seconds() / 10)) or None
+    return IntervalTrigger(
+        seconds=every.total_seconds(), start_date=start, timezone=timezone, jitter=jitter
+    )
+
+
+@dataclass(frozen=True)
+class Due:
+    run: bool
+    fire_time: dt.datetime | None  # the (latest missed) run time a run now stands for
+    next_fire: dt.datetime | None  # when the job is next due
+    missed: int = 0  # run times coalesced into this run, or skipped past the grace time
+
+
+def due(
+    trigger: BaseTrigger,
+    last_fire: dt.datetime | None,
+    now: dt.datetime,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    first: dt.datetime | None = None,
+) -> Due:
+    """Whether a job runs now. Pure: the same inputs give the same answer.
+
+    ``first`` is the first run time of a job that has not run yet.
+    """
+    if last_fire is None:
+        fire = first or trigger.get_next_fire_time(None, now)
+    else:
+        fire = trigger.get_next_fire_time(last_fire, now)
+    if fire is None or fire > now:
+        return Due(False, None, fire)
+    missed = 0
+    while True:
+        following = trigger.get_next_fire_time(fire, now)
+        if following is None or following > now:
+            break
+        fire, missed = following, missed + 1
+    if now - fire > grace:
+        return Due(False, fire, following, missed + 1)  # too late: wait for the next one
+    return Due(True, fire, following, missed)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    trigger: BaseTrigger
+    run: Callable[[], dict[str, Any]]  # does the work, returns a summary for the log line
+
+
+class Scheduler:
+    """Runs jobs when due, one at a time, until stopped."""
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        *,
+        state: Any,
+        clock: Callable[[], dt.datetime],
+        wait: Callable[[float], bool],
+        grace: dt.timedelta = DEFAULT_GRACE,
+    ):
+        """``state`` has ``schedule_state(job) -> (last, next)`` and ``save(job, last, next)``;
+        ``wait(s)``
+        sleeps up to ``s`` seconds and returns True when asked to stop."""
+        self.jobs, self.state, self.clock, self.wait, self.grace = jobs, state, clock, wait, grace
+        self.runs: list[tuple[str, dt.datetime, dt.datetime, dt.datetime]] = []
+
+    def run(self, max_runs: int | None = None, until: dt.datetime | None = None) -> None:
+        while max_runs is None or len(self.runs) < max_runs:
+            now = self.clock()
+            if until is not None and now >= until:
+                return
+            wake = self._run_due(now)
+            if max_runs is not None and len(self.runs) >= max_runs:
+                return
+            pause = 60.0 if wake is None else max(0.0, (wake - self.clock()).total_seconds())
+            if until is not None:
+                pause = min(pause, max(0.0, (until - self.clock()).total_seconds()))
+            if self.wait(min(pause, 3600.0)):
+                return
+
+    def _run_due(self, now: dt.datetime) -> dt.datetime | None:
+        """Run every job that is due now; the earliest next run time."""
+        wake: dt.datetime | None = None
+        for job in self.jobs:
+            last, pending = self.state.schedule_state(job.name)
+            if last is None and pending is None:
+                pending = self._first(job, now)
+            decision = due(job.trigger, last, now, self.grace, first=pending)
+            if decision.run and decision.fire_time is not None:
+                last = self._run(job, decision.fire_time)
+            elif decision.fire_time is not None:  # later than the grace time: skipped
+                last = decision.fire_time
+                log.warning("%s: %d run(s) missed beyond the grace time", job.name, decision.missed)
+            nxt = pending if last is None else job.trigger.get_next_fire_time(last, self.clock())
+            self.state.save(job.name, last, nxt)
+            wake = nxt if wake is None or (nxt is not None and nxt < wake) else wake
+        return wake
+
+    @staticmethod
+    def _first(job: Job, now: dt.datetime) -> dt.datetime | None:
+        """A new job: an interval runs at once, a cron expression at its next time."""
+        if isinstance(job.trigger, IntervalTrigger):
+            return now
+        first: dt.datetime | None = job.trigger.get_next_fire_time(None, now)
+        return first
+
+    def _run(self, job: Job, fire_time: dt.datetime) -> dt.datetime:
+        started = self.clock()
+        try:
+            summary = job.run()
+        except Exception as exc:  # one failed run must not stop the schedule
+            log.exception("%s: the run failed", job.name)
+            summary = {"error": str(exc)}
+        finished = self.clock()
+        self.runs.append((job.name, fire_time, started, finished))
+        nxt = job.trigger.get_next_fire_time(fire_time, finished)
+        log.info(
+            "%s: %s in %.1f s; next run %s",
+            job.name,
+            _line(summary),
+            (finished - started).total_seconds(),
+            nxt and nxt.isoformat(),
+        )
+        return fire_time
+
+
+def _line(summary: dict[str, Any]) -> str:
+    counts = summary.get("counts", {})
+    parts = [f"{n} {k}" for k, n in sorted(counts.items()) if n]
+    if summary.get("error"):
+        parts.append(f"error: {summary['error']}")
+    return ", ".join(parts) or "no change"
+
+
+class Stop:
+    """A stop flag set by SIGINT/SIGTERM: the running sync finishes its current statements."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self.event.wait(seconds)

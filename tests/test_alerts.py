@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import subprocess
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from crawler import alerts, publish
+from crawler.config import AtomAlert, WebhookAlert, load_config
+from crawler.errors import SourceError
+from storage.archive import Archive
+from tests.receiver import Receiver
+from tests.test_archive import URL, Clock, make
+
+NOW = dt.datetime(2026, 3, 1, 18, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    archive = Archive(tmp_path / "archive", clock=Clock())
+    archive.record(make(), origin=URL)
+    archive.record(make("One two four and <five> & six.\n"), origin=URL)
+    archive.record(
+        make("One two four and <five> & six.\n", title="A \x00 retitled statement"), origin=URL
+    )
+    return archive
+
+
+def test_the_atom_feed_is_valid_and_carries_the_word_diff(archive: Archive) -> None:
+    path = alerts.write_atom(archive, AtomAlert(), NOW)
+    assert path == archive.root / "changes.atom"
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title.startswith("Changes in")
+    assert len(feed.entries) == 3
+    newest, updated, _ = feed.entries
+    assert "[retitled]" in newest.title and updated.title.startswith("[updated]")
+    assert "[-three-]{+four and <five> & six+}" in updated.content[0].value
+    assert updated.link == URL and {t.term for t in updated.tags} == {"updated"}
+    only_updates = alerts.write_atom(archive, AtomAlert(kinds=("updated",)), NOW)
+    assert only_updates is not None
+    assert len(feedparser.parse(only_updates.read_bytes()).entries) == 1
+
+
+def test_filters_by_kind_source_and_size(archive: Archive) -> None:
+    events = [alerts.announce(archive, e) for e in archive.index.events()]
+    updated = next(a for a in events if "updated" in a.kinds)
+    assert updated.size == 8  # "three" out; "four", "and", "<", "five", ">", "&", "six" in
+    assert alerts.wanted(updated, ("updated",), (), 0)
+    assert not alerts.wanted(updated, ("retitled",), (), 0)
+    assert not alerts.wanted(updated, (), ("gov.uk",), 0)
+    assert alerts.wanted(updated, (), (), 8)
+    assert not alerts.wanted(updated, (), (), 9)
+
+
+def test_webhooks_are_signed_and_a_dead_receiver_fails_nothing(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_SECRET", "s3cret")
+    events = [alerts.announce(archive, e) for e in archive.index.events()]
+    with Receiver() as receiver:
+        hook = WebhookAlert(url=receiver.url, secret_env="HOOK_SECRET", kinds=("updated",))
+        for thread in alerts.send_webhooks([hook], "whitehouse", {"counts": {}}, events):
+            thread.join(10)
+        ((headers, body),) = receiver.posts
+    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers[alerts.SIGNATURE_HEADER.lower()] == expected
+    payload = json.loads(body)
+    assert [e["kinds"] for e in payload["events"]] == [["updated"]]
+    sleeps: list[float] = []
+    dead = WebhookAlert(url="http://127.0.0.1:9/hook", attempts=3, timeout=1.0)
+    assert alerts.deliver(dead, body, sleep=sleeps.append) is False
+    assert sleeps == [1.0, 2.0]
+    with Receiver(status=500) as failing:
+        assert not alerts.deliver(
+            WebhookAlert(url=failing.url, attempts=2), body, sleep=sleeps.append
+        )
+        assert len(failing.posts) == 2
+
+
+def test_archive_config_is_validated(tmp_path: Path) -> None:
+    (tmp_path / "statements.toml").write_text(
+        'commit = true\n[schedule.whitehouse]\nevery = "30m"\n'
+        '[[alerts.webhooks]]\nurl = "https://example.org/h"\nkinds = ["updated", "silent"]\n'
+    )
+    config = load_config(tmp_path)
+    assert config.commit and config.schedule["whitehouse"].every == "30m"
+    assert config.alerts.webhooks[0].kinds == ("updated", "silent")
+    (tmp_path / "statements.toml").write_text('[[alerts.webhooks]]\nurl = "x"\nkinds = ["big"]\n')
+    with pytest.raises(SourceError, match=r"statements.toml, line 3: alerts.webhooks\[0\].kinds"):
+        load_config(tmp_path)
+    (tmp_path / "statements.toml").write_text("[alerts.atom]\nentries = 'many'\n")
+    with pytest.raises(SourceError, match=r"alerts\.atom\.entries: expected an integer"):
+        load_config(tmp_path)
+
+
+def test_git_commit_summarises_the_sync(archive: Archive) -> None:
+    events = [archive.record(make("Other words entirely.\n"), origin=URL)]
+    head = publish.commit(archive.root, [e for e in events if e is not None])
+    assert head is not None
+    log = subprocess.run(
+        ["git", "-C", str(archive.root), "log", "--format=%s"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert log.strip() == "1 updated: A \x00 retitled statement" or log.startswith("1 updated: ")
+    tracked = subprocess.run(
+        ["git", "-C", str(archive.root), "ls-files"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert ".gitignore" in tracked and not any(t.startswith(".statements") for t in tracked)
+    assert publish.commit(archive.root, []) is None
+    assert publish.commit_message([e for e in events if e is not None]).startswith("1 updated")
