@@ -9,7 +9,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from storage.errors import ArchiveError, RevisionError
 from storage.importer import import_dir
 from storage.index import EventRow, StatementRow
 from storage.lock import archive_lock
+from storage.verify import verify
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -36,6 +37,15 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("verify", parents=[common], help="check that files and index agree")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="restore files from the index, index stray statement files",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser("history", parents=[common], help="list a statement's revisions")
     p.add_argument("target", metavar="TARGET", help="URL, archive path or unique slug prefix")
@@ -148,6 +158,29 @@ def _progress(label: str, quiet: bool) -> Iterator[Any]:
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    with _open(args) as archive:
+        lock = archive_lock(archive.root / STATE_DIR) if args.repair else nullcontext()
+        with lock:
+            report = verify(archive, repair=args.repair)
+    if args.json:
+        _print_json(
+            {
+                "statements": report.statements,
+                "files": report.files,
+                "clean": report.clean,
+                "problems": [vars(p) for p in report.problems],
+            }
+        )
+    else:
+        for p in report.problems:
+            state = "repaired" if p.repaired else "PROBLEM"
+            print(f"{state}: {p.path}: {p.what}: {p.detail}")
+        verdict = "clean" if report.clean else f"{len(report.problems)} problems"
+        print(f"{report.statements} statements, {report.files} files: {verdict}")
+    return 0 if report.clean else 1
 
 
 # -- history and show -------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""``statements verify``: do the files and the index agree? ``--repair`` makes them agree.
+
+Every statement file must parse and be byte-identical to its statement's latest revision in the
+index; every indexed statement must have its file. Repair restores a missing or altered file from
+the index (which keeps every revision), and indexes a stray statement file it finds. Nothing is
+ever deleted: a stray file that is not a statement is only reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storage.archive import STATE_DIR, Archive, content_hash
+from storage.atomic import write_atomic
+from storage.document import loads
+from storage.errors import StatementSyncError
+from storage.importer import statement_files
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    what: str  # missing | altered | unreadable | stray | leftover
+    detail: str
+    repaired: bool = False
+
+
+@dataclass
+class VerifyReport:
+    statements: int = 0
+    files: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return all(p.repaired for p in self.problems)
+
+
+def verify(archive: Archive, *, repair: bool = False) -> VerifyReport:
+    report = VerifyReport()
+    indexed: dict[str, int] = {}
+    rows = archive.index.db.execute(
+        "SELECT s.id, s.path, r.content_hash FROM statements s"
+        " JOIN revisions r ON r.statement_id = s.id AND r.number = s.head"
+    ).fetchall()
+    for statement_id, path, digest in rows:
+        report.statements += 1
+        indexed[path] = statement_id
+        _check_file(archive, statement_id, path, digest, report, repair)
+    superseded = {p for (p,) in archive.index.db.execute("SELECT DISTINCT path FROM revisions")}
+    for file in statement_files(archive.root):
+        relative = file.relative_to(archive.root).as_posix()
+        report.files += 1
+        if relative not in indexed and relative not in superseded:
+            _stray(archive, file, relative, report, repair)
+    for leftover in sorted((archive.root / STATE_DIR / "tmp").glob("*.part")):
+        report.problems.append(_leftover(leftover, repair))
+    return report
+
+
+def _check_file(
+    archive: Archive, statement_id: int, path: str, digest: str, report: VerifyReport, repair: bool
+) -> None:
+    file = archive.file(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        report.problems.append(_restore(archive, statement_id, path, "missing", "no file", repair))
+        return
+    try:
+        text = data.decode("utf-8")
+        loads(text)
+    except (UnicodeDecodeError, StatementSyncError) as exc:
+        detail = f"does not parse: {exc}"
+        report.problems.append(_restore(archive, statement_id, path, "unreadable", detail, repair))
+        return
+    if content_hash(text) != digest:
+        detail = "differs from its latest revision in the index"
+        report.problems.append(_restore(archive, statement_id, path, "altered", detail, repair))
+
+
+def _restore(
+    archive: Archive, statement_id: int, path: str, what: str, detail: str, repair: bool
+) -> Problem:
+    if repair:
+        row = archive.index.by_id(statement_id)
+        write_atomic(archive.file(path), archive.revision(row).text.encode("utf-8"))
+        log.info("restored %s from the index", path)
+    return Problem(path, what, detail, repaired=repair)
+
+
+def _stray(archive: Archive, file: Path, relative: str, report: VerifyReport, repair: bool) -> None:
+    try:
+        text = file.read_bytes().decode("utf-8")
+        statement = loads(text)
+        known = archive.index.by_url(statement.source_url)
+    except (UnicodeDecodeError, StatementSyncError) as exc:
+        report.problems.append(Problem(relative, "stray", f"not a statement: {exc}"))
+        return
+    if known is not None:  # a copy of a known statement: reported, never indexed over it
+        report.problems.append(Problem(relative, "stray", f"another copy of {known.path}"))
+        return
+    if repair:
+        archive.record(statement, origin=str(file), text=text, path_hint=relative)
+    detail = "a statement file the index did not know"
+    report.problems.append(Problem(relative, "stray", detail, repaired=repair))
+
+
+def _leftover(path: Path, repair: bool) -> Problem:
+    if repair:
+        path.unlink(missing_ok=True)
+    return Problem(str(path), "leftover", "a temporary file a killed run left", repaired=repair)
