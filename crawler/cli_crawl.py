@@ -116,7 +116,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         response = fetcher.get(args.url)
     if response.status != 200:
         raise FetchError(f"answered HTTP {response.status}", url=args.url, status=response.status)
-    statement = parse_statement(response.content, response.url, source)
+    statement = parse_statement(response.html, response.url, source)
     if args.json:
         meta = {k: str(v) if not isinstance(v, str) else v for k, v in statement.meta.items()}
         print(json.dumps({"source": source.name, "meta": meta, "body": statement.body}, indent=2))

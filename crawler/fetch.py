@@ -70,6 +70,18 @@ class Response:
         return self.status == 304
 
     @property
+    def is_html(self) -> bool:
+        """An HTML page, or a reply that does not say what it is."""
+        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        return kind in ("", "text/html", "application/xhtml+xml")
+
+    @property
+    def html(self) -> str | bytes:
+        """The body for an HTML parser: decoded when the server named a charset, else bytes
+        (the parser then reads the page's own <meta charset>)."""
+        return self.text if _charset(self.headers.get("content-type", "")) else self.content
+
+    @property
     def text(self) -> str:
         charset = httpx.Headers(dict(self.headers)).get("content-type", "")
         encoding = _charset(charset) or "utf-8"

@@ -24,6 +24,8 @@ from storage.document import Statement, new_statement
 _WRAP = re.compile(r"[ \t\r\f\n]*\n[ \t\r\f\n]*")
 _ASCII_SPACE = " \t\r\n\f"
 # A body without text is still a statement when it shows something (a scanned memo, a video).
+#: Real statement pages nest a few dozen levels; far deeper markup is hostile (and slow to convert).
+MAX_DEPTH = 500
 _MEDIA = ["img", "figure", "picture", "video", "audio", "iframe", "object", "embed", "table"]
 
 
@@ -204,10 +206,22 @@ def _tags(url: str, source: Source) -> str:
     return "uncategorized"
 
 
+def _depth(root: Tag) -> int:
+    """How deep elements nest below ``root``, without recursion."""
+    deepest, stack = 0, [(root, 0)]
+    while stack:
+        tag, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in tag.find_all(True, recursive=False))
+    return deepest
+
+
 def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
     body = soup.select_one(selectors.body)
     if body is None:
         raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
+    if _depth(body) > MAX_DEPTH:
+        raise NotAStatement(f"the body's markup nests deeper than {MAX_DEPTH} levels", url=url)
     for selector in selectors.remove:
         for tag in body.select(selector):
             tag.decompose()

@@ -249,9 +249,9 @@ class Syncer:
         pages = [
             (t, r)
             for t, r in zip(tasks, replies, strict=True)
-            if isinstance(r, Response) and r.status == 200
+            if isinstance(r, Response) and r.status == 200 and r.is_html
         ]
-        parsed = parse_many([Page(r.content, r.url, t.published) for t, r in pages], self.source)
+        parsed = parse_many([Page(r.html, r.url, t.published) for t, r in pages], self.source)
         results = dict(zip((t.url for t, _ in pages), parsed, strict=True))
         with self.archive.batch():
             for task, reply in zip(tasks, replies, strict=True):
@@ -286,6 +286,8 @@ class Syncer:
                 counts["unchanged"] += 1
         elif reply.status != 200:
             return self._fail(task, f"HTTP {reply.status}")
+        elif not reply.is_html:
+            return self._fail(task, f"not an HTML page ({reply.headers.get('content-type')})")
         elif isinstance(parsed, Statement):
             self._note(self._record(task, reply, parsed, state))
         else:

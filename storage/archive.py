@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from storage.document import (
     loads,
     order_meta,
 )
-from storage.errors import ArchiveError, PathError, RevisionError, TargetError
+from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
 from storage.index import Index, RevisionRow, StatementRow
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
 
@@ -266,6 +267,13 @@ class Archive:
         if text is None:
             text = self._render(statement, head)
             statement = loads(text)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise DocumentError(
+                f"the text holds {exc.object[exc.start : exc.end]!r}, which UTF-8 cannot store",
+                where=statement.source_url,
+            ) from None
         digest = content_hash(text)
         kinds: tuple[str, ...] = ("new",)
         if row is not None and head is not None:
@@ -317,6 +325,7 @@ class Archive:
     def _index_revision(self, change: _Change) -> Recorded:
         row, head, new, when = change.row, change.head, change.statement, change.when
         url = new.source_url
+        title = _storable(new.title)
         published = _iso(new.published_time)
         with self.index.transaction():
             if row is None:
@@ -325,7 +334,7 @@ class Archive:
                     url=url,
                     path=change.path,
                     slug=slug,
-                    title=new.title,
+                    title=title,
                     published_time=published,
                     at=when,
                     source=change.source,
@@ -343,7 +352,7 @@ class Archive:
                     change.origin,
                     url,
                     change.path,
-                    new.title,
+                    title,
                     published,
                     _iso(new.modified_time),
                     change.digest,
@@ -357,7 +366,7 @@ class Archive:
                 statement_id,
                 url=url,
                 path=change.path,
-                title=new.title,
+                title=title,
                 published_time=published,
                 status="active",
                 head=number,
@@ -375,7 +384,7 @@ class Archive:
             change.kinds,
             before,
             number,
-            new.title,
+            title,
             flap="flap_of" in detail,
         )
 
@@ -466,6 +475,11 @@ def _same_publication(row: StatementRow, statement: Statement) -> bool:
     """Whether a statement already at this path is this one under another URL (a move)."""
     published = statement.published_time
     return published is not None and row.published_time == published.isoformat()
+
+
+def _storable(text: str) -> str:
+    """Text the index can store: a lone surrogate (exact in the YAML) becomes U+FFFD."""
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
 def _seconds_between(earlier: str, later: str) -> float:
