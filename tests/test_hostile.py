@@ -21,7 +21,10 @@ from tests.conftest import PROJECT
 
 URL = "https://www.whitehouse.gov/articles/2025/03/a-statement/"
 HEAD = "<html><head><meta property='article:published_time' content='{when}'></head><body>"
-TITLE = "<main><div class='wp-block-whitehouse-topper'><h1 class='wp-block-whitehouse-topper__headline'>{title}</h1></div>"
+TITLE = (
+    "<main><div class='wp-block-whitehouse-topper'>"
+    "<h1 class='wp-block-whitehouse-topper__headline'>{title}</h1></div>"
+)
 
 
 @pytest.fixture(scope="module")
