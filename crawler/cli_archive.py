@@ -9,7 +9,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,13 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "--repair",
         action="store_true",
         help="restore files from the index, index stray statement files",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="wait this long for a running sync to release the archive",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_verify)
@@ -115,7 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         archive_lock(archive.root / STATE_DIR, wait=args.wait),
         _progress("importing", args.json) as progress,
     ):
-        archive.clean_temporary()
+        archive.recover()
         report = import_dir(archive, Path(args.folder), progress=progress)
     counts = {
         "folder": report.folder,
@@ -161,15 +168,14 @@ def _progress(label: str, quiet: bool) -> Iterator[Any]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    with _open(args) as archive:
-        lock = archive_lock(archive.root / STATE_DIR) if args.repair else nullcontext()
-        with lock:
-            report = verify(archive, repair=args.repair)
+    with _open(args) as archive, archive_lock(archive.root / STATE_DIR, wait=args.wait):
+        report = verify(archive, repair=args.repair)
     if args.json:
         _print_json(
             {
                 "statements": report.statements,
                 "files": report.files,
+                "recovered": report.recovered,
                 "clean": report.clean,
                 "problems": [vars(p) for p in report.problems],
             }

@@ -71,7 +71,7 @@ def run_sync(
     archive = Archive(root, clock=clock)
     try:
         with archive_lock(archive.root / STATE_DIR, wait=wait):
-            archive.clean_temporary()
+            archive.recover()
             result.adopted = _adopt(archive, options.dry_run)
             for source in sources:
                 if stop():

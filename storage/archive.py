@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.atomic import fsync_dir, write_atomic
 from storage.diff import classify, words_hash
 from storage.document import (
     KEY_ORDERS,
@@ -32,6 +30,7 @@ from storage.document import (
 )
 from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
 from storage.index import Index, RevisionRow, StatementRow
+from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
 
 log = logging.getLogger(__name__)
@@ -110,7 +109,7 @@ class Archive:
         if not create and not (state / INDEX_NAME).exists():
             raise ArchiveError("no index in this folder", where=str(self.root), hint="import first")
         self.index = Index(state / INDEX_NAME)
-        self._pending: list[tuple[Path, Path]] | None = None
+        self.journal = FileJournal(self.root, self.index)
 
     def __enter__(self) -> Archive:
         return self
@@ -153,61 +152,13 @@ class Archive:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group many :meth:`record` calls into one index transaction.
+        """Group many :meth:`record` calls into one index transaction (see ``storage.journal``)."""
+        with self.journal.batch():
+            yield
 
-        Files are written to temporary names as they come; at the end one ``sync`` makes them
-        all durable, then each is renamed into place and the index commits. A crash leaves each
-        file either as it was or as it is now, and the index never ahead of the files.
-        """
-        if self._pending is not None:
-            with self.index.transaction():
-                yield
-            return
-        self._pending = []
-        try:
-            with self.index.transaction():
-                yield
-                self._publish(self._pending)
-        finally:
-            for tmp, _ in self._pending or ():
-                with suppress(OSError):
-                    os.unlink(tmp)
-            self._pending = None
-
-    def _publish(self, pending: list[tuple[Path, Path]]) -> None:
-        if not pending:
-            return
-        os.sync()
-        for tmp, final in pending:
-            os.replace(tmp, final)
-        for folder in sorted({final.parent for _, final in pending}):
-            fsync_dir(folder)
-        pending.clear()
-
-    @property
-    def tmp_dir(self) -> Path:
-        """Where a batch's files wait to be renamed into place (same file system)."""
-        return self.root / STATE_DIR / "tmp"
-
-    def clean_temporary(self) -> int:
-        """Remove what a killed writer left in :attr:`tmp_dir`. Call it holding the lock."""
-        removed = 0
-        for leftover in self.tmp_dir.glob("*.part") if self.tmp_dir.is_dir() else ():
-            with suppress(OSError):
-                leftover.unlink()
-                removed += 1
-        return removed
-
-    def _write(self, target: Path, text: str) -> None:
-        if self._pending is None:
-            write_atomic(target, text.encode("utf-8"))
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir.mkdir(exist_ok=True)
-        tmp = self.tmp_dir / f"{os.getpid()}-{len(self._pending)}.part"
-        with open(tmp, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        self._pending.append((tmp, target))
+    def recover(self) -> int:
+        """Finish or undo what a killed writer left. Call it holding the archive's lock."""
+        return self.journal.recover()
 
     # -- recording --------------------------------------------------------------------------
 
@@ -239,9 +190,10 @@ class Archive:
         if change is None:
             return None
         target = self.file(change.path)
-        if not (path_hint and _holds(target, change.text)):
-            self._write(target, change.text)
-        return self._index_revision(change)
+        with self.journal.batch():
+            if not (path_hint and _holds(target, change.text)):
+                self.journal.write(target, change.text.encode("utf-8"))
+            return self._index_revision(change)
 
     def preview(
         self, statement: Statement, *, previous_url: str | None = None, unannounced: bool = False

@@ -291,6 +291,22 @@ class Index:
             " ON f.statement_id = s.id ORDER BY f.last_checked IS NOT NULL, f.last_checked, s.id"
         )
 
+    # -- files a committed batch still has to move into place ------------------------------
+
+    def add_pending(self, moves: list[tuple[str, str]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO pending_files (tmp, final) VALUES (?, ?)", moves
+        )
+
+    def pending(self) -> list[tuple[str, str]]:
+        return [
+            (str(t), str(f)) for t, f in self.db.execute("SELECT tmp, final FROM pending_files")
+        ]
+
+    def clear_pending(self) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM pending_files")
+
     # -- runs and the schedule ---------------------------------------------------------------
 
     def add_run(self, source: str, started: str, finished: str, ok: bool, summary: str) -> None:

@@ -92,4 +92,11 @@ MIGRATIONS: tuple[str, ...] = (
         next_fire TEXT
     );
     """,
+    # 4: files a committed batch still has to move into place (rolled forward after a crash).
+    """
+    CREATE TABLE pending_files (
+        tmp   TEXT PRIMARY KEY,
+        final TEXT NOT NULL
+    );
+    """,
 )

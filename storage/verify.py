@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.archive import STATE_DIR, Archive, content_hash
+from storage.archive import Archive, content_hash
 from storage.atomic import write_atomic
 from storage.document import loads
 from storage.errors import StatementSyncError
@@ -33,6 +33,7 @@ class Problem:
 class VerifyReport:
     statements: int = 0
     files: int = 0
+    recovered: int = 0  # files a killed writer left, finished or removed first
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -41,7 +42,10 @@ class VerifyReport:
 
 
 def verify(archive: Archive, *, repair: bool = False) -> VerifyReport:
+    """Check (and with ``repair`` mend) an archive. Hold its lock: this first finishes or undoes
+    what a killed writer left (``Archive.recover``), which is recovery, not repair."""
     report = VerifyReport()
+    report.recovered = archive.recover()
     indexed: dict[str, int] = {}
     rows = archive.index.db.execute(
         "SELECT s.id, s.path, r.content_hash FROM statements s"
@@ -57,8 +61,6 @@ def verify(archive: Archive, *, repair: bool = False) -> VerifyReport:
         report.files += 1
         if relative not in indexed and relative not in superseded:
             _stray(archive, file, relative, report, repair)
-    for leftover in sorted((archive.root / STATE_DIR / "tmp").glob("*.part")):
-        report.problems.append(_leftover(leftover, repair))
     return report
 
 
@@ -108,9 +110,3 @@ def _stray(archive: Archive, file: Path, relative: str, report: VerifyReport, re
         archive.record(statement, origin=str(file), text=text, path_hint=relative)
     detail = "a statement file the index did not know"
     report.problems.append(Problem(relative, "stray", detail, repaired=repair))
-
-
-def _leftover(path: Path, repair: bool) -> Problem:
-    if repair:
-        path.unlink(missing_ok=True)
-    return Problem(str(path), "leftover", "a temporary file a killed run left", repaired=repair)

@@ -35,6 +35,7 @@ import tarfile
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -446,6 +447,7 @@ class FixtureSite:
         self._entries: dict[str, _Entry] = {}  # served path -> statement
         self._redirects: dict[str, tuple[int, str]] = {}  # old path -> (status, Location)
         self._faults: dict[str, list[_Fault]] = {}
+        self.injected: Counter[str] = Counter()  # random faults played, by class
         self._next_id = 1000  # WordPress post IDs, in order of publication
         self.fault_seed = fault_seed
         found = _latest(statements)
@@ -657,7 +659,10 @@ class FixtureSite:
             chance = self.fault_rate if path in self._entries and self.fault_kinds else 0.0
             if chance > 0 and self._random.random() < chance:
                 kind = self._random.choice(self.fault_kinds)
-                return _Fault(kind, 1, self._random.choice((500, 502, 503)))
+                status = self._random.choice((500, 503, 429))
+                fault = _Fault(kind, 1, status, 1 if status == 429 else None)
+                self.injected[f"HTTP {status}" if kind == "status" else kind] += 1
+                return fault
         return None
 
     # -- internals: answers

@@ -128,7 +128,7 @@ def test_ambiguous_slug_prefix_names_the_candidates(archive: Archive) -> None:
 
 def test_index_schema_is_versioned(archive: Archive) -> None:
     version = archive.index.db.execute("PRAGMA user_version").fetchone()[0]
-    assert version == 3
+    assert version == 4
     mode = archive.index.db.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     assert archive.index.path == archive.root / ".statements" / "index.sqlite"

@@ -38,7 +38,7 @@ def test_verify_finds_every_problem_and_repair_mends_them(
     extra = archive_dir / "statements-releases" / "2021-05" / "ref.md"
     extra.parent.mkdir(parents=True)
     shutil.copy(REFERENCE, extra)
-    (archive_dir / ".statements" / "tmp").mkdir()
+    (archive_dir / ".statements" / "tmp").mkdir(exist_ok=True)
     (archive_dir / ".statements" / "tmp" / "1-0.part").write_text("half a fi")
     for damage, what in (
         (b"---\ntitle: [broken\n", "unreadable"),
@@ -51,10 +51,11 @@ def test_verify_finds_every_problem_and_repair_mends_them(
             statement.write_bytes(damage)
         code, report = run(capsys, "verify", a, "--json")
         found = {p["what"]: p for p in report["problems"]}  # type: ignore[attr-defined]
-        assert code == 1 and set(found) == {what, "stray", "leftover"}
+        assert code == 1 and set(found) == {what, "stray"}
         assert found[what]["path"] == statement.relative_to(archive_dir).as_posix()
     code, report = run(capsys, "verify", a, "--repair", "--json")
-    assert code == 0 and report["clean"]
+    assert code == 0 and report["clean"] and report["recovered"] == 0
+    assert not list((archive_dir / ".statements" / "tmp").glob("*.part"))  # recovered first
     assert statement.read_bytes() == good
     code, report = run(capsys, "verify", a, "--json")
     assert code == 0 and report["statements"] == 2 and report["problems"] == []
