@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from crawler import cli_archive, cli_crawl, cli_schedule, cli_sync
 from crawler.errors import DiscoveryError, SourceError
 from storage.errors import ArchiveError, StatementSyncError
+from storage.journal import WriteError
 from storage.lock import ArchiveLocked
 
 EXIT_OK = 0
@@ -81,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except ArchiveLocked as exc:
         return _fail(exc, EXIT_LOCKED)
+    except WriteError as exc:
+        return _fail(exc, EXIT_FAILED)
     except DiscoveryError as exc:
         return _fail(exc, EXIT_BROKEN)
     except (ArchiveError, SourceError) as exc:

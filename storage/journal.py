@@ -18,9 +18,19 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from storage.atomic import fsync_dir
+from storage.errors import ArchiveError
 from storage.index import Index
 
 STATE_DIR = ".statements"
+
+
+class WriteError(ArchiveError):
+    """A statement file could not be written (disk full, read-only archive)."""
+
+
+def write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
 
 
 class FileJournal:
@@ -57,12 +67,18 @@ class FileJournal:
         """Write a file as part of the current batch."""
         if self._pending is None:
             raise RuntimeError("FileJournal.write outside a batch")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{os.getpid()}-{next(self._names)}.part"
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        self._pending.append((tmp, target))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            self._pending.append((tmp, target))
+            write_file(tmp, data)
+        except OSError as exc:
+            raise WriteError(
+                f"cannot write {target.relative_to(self.root)}: {exc.strerror or exc}",
+                where=str(self.root),
+                hint="is the disk full or the archive read-only? nothing was half-written",
+            ) from None
 
     def recover(self) -> int:
         """Roll a committed batch forward, drop what an uncommitted one left. Hold the lock."""

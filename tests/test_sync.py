@@ -34,10 +34,12 @@ def whitehouse() -> Source:
     return dataclasses.replace(source, politeness=dataclasses.replace(source.politeness, rate=0.0))
 
 
-def run_sync(archive_dir: Path, site: FixtureSite, **options: Any) -> SyncReport:
+def run_sync(
+    archive_dir: Path, site: FixtureSite, timeout: float = 5.0, **options: Any
+) -> SyncReport:
     source = whitehouse()
     retry = RetryPolicy(attempts=3, initial=0.01, maximum=0.05)
-    with make_client(timeout=5.0) as client, Archive(archive_dir, clock=lambda: NOW) as archive:
+    with make_client(timeout=timeout) as client, Archive(archive_dir, clock=lambda: NOW) as archive:
         fetcher = Fetcher(client, source, base_url=site.base_url, retry=retry)
         return Syncer(archive, source, fetcher, SyncOptions(**options), clock=lambda: NOW).run()
 
