@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -160,6 +161,14 @@ def _xml_safe(text: str) -> str:
 # -- webhooks ---------------------------------------------------------------------------------
 
 
+def redact(url: str) -> str:
+    """A URL fit for a log: no user, password or query (where tokens travel)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}" + ("?…" if parts.query else "")
+
+
 def secret_of(hook: WebhookAlert) -> bytes | None:
     """A webhook's secret, from the environment or a file: never from the command line."""
     if hook.secret_env and os.environ.get(hook.secret_env):
@@ -202,7 +211,7 @@ def deliver(
                 reason = f"HTTP {reply.status_code}"
             except httpx.HTTPError as exc:
                 reason = f"{type(exc).__name__}: {exc}"
-            log.warning("webhook %s: attempt %d failed: %s", hook.url, attempt, reason)
+            log.warning("webhook %s: attempt %d failed: %s", redact(hook.url), attempt, reason)
             if attempt < hook.attempts:
                 sleep(min(30.0, 2.0 ** (attempt - 1)))
     return False
@@ -232,4 +241,4 @@ def _safely(hook: WebhookAlert, body: bytes, kw: dict[str, Any]) -> None:
     try:
         deliver(hook, body, **kw)
     except Exception:  # an alert must never take the sync down
-        log.exception("webhook %s failed", hook.url)
+        log.exception("webhook %s failed", redact(hook.url))

@@ -274,7 +274,7 @@ class Syncer:
         index, counts = self.archive.index, self.report.counts
         state = index.fetch_state(task.url)
         if isinstance(reply, StatementSyncError):
-            return self._fail(task, str(reply))
+            return self._fail(task, reply.message + (f" ({reply.hint})" if reply.hint else ""))
         if reply.not_modified:
             counts["not_modified"] += 1
         elif reply.status in GONE:
@@ -291,7 +291,8 @@ class Syncer:
         elif isinstance(parsed, Statement):
             self._note(self._record(task, reply, parsed, state))
         else:
-            return self._fail(task, str(parsed))
+            why = parsed.message if isinstance(parsed, StatementSyncError) else str(parsed)
+            return self._fail(task, why)
         if state is not None or not self.options.dry_run:
             self._remember(task, reply)
         return None

@@ -116,3 +116,15 @@ def test_git_commit_summarises_the_sync(archive: Archive) -> None:
     assert ".gitignore" in tracked and not any(t.startswith(".statements") for t in tracked)
     assert publish.commit(archive.root, []) is None
     assert publish.commit_message([e for e in events if e is not None]).startswith("1 updated")
+
+
+def test_webhook_urls_are_redacted_in_logs(caplog: pytest.LogCaptureFixture) -> None:
+    hook = WebhookAlert(
+        url="http://user:pa55@127.0.0.1:9/hook?token=t0k3n", attempts=1, timeout=0.5
+    )
+    assert alerts.deliver(hook, b"{}") is False
+    assert (
+        "pa55" not in caplog.text
+        and "t0k3n" not in caplog.text
+        and "127.0.0.1:9/hook" in caplog.text
+    )
