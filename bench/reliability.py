@@ -107,20 +107,7 @@ def kills(runs: int, count: int) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp, FixtureSite(texts) as site:
 
         def sync(root: Path) -> list[str]:
-            return [
-                sys.executable,
-                "-m",
-                "crawler.cli",
-                "sync",
-                "--archive",
-                str(root),
-                "--base-url",
-                site.base_url,
-                "--rate",
-                "0",
-                "--full",
-                "--json",
-            ]
+            return [sys.executable, "-m", "crawler.cli", *site.sync_args(root, "--full", "--json")]
 
         whole = Path(tmp, "whole")
         started = time.perf_counter()

@@ -489,6 +489,19 @@ class FixtureSite:
 
     # -- content
 
+    def sync_args(self, archive: Path, *extra: str) -> list[str]:
+        """``statements sync`` arguments that crawl this site, politeness off."""
+        return [
+            "sync",
+            "--archive",
+            str(archive),
+            "--base-url",
+            self.base_url,
+            "--rate",
+            "0",
+            *extra,
+        ]
+
     def url_path(self, url: str) -> str:
         """The path the site serves a real URL at."""
         return urlsplit(url).path or "/"

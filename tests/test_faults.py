@@ -55,16 +55,7 @@ def test_a_full_disk_or_read_only_archive_is_a_clear_error(
         real_write(path, data)
 
     with FixtureSite(texts) as site:
-        args = [
-            "sync",
-            "--archive",
-            str(root),
-            "--base-url",
-            site.base_url,
-            "--rate",
-            "0",
-            "--full",
-        ]
+        args = site.sync_args(root, "--full")
         monkeypatch.setattr(journal, "write_file", failing)
         assert main(args) == 1
         err = capsys.readouterr().err

@@ -289,20 +289,8 @@ def test_a_sync_killed_halfway_then_rerun_equals_an_uninterrupted_one(
     import time
 
     def command(archive_dir: Path) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "sync",
-            "--archive",
-            str(archive_dir),
-            "--base-url",
-            small.base_url,
-            "--rate",
-            "0",
-            "--full",
-            "--json",
-        ]
+        cli = [sys.executable, "-m", "crawler.cli"]
+        return [*cli, *small.sync_args(archive_dir, "--full", "--json")]
 
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     whole = tmp_path / "whole"
