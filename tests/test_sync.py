@@ -35,13 +35,17 @@ def whitehouse() -> Source:
 
 
 def run_sync(
-    archive_dir: Path, site: FixtureSite, timeout: float = 5.0, **options: Any
+    archive_dir: Path,
+    site: FixtureSite,
+    timeout: float = 5.0,
+    now: dt.datetime = NOW,
+    **options: Any,
 ) -> SyncReport:
     source = whitehouse()
     retry = RetryPolicy(attempts=3, initial=0.01, maximum=0.05)
-    with make_client(timeout=timeout) as client, Archive(archive_dir, clock=lambda: NOW) as archive:
+    with make_client(timeout=timeout) as client, Archive(archive_dir, clock=lambda: now) as archive:
         fetcher = Fetcher(client, source, base_url=site.base_url, retry=retry)
-        return Syncer(archive, source, fetcher, SyncOptions(**options), clock=lambda: NOW).run()
+        return Syncer(archive, source, fetcher, SyncOptions(**options), clock=lambda: now).run()
 
 
 def stable(bodies: list[str]) -> list[bool]:
@@ -334,3 +338,18 @@ def test_sync_adopts_an_existing_archive_in_place(
     assert {p: p.read_bytes() for p in archive_dir.rglob("*.md")} == before
     assert main(args) == 0
     assert "statements sync" in capsys.readouterr().out  # the summary table
+
+
+def test_audit_rechecks_the_least_recently_checked_few(small: FixtureSite, tmp_path: Path) -> None:
+    archive_dir = tmp_path / "a"
+    run_sync(archive_dir, small, full=True)
+    served = {small.url_path(u) for u in small.urls()}
+    audits = []
+    for hour in range(1, 4):
+        small.reset_counts()
+        report = run_sync(archive_dir, small, now=NOW + dt.timedelta(hours=hour), audit=30)
+        assert small.statement_requests() == 30 and report.counts["not_modified"] == 30
+        audits.append({p for _, _, p, _ in small.requests if small.url_path(p) in served})
+    first, second, third = audits
+    assert not first & second and not second & third  # the least recently checked go first
+    assert len(first | second | third) == 80  # three audits of 30 swept all 80 statements
