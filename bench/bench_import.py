@@ -23,7 +23,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = PROJECT.parent / "shared" / "corpus" / "wh-briefings.tar.xz"
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from storage.archive import Archive
 from storage.importer import import_dir
 src, dst = sys.argv[1], sys.argv[2]
@@ -36,7 +36,8 @@ print(json.dumps({
     "problems": len(first.problems), "import_s": first_s,
     "reimport_s": again_s, "reimport_unchanged": again.unchanged,
     "adopt_s": adopt_s, "adopt_unchanged": adopt.unchanged,
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb": int(next(line.split()[1] for line in open("/proc/self/status")
+                            if line.startswith("VmHWM:"))) / 1024,
 }))
 """
 
