@@ -493,7 +493,10 @@ def test_random_faults_hit_statement_pages_reproducibly(
     paths = [site.url_path(u) for u in site.urls()[:12]]
     site.fault_kinds = ("status",)
     site.fault_rate = 1.0
-    assert {client.get(p).status_code for p in paths} <= {500, 502, 503}
+    replies = [client.get(p) for p in paths]
+    assert {r.status_code for r in replies} <= {429, 500, 503}
+    assert all(r.headers.get("retry-after") == "1" for r in replies if r.status_code == 429)
+    assert sum(site.injected.values()) == len(paths)
     assert client.get("/news/").status_code == 200
     site.fault_rate = 0.5
     runs = []
