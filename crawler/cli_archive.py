@@ -28,13 +28,7 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("import", parents=[common], help="index a folder of archive files")
     p.add_argument("folder", metavar="DIR", help="a folder of statement files (or the archive)")
-    p.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for a running sync to release the archive",
-    )
+    add_wait(p, 0.0)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_import)
 
@@ -44,13 +38,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="restore files from the index, index stray statement files",
     )
-    p.add_argument(
-        "--wait",
-        type=float,
-        default=5.0,
-        metavar="SECONDS",
-        help="wait this long for a running sync to release the archive",
-    )
+    add_wait(p, 5.0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_verify)
 
@@ -87,6 +75,17 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_changes)
+
+
+def add_wait(parser: argparse.ArgumentParser, default: float) -> None:
+    """``--wait SECONDS``, for the commands that take the archive's lock."""
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=default,
+        metavar="SECONDS",
+        help="wait this long for a running sync to release the archive",
+    )
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_archive import parse_since
+from crawler.cli_archive import add_wait, parse_since
 from crawler.cli_crawl import sources_for
 from crawler.config import load_config
 from crawler.errors import SourceError
@@ -48,13 +48,7 @@ def add_command(
         help="also re-check the N least recently checked statements",
     )
     p.add_argument("--dry-run", action="store_true", help="fetch and report, write nothing")
-    p.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another sync to release the archive",
-    )
+    add_wait(p, 0.0)
     p.add_argument(
         "--commit", action="store_true", help="make a git commit in the archive when files changed"
     )
