@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sync.add_command(sub, common, crawling)
     cli_schedule.add_commands(sub, common, crawling)
     cli_crawl.add_commands(sub, common)
+    for command in sub.choices.values():  # every command's --help ends with the exit codes
+        command.epilog = EXIT_CODES_HELP
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 

@@ -101,7 +101,8 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-def _event_json(event: Recorded) -> dict[str, Any]:
+def event_json(event: Recorded) -> dict[str, Any]:
+    """A recorded change event for ``--json`` output."""
     return {
         "kinds": list(event.kinds),
         "url": event.url,
@@ -109,6 +110,7 @@ def _event_json(event: Recorded) -> dict[str, Any]:
         "title": event.title,
         "from_rev": event.from_rev,
         "to_rev": event.to_rev,
+        "flap": event.flap,
     }
 
 
@@ -135,7 +137,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         "seconds": round(report.seconds, 3),
     }
     if args.json:
-        counts["events"] = [_event_json(e) for e in report.events]
+        counts["events"] = [event_json(e) for e in report.events]
         _print_json(counts)
     else:
         for problem in report.problems:
@@ -341,8 +343,8 @@ def _colour(choice: str) -> bool:
 # -- changes ----------------------------------------------------------------------------------
 
 
-def parse_when(text: str, now: dt.datetime) -> dt.datetime:
-    """An ISO date or time (UTC unless it says), or an age such as ``7d`` before ``now``."""
+def parse_since(text: str, now: dt.datetime) -> dt.datetime:
+    """``--since``: an ISO date or time (UTC unless it says), or an age such as ``7d``."""
     relative = _RELATIVE.match(text.strip().lower())
     if relative:
         amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
@@ -351,21 +353,13 @@ def parse_when(text: str, now: dt.datetime) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ArchiveError(
-            f"{text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
+            f"--since {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def parse_since(text: str, now: dt.datetime) -> str:
-    """``--since`` as the index's sortable UTC text."""
-    try:
-        return stamp(parse_when(text, now))
-    except ArchiveError as exc:
-        raise ArchiveError(f"--since {exc.message}", hint=exc.hint) from None
-
-
 def cmd_changes(args: argparse.Namespace) -> int:
-    since = None if args.since is None else parse_since(args.since, utc_now())
+    since = None if args.since is None else stamp(parse_since(args.since, utc_now()))
     with _open(args) as archive:
         events = archive.index.events(
             since=since, kinds=args.kind, limit=args.limit, flaps=args.all

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_archive import add_wait, parse_since
+from crawler.cli_archive import add_wait, event_json, parse_since
 from crawler.cli_crawl import sources_for
 from crawler.config import load_config
 from crawler.errors import SourceError
@@ -29,9 +28,6 @@ def add_command(
         parents=[common, crawling],
         help="bring the archive up to date with its sources",
         description="Discover, fetch only what changed, record revisions and change events.",
-        epilog="exit codes: 0 all well; 1 some statements failed (the rest were saved); 2 usage or"
-        " configuration error; 3 a source is broken (discovery found nothing); 4 the archive is"
-        " locked by another sync",
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="default: every enabled source")
     p.add_argument(
@@ -60,7 +56,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     sources = _chosen(args)
     options = SyncOptions(
         full=args.full,
-        since=None if args.since is None else _since(args.since),
+        since=None if args.since is None else parse_since(args.since, utc_now()),
         dry_run=args.dry_run,
         audit=args.audit,
     )
@@ -85,10 +81,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def fetch_settings(args: argparse.Namespace) -> FetchSettings:
     return FetchSettings(args.base_url, args.rate, args.concurrency, args.user_agent)
-
-
-def _since(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(parse_since(text, utc_now()))
 
 
 def _chosen(args: argparse.Namespace) -> list[Source]:
@@ -144,18 +136,7 @@ def _as_json(result: RunResult, args: argparse.Namespace) -> dict[str, Any]:
                 "seconds": round(r.seconds, 3),
                 "failures": [{"url": u, "reason": why} for u, why in r.failures],
                 "notes": r.notes,
-                "events": [
-                    {
-                        "kinds": list(e.kinds),
-                        "url": e.url,
-                        "path": e.path,
-                        "title": e.title,
-                        "from_rev": e.from_rev,
-                        "to_rev": e.to_rev,
-                        "flap": e.flap,
-                    }
-                    for e in r.events
-                ],
+                "events": [event_json(e) for e in r.events],
             }
             for r in reports
         ],

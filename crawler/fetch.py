@@ -83,8 +83,7 @@ class Response:
 
     @property
     def text(self) -> str:
-        charset = httpx.Headers(dict(self.headers)).get("content-type", "")
-        encoding = _charset(charset) or "utf-8"
+        encoding = _charset(self.headers.get("content-type", "")) or "utf-8"
         try:
             return self.content.decode(encoding)
         except (LookupError, UnicodeDecodeError):

@@ -155,11 +155,14 @@ class Scheduler:
             if last is None and pending is None:
                 pending = self._first(job, now)
             decision = due(job.trigger, last, now, self.grace, first=pending)
-            if decision.run and decision.fire_time is not None:
-                last = self._run(job, decision.fire_time)
-            elif decision.fire_time is not None:  # later than the grace time: skipped
+            if decision.fire_time is not None:
                 last = decision.fire_time
-                log.warning("%s: %d run(s) missed beyond the grace time", job.name, decision.missed)
+                if decision.run:
+                    self._run(job, decision.fire_time)
+                else:  # later than the grace time: skipped
+                    log.warning(
+                        "%s: %d run(s) missed beyond the grace time", job.name, decision.missed
+                    )
             nxt = pending if last is None else job.trigger.get_next_fire_time(last, self.clock())
             self.state.save(job.name, last, nxt)
             wake = nxt if wake is None or (nxt is not None and nxt < wake) else wake
@@ -173,7 +176,7 @@ class Scheduler:
         first: dt.datetime | None = job.trigger.get_next_fire_time(None, now)
         return first
 
-    def _run(self, job: Job, fire_time: dt.datetime) -> dt.datetime:
+    def _run(self, job: Job, fire_time: dt.datetime) -> None:
         started = self.clock()
         try:
             summary = job.run()
@@ -190,7 +193,6 @@ class Scheduler:
             (finished - started).total_seconds(),
             nxt and nxt.isoformat(),
         )
-        return fire_time
 
 
 def _line(summary: dict[str, Any]) -> str:

@@ -155,6 +155,7 @@ class Syncer:
         self.progress = progress or (lambda phase, done, total: None)
         self.report = SyncReport(source.name, options.dry_run)
         self._listed: set[str] = set()
+        self._states: dict[str, FetchState | None] = {}
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
@@ -184,14 +185,17 @@ class Syncer:
         self.report.failures.extend(("discovery", f) for f in found.failures)
         recheck = list(self._recheck())
         states = {url: index.fetch_state(url) for url in [*found.found, *(u for u, _ in recheck)]}
+        self._states = states
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
         self.report.planned = len(tasks)
-        for done, chunk in _chunks(tasks, self.options.chunk):
-            if self.stop():
-                self.report.notes.append(f"stopped early: {len(tasks) - done + len(chunk)} left")
-                break
-            self._sync_chunk(chunk)
-            self.progress("sync", done, len(tasks))
+        with ThreadPoolExecutor(max_workers=self.fetcher.concurrency) as pool:
+            for done, chunk in _chunks(tasks, self.options.chunk):
+                if self.stop():
+                    left = len(tasks) - done + len(chunk)
+                    self.report.notes.append(f"stopped early: {left} left")
+                    break
+                self._sync_chunk(pool, chunk)
+                self.progress("sync", done, len(tasks))
         if not self.options.dry_run and not self.report.failures and not self.stop():
             # Children of the sitemap index are skipped next time only if nothing failed now.
             with index.transaction():
@@ -242,10 +246,8 @@ class Syncer:
         limit = None if self.options.full else self.options.audit
         yield from ((url, reason) for url in list(islice(mine, limit)))
 
-    def _sync_chunk(self, tasks: Sequence[Task]) -> None:
-        workers = self.fetcher.concurrency
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            replies = list(pool.map(self._fetch, tasks))
+    def _sync_chunk(self, pool: ThreadPoolExecutor, tasks: Sequence[Task]) -> None:
+        replies = list(pool.map(self._fetch, tasks))
         pages = [
             (t, r)
             for t, r in zip(tasks, replies, strict=True)
@@ -271,8 +273,9 @@ class Syncer:
         """Record what one fetch brought: a revision, a removal, nothing new, or a failure."""
         if reply is None:
             return None  # not fetched: the run was stopped
-        index, counts = self.archive.index, self.report.counts
-        state = index.fetch_state(task.url)
+        counts = self.report.counts
+        state = self._states.get(task.url)  # as planned; each URL is one task of this run
+        statement_id = None if state is None else state.statement_id
         if isinstance(reply, StatementSyncError):
             return self._fail(task, reply.message + (f" ({reply.hint})" if reply.hint else ""))
         if reply.not_modified:
@@ -289,12 +292,14 @@ class Syncer:
         elif not reply.is_html:
             return self._fail(task, f"not an HTML page ({reply.headers.get('content-type')})")
         elif isinstance(parsed, Statement):
-            self._note(self._record(task, reply, parsed, state))
+            outcome = self._record(task, reply, parsed, state)
+            self._note(outcome)
+            if isinstance(outcome, Recorded):
+                statement_id = outcome.statement_id
         else:
             why = parsed.message if isinstance(parsed, StatementSyncError) else str(parsed)
             return self._fail(task, why)
-        if state is not None or not self.options.dry_run:
-            self._remember(task, reply)
+        self._remember(statement_id, task, reply)
         return None
 
     def _record(
@@ -329,14 +334,15 @@ class Syncer:
         row = self.archive.index.by_id(state.statement_id)
         return self.archive.mark_removed(row, at=self.clock(), why=f"HTTP {status}")
 
-    def _remember(self, task: Task, reply: Response) -> None:
+    def _remember(self, statement_id: int | None, task: Task, reply: Response) -> None:
+        """What the next sync needs to know of this URL: validators, lastmod, when checked."""
         if self.options.dry_run:
             return
-        state = self.archive.index.fetch_state(reply.url) or self.archive.index.fetch_state(
-            task.url
-        )
-        if state is None:
-            return
+        if statement_id is None:  # a new URL that redirected to a statement already archived
+            state = self.archive.index.fetch_state(reply.url)
+            if state is None:
+                return
+            statement_id = state.statement_id
         values: dict[str, object] = {
             "last_checked": stamp(self.clock()),
             "last_status": reply.status,
@@ -347,7 +353,7 @@ class Syncer:
             )
         if task.lastmod is not None:
             values["sitemap_lastmod"] = task.lastmod
-        self.archive.index.set_fetch_state(state.statement_id, **values)
+        self.archive.index.set_fetch_state(statement_id, **values)
 
     def _note(self, outcome: Recorded | tuple[str, ...] | None) -> None:
         counts = self.report.counts
