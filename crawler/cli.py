@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from crawler import cli_archive, cli_crawl, cli_schedule, cli_sync
+from crawler.cli_args import Parser
 from crawler.errors import DiscoveryError, SourceError
 from storage.errors import ArchiveError, StatementSyncError
 from storage.journal import WriteError
@@ -46,7 +47,7 @@ def default_archive() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="statements",
         description="Keep a local, versioned archive of official statements in sync.",
         epilog=EXIT_CODES_HELP,

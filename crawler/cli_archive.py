@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crawler.cli_args import count, revision, seconds
 from storage import diff as wdiff
 from storage.archive import STATE_DIR, Archive, Recorded, stamp, utc_now
 from storage.errors import ArchiveError, RevisionError
@@ -50,24 +51,28 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("show", parents=[common], help="print a revision of a statement")
     p.add_argument("target", metavar="TARGET")
     p.add_argument(
-        "--rev", type=int, help="revision number (default: the latest; -1 the one before)"
+        "--rev", type=revision, help="revision number (default: the latest; -1 the one before)"
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("diff", parents=[common], help="what changed between two revisions")
     p.add_argument("target", metavar="TARGET")
-    p.add_argument("--from", dest="from_rev", type=int, help="older revision (default: to - 1)")
-    p.add_argument("--to", dest="to_rev", type=int, help="newer revision (default: the latest)")
+    p.add_argument(
+        "--from", dest="from_rev", type=revision, help="older revision (default: to - 1)"
+    )
+    p.add_argument(
+        "--to", dest="to_rev", type=revision, help="newer revision (default: the latest)"
+    )
     p.add_argument("--format", choices=("word", "unified", "json"), default="word")
-    p.add_argument("--context", type=int, default=8, help="words of context around a change")
+    p.add_argument("--context", type=count(0), default=8, help="words of context around a change")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.set_defaults(handler=cmd_diff)
 
     p = sub.add_parser("changes", parents=[common], help="list change events, newest first")
     p.add_argument("--since", metavar="WHEN", help="a date, a time, or an age such as 7d or 12h")
     p.add_argument("--kind", action="append", default=[], choices=wdiff.KINDS, metavar="KIND")
-    p.add_argument("--limit", type=int, help="at most this many events")
+    p.add_argument("--limit", type=count(0), help="at most this many events")
     p.add_argument(
         "--all",
         action="store_true",
@@ -81,7 +86,7 @@ def add_wait(parser: argparse.ArgumentParser, default: float) -> None:
     """``--wait SECONDS``, for the commands that take the archive's lock."""
     parser.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=default,
         metavar="SECONDS",
         help="wait this long for a running sync to release the archive",

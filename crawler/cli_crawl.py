@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crawler.cli_args import count, number, origin
 from crawler.errors import FetchError, SourceError
 from crawler.fetch import Fetcher, make_client
 from crawler.parse import parse_statement
@@ -20,6 +21,7 @@ from crawler.walk import discover
 from storage.document import dumps
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_CONCURRENCY = 64
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -64,28 +66,17 @@ def crawl_options() -> argparse.ArgumentParser:
     crawling = argparse.ArgumentParser(add_help=False, parents=[seeds_option()])
     crawling.add_argument(
         "--base-url",
+        type=origin,
+        metavar="URL",
         help="send every request to this origin (a mirror, the "
         "fixture site); the archive still records the real URLs",
     )
     crawling.add_argument(
-        "--rate", type=_at_least(0.0, float), help="requests per second per host (0: no limit)"
+        "--rate", type=number(0.0), help="requests per second per host (0: no limit)"
     )
-    crawling.add_argument("--concurrency", type=_at_least(1, int), help="requests at once")
+    crawling.add_argument("--concurrency", type=count(1, MAX_CONCURRENCY), help="requests at once")
     crawling.add_argument("--user-agent", help="the User-Agent to send (default names this tool)")
     return crawling
-
-
-def _at_least(low: float, kind: type[float] | type[int]) -> Any:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be {low:g} or more")
-        return value
-
-    return parse
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from crawler.cli_args import count, duration
 from crawler.cli_crawl import sources_for
 from crawler.cli_sync import fetch_settings
 from crawler.config import ArchiveConfig, load_config
@@ -34,11 +35,14 @@ def add_commands(
     )
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="default: every enabled source")
     when = p.add_mutually_exclusive_group()
-    when.add_argument("--every", metavar="DURATION", help="run every DURATION (90s, 30m, 2h)")
+    when.add_argument(
+        "--every", type=duration, metavar="DURATION", help="run every DURATION (90s, 30m, 2h)"
+    )
     when.add_argument("--cron", metavar="EXPR", help="run at a crontab time ('28 */2 * * *')")
-    p.add_argument("--audit", type=int, metavar="N", help="re-check N statements per run")
+    p.add_argument("--audit", type=count(0), metavar="N", help="re-check N statements per run")
     p.add_argument(
         "--grace",
+        type=duration,
         default="1h",
         metavar="DURATION",
         help="a run missed by more than this is skipped, not run late (default 1h)",

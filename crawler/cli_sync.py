@@ -1,23 +1,36 @@
-"""``statements sync``: the main job, as a thin adapter over :class:`crawler.sync.Syncer`."""
+"""``statements sync``: the main job, as a thin adapter over :class:`crawler.sync.Syncer`.
+
+Ctrl-C asks the run to stop: no new request starts, what was fetched is recorded, and the command
+says how many statements it saved and exits 130. A second Ctrl-C aborts at once (the journal keeps
+the archive whole). The summary is a table of statements (not of kinds) that fits the terminal,
+80 columns included, then the changed statements by name, up to :data:`LISTED`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from crawler.cli_archive import add_wait, event_json, parse_since
+from crawler.cli_args import count
 from crawler.cli_crawl import sources_for
 from crawler.config import load_config
 from crawler.errors import SourceError
 from crawler.jobs import FetchSettings, RunResult, run_sync
+from crawler.schedule import Stop
 from crawler.source import Source
-from crawler.sync import SyncOptions
-from storage.archive import utc_now
+from crawler.sync import SyncOptions, SyncReport
+from storage.archive import Recorded, utc_now
 
-CHANGE_KINDS = ("updated", "retitled", "metadata", "moved", "reformatted", "silent", "restored")
+LISTED = 20  # changed statements named in the summary; --json has them all
+EXIT_INTERRUPTED = 130
 
 
 def add_command(
@@ -38,7 +51,7 @@ def add_command(
     p.add_argument("--since", metavar="DATE", help="only statements published since then")
     p.add_argument(
         "--audit",
-        type=int,
+        type=count(0),
         default=0,
         metavar="N",
         help="also re-check the N least recently checked statements",
@@ -61,22 +74,54 @@ def cmd_sync(args: argparse.Namespace) -> int:
         audit=args.audit,
     )
     root = Path(args.archive)
-    result = run_sync(
-        root,
-        sources,
-        options,
-        fetch_settings(args),
-        config=load_config(root),
-        commit=args.commit,
-        wait=args.wait,
-        progress_for=_progress_for(args),
-    )
+    with _interruptible() as stop, _progress(args) as progress_for:
+        result = run_sync(
+            root,
+            sources,
+            options,
+            fetch_settings(args),
+            config=load_config(root),
+            commit=args.commit,
+            wait=args.wait,
+            stop=stop,
+            progress_for=progress_for,
+        )
     result.wait_for_deliveries(15.0)  # webhooks get a little time; a dead receiver is logged
     if args.json:
         print(json.dumps(_as_json(result, args), indent=2, default=str))
     else:
         _print_summary(result)
+    if stop():
+        print(
+            f"statements: interrupted: saved {result.saved} statements; "
+            "run the same command again to finish",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return result.exit_code
+
+
+@contextmanager
+def _interruptible() -> Iterator[Stop]:
+    """The first Ctrl-C sets the stop flag; the second raises KeyboardInterrupt at once."""
+    stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def first(signum: int, frame: object) -> None:
+        stop.event.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        print(
+            "statements: stopping: recording what was fetched (Ctrl-C again to abort at once)",
+            file=sys.stderr,
+        )
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def fetch_settings(args: argparse.Namespace) -> FetchSettings:
@@ -93,27 +138,44 @@ def _chosen(args: argparse.Namespace) -> list[Source]:
     return [sources[name] for name in args.sources]
 
 
-def _progress_for(args: argparse.Namespace) -> Any:
-    """A rich progress bar per source on a terminal; nothing otherwise."""
-    if args.json or not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
+PHASES = {
+    "discover": "discovering",
+    "fetch": "fetching",
+    "convert": "converting",
+    "record": "recording",
+}
 
-    bar = Progress(transient=True)
+
+@contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[Any]:
+    """A rich progress bar per source on a terminal, gone when its source is done (or the run
+    ends, however it ends); nothing off a terminal."""
+    if args.json or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    )
 
     def for_source(name: str) -> Any:
-        bar.start()
         task = bar.add_task(f"{name}: discovering", total=None)
 
         def update(phase: str, done: int, total: int | None) -> None:
-            label = f"{name}: {'discovering' if phase == 'discover' else 'fetching and parsing'}"
-            bar.update(task, description=label, completed=done, total=total)
-            if total is not None and done >= total:
-                bar.stop()
+            if phase == "done":
+                bar.remove_task(task)
+                return
+            label = f"{name}: {PHASES.get(phase, phase)}"
+            bar.update(task, description=label, completed=done, total=total or None)
 
         return update
 
-    return for_source
+    bar.start()
+    try:
+        yield for_source
+    finally:
+        bar.stop()
 
 
 def _as_json(result: RunResult, args: argparse.Namespace) -> dict[str, Any]:
@@ -147,53 +209,65 @@ def _print_summary(result: RunResult) -> None:
     reports, broken = result.reports, result.broken
     if result.adopted:
         print(f"adopted {result.adopted} statements already in the folder (indexed in place)")
-    for report in reports:
-        for url, why in report.failures:
-            print(f"statements: failed {url}: {why}", file=sys.stderr)
+    _print_failures(reports)
     for message in broken:
         print(f"statements: {message}", file=sys.stderr)
     if not reports:
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(highlight=False, markup=False)  # titles may hold [brackets]
     table = Table(
-        title="statements sync" + (" (dry run: nothing written)" if reports[0].dry_run else "")
+        title="statements sync" + (" (dry run: nothing written)" if reports[0].dry_run else ""),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
     )
-    for column in (
-        "source",
-        "new",
-        "changed",
-        "unchanged",
-        "304",
-        "removed",
-        "failed",
-        "requests",
-        "bytes",
-        "seconds",
-    ):
-        table.add_column(column, justify="left" if column in ("source", "changed") else "right")
+    columns = ("source", "new", "changed", "unchanged", "304", "removed", "failed", "flapping")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "source" else "right")
     for r in reports:
         c = r.counts
-        changed = ", ".join(f"{c[k]} {k}" for k in CHANGE_KINDS if c[k])
-        if c["flapping"]:
-            changed += f"{', ' if changed else ''}{c['flapping']} flapping"
-        table.add_row(
-            r.source,
-            str(c["new"]),
-            changed or "-",
-            str(c["unchanged"]),
-            str(c["not_modified"]),
-            str(c["removed"]),
-            str(c["failed"]),
-            str(r.requests),
-            _size(r.bytes),
-            f"{r.seconds:.1f}",
-        )
-    Console(width=120).print(table)
+        values = (c["new"], c["changed"], c["unchanged"], c["not_modified"], c["removed"])
+        table.add_row(r.source, *map(str, values), str(c["failed"]), str(c["flapping"]))
+    console.print(table)
+    for r in reports:
+        requests = f"{r.requests} request" + ("" if r.requests == 1 else "s")
+        console.print(f"{r.source}: {requests}, {_size(r.bytes)}, {r.seconds:.1f} s")
+    _print_changed(console, [e for r in reports for e in r.events if not e.flap])
     for r in reports:
         for note in r.notes:
-            print(f"{r.source}: {note}")
+            console.print(f"{r.source}: {note}")
+
+
+def _print_failures(reports: list[SyncReport], limit: int = 10) -> None:
+    """One line per failure on stderr, up to ``limit``."""
+    failures = [(r.source, where, why) for r in reports for where, why in r.failures]
+    for source, where, why in failures[:limit]:
+        line = f"{source}: {why}" if where == "discovery" else f"failed {where}: {why}"
+        print(f"statements: {line}", file=sys.stderr)
+    if len(failures) > limit:
+        more = len(failures) - limit
+        print(f"statements: and {more} more failures (see --json)", file=sys.stderr)
+
+
+def _print_changed(console: Any, events: list[Recorded]) -> None:
+    """The statements this run wrote: kinds, title and path; changes first, then new ones."""
+    if not events:
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    events = sorted(events, key=lambda e: "new" in e.kinds)  # stable: run order within each
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for e in events[:LISTED]:
+        grid.add_row(" ".join(e.kinds), Text(e.title + "\n") + Text(e.path, style="dim"))
+    console.print(grid)
+    if len(events) > LISTED:
+        console.print(f"and {len(events) - LISTED} more (see 'statements changes' or --json)")
 
 
 def _size(count: int) -> str:

@@ -20,6 +20,21 @@ class FetchError(StatementSyncError):
         super().__init__(message, where=url, hint=hint)
 
 
+class Unreachable(FetchError):
+    """A host cannot be reached for a reason that a retry within seconds will not mend (its name
+    does not resolve: offline, or a typo). Not retried; said in one line naming the host."""
+
+    def __init__(self, host: str, reason: str, *, url: str, hint: str | None = "offline?"):
+        super().__init__(f"cannot reach {host}: {reason}", url=url, hint=hint)
+        self.where = None  # the host says where; the message reads as one plain sentence
+        self.host = host
+        self.args = (str(self),)
+
+
+class Stopped(FetchError):
+    """The run was asked to stop (Ctrl-C, SIGTERM): no further request is made."""
+
+
 class OffSiteError(FetchError):
     """A URL or redirect leads off the source's allowed hosts, or to a scheme we do not fetch."""
 

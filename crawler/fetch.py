@@ -5,6 +5,14 @@ argument, so tests pass a client over ``httpx.MockTransport`` or point it at the
 :class:`Fetcher` requests only URLs on its source's allowed hosts, follows redirects itself (each
 hop checked), streams bodies under a size cap, sends conditional-GET headers, obeys robots.txt
 (``Crawl-delay`` included) and a per-host rate limit, and retries only what is worth retrying.
+
+What a retry within seconds cannot mend is not retried: a host name that does not resolve
+(offline, or a typo) raises :class:`Unreachable` at once, and every later request to that host in
+the same run fails with it without a request; an unsupported scheme or an invalid URL is a
+:class:`FetchError` at once. robots.txt is asked for once per host and run: a failure to get it
+is remembered too, so the discovery methods that follow do not each wait through the retries.
+``stop`` (Ctrl-C, SIGTERM) ends the fetching: no request starts once it is set (:class:`Stopped`),
+and the injected ``sleep`` should return early when it is set.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import email.utils
 import logging
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +32,14 @@ import httpx
 import protego
 import tenacity
 
-from crawler.errors import FetchError, OffSiteError, RobotsDisallowed, TooLargeError
+from crawler.errors import (
+    FetchError,
+    OffSiteError,
+    RobotsDisallowed,
+    Stopped,
+    TooLargeError,
+    Unreachable,
+)
 from crawler.source import Source
 
 log = logging.getLogger(__name__)
@@ -119,6 +135,16 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+class _StopWhen(tenacity.stop.stop_base):
+    """No further attempt once the run is asked to stop."""
+
+    def __init__(self, stopping: Callable[[], bool]):
+        self.stopping = stopping
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.stopping()
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retry only timeouts, connection errors and 408/429/500/502/503/504, a bounded number of
@@ -129,7 +155,7 @@ class RetryPolicy:
     maximum: float = 60.0
     sleep: Sleep = time.sleep
 
-    def retrying(self, url: str) -> tenacity.Retrying:
+    def retrying(self, url: str, stopping: Callable[[], bool] = lambda: False) -> tenacity.Retrying:
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Retryable) and exc.retry_after is not None:
@@ -142,7 +168,7 @@ class RetryPolicy:
             log.info("retrying %s after %s (attempt %d)", url, exc, state.attempt_number)
 
         return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.attempts),
+            stop=tenacity.stop_after_attempt(self.attempts) | _StopWhen(stopping),
             wait=wait,
             retry=tenacity.retry_if_exception_type(_Retryable),
             sleep=self.sleep,
@@ -213,6 +239,7 @@ class Fetcher:
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
         obey_robots: bool = True,
+        stop: Callable[[], bool] = lambda: False,
     ):
         polite = source.politeness
         self.client = client
@@ -227,7 +254,9 @@ class Fetcher:
         self.concurrency = concurrency or polite.concurrency
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self.obey_robots = obey_robots
-        self._robots: dict[str, protego.Protego | None] = {}
+        self._robots: dict[str, protego.Protego | FetchError | None] = {}
+        self._down: dict[str, Unreachable] = {}  # request host -> why it cannot be reached
+        self.stop = stop
         self._robots_lock = threading.Lock()
         self.stats = Stats()
 
@@ -294,11 +323,19 @@ class Fetcher:
             current = self._real(location, current)
 
     def _get_with_retries(self, url: str, headers: dict[str, str]) -> Response:
+        host = urlsplit(self.request_url(url)).netloc
+        if host in self._down:
+            raise self._down[host]
         try:
-            for attempt in self.retry.retrying(url):
+            for attempt in self.retry.retrying(url, self.stop):
                 with attempt:
                     return self._get_once(url, headers)
+        except Unreachable as exc:
+            self._down[host] = exc
+            raise
         except _Retryable as exc:
+            if self.stop():
+                raise Stopped(f"stopped while retrying: {exc}", url=url) from None
             raise FetchError(
                 f"gave up after {self.retry.attempts} attempts: {exc}",
                 url=url,
@@ -310,6 +347,8 @@ class Fetcher:
     def _get_once(self, url: str, headers: dict[str, str]) -> Response:
         with self._slots:
             self.limiter.wait()
+            if self.stop():
+                raise Stopped("asked to stop; not fetched", url=url)
             try:
                 with self.client.stream("GET", self.request_url(url), headers=headers) as reply:
                     content = self._read_capped(reply, url)
@@ -318,6 +357,18 @@ class Fetcher:
             except httpx.TimeoutException as exc:
                 self.stats.add(0, 0)
                 raise _Retryable(f"timed out ({type(exc).__name__})") from None
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise FetchError(
+                    f"cannot fetch {self.request_url(url)}: {exc}",
+                    url=url,
+                    hint="check --base-url and the seed's URLs",
+                ) from None
+            except httpx.ConnectError as exc:
+                self.stats.add(0, 0)
+                if _name_not_resolved(exc):
+                    host = urlsplit(self.request_url(url)).hostname or url
+                    raise Unreachable(host, "name not resolved", url=url) from None
+                raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 self.stats.add(0, 0)
                 raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
@@ -351,12 +402,21 @@ class Fetcher:
             raise RobotsDisallowed("robots.txt disallows this URL", url=url)
 
     def _robots_for(self, url: str) -> protego.Protego | None:
+        """The host's robots.txt rules, asked for once per run; a failure is remembered too."""
         parts = urlsplit(url)
         host = f"{parts.scheme}://{parts.netloc}"
         with self._robots_lock:
             if host not in self._robots:
-                self._robots[host] = self._load_robots(host + "/robots.txt")
-            return self._robots[host]
+                try:
+                    self._robots[host] = self._load_robots(host + "/robots.txt")
+                except Stopped:
+                    raise
+                except FetchError as exc:
+                    self._robots[host] = exc
+            rules = self._robots[host]
+        if isinstance(rules, FetchError):
+            raise rules
+        return rules
 
     def _load_robots(self, robots_url: str) -> protego.Protego | None:
         response = self.get(robots_url, check_robots=False)
@@ -369,3 +429,16 @@ class Fetcher:
             log.info("robots.txt asks for a crawl delay of %s s", delay)
             self.limiter.slow_to(float(delay))
         return rules
+
+
+def _name_not_resolved(exc: BaseException) -> bool:
+    """Whether a connection failed because the host name did not resolve (``socket.gaierror``,
+    somewhere in the chain of causes httpx and httpcore build)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

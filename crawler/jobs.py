@@ -3,6 +3,10 @@
 Holds the archive's lock for the run, cleans what a killed writer left, adopts a folder of
 archive files on first use, syncs each source, records the run, announces the changes (Atom feed,
 webhooks) and, when asked, commits the changed files to git.
+
+``stop`` (a :class:`crawler.schedule.Stop`, set by Ctrl-C or SIGTERM) ends the run early and
+cleanly: no new request starts, what was fetched is recorded, announced and committed. Each run is
+recorded in the index with a summary that, for a failed run, gives the reason in one line.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +49,11 @@ class RunResult:
     adopted: int = 0
     commit: str | None = None
     deliveries: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def saved(self) -> int:
+        """Statements this run wrote (a revision or a removal)."""
+        return sum(len(r.events) for r in self.reports)
 
     @property
     def exit_code(self) -> int:
@@ -109,7 +119,13 @@ def _sync_source(
     progress: Progress | None = None
     with make_client(user_agent=fetch.user_agent, timeout=source.politeness.timeout) as client:
         fetcher = Fetcher(
-            client, source, base_url=fetch.base_url, rate=fetch.rate, concurrency=fetch.concurrency
+            client,
+            source,
+            base_url=fetch.base_url,
+            rate=fetch.rate,
+            concurrency=fetch.concurrency,
+            stop=stop,
+            sleep=getattr(stop, "wait", time.sleep),  # a sleep that a stop cuts short
         )
         try:
             if progress_for is not None:
@@ -126,10 +142,21 @@ def _sync_source(
     summary = {
         "counts": dict(report.counts),
         "failed": len(report.failures),
+        "reason": failure_reason(report),
         "requests": report.requests,
         "seconds": round(report.seconds, 2),
     }
     _record_run(archive, source.name, started, clock, not report.failures, summary, options)
+
+
+def failure_reason(report: SyncReport) -> str | None:
+    """Why a run failed, in one line: the first failure, and how many there were."""
+    if not report.failures:
+        return None
+    where, why = report.failures[0]
+    first = why if where == "discovery" else f"{where}: {why}"
+    more = len(report.failures) - 1
+    return first + (f" (and {more} more failures)" if more else "")
 
 
 def _record_run(

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DEFAULT_GRACE = dt.timedelta(hours=1)
+LONGEST = dt.timedelta(days=366)  # a longer span is a typo, and would overflow a datetime
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -40,8 +41,8 @@ def parse_duration(text: str) -> dt.timedelta:
     if not parts or "".join(f"{n}{u}" for n, u in parts) != cleaned:
         raise SourceError(f"{text!r} is not a duration", hint="try 90s, 30m, 2h or 1h30m")
     seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
-    if seconds <= 0:
-        raise SourceError(f"{text!r} is not a positive duration")
+    if not 0 < seconds <= LONGEST.total_seconds():
+        raise SourceError(f"{text!r} is not a duration from 1s to 366d")
     return dt.timedelta(seconds=seconds)
 
 

@@ -4,12 +4,17 @@ The decision is pure (:func:`plan`): it sees what discovery found and what the i
 returns the statements to fetch with the reason. Cost grows with what changed: a known statement
 is fetched only when its sitemap ``lastmod`` moved, unless ``full`` re-checks everything (with
 conditional GET) or ``audit`` re-checks the least recently checked few.
+
+``progress(phase, done, total)`` is told the phase the run is in (``discover``, then per chunk
+``fetch``, ``convert``, ``record``), advancing per statement, and ``done`` once at the end. ``stop``
+(Ctrl-C, SIGTERM) ends the run early: what was fetched is still recorded, nothing more is asked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from crawler.discover import Found
+from crawler.errors import Stopped
 from crawler.fetch import Fetcher, Response
 from crawler.parse import Page, parse_many
 from crawler.source import Source
@@ -154,22 +160,27 @@ class Syncer:
         self.stop = stop
         self.progress = progress or (lambda phase, done, total: None)
         self.report = SyncReport(source.name, options.dry_run)
+        self._done, self._total = 0, 0  # statements fetched, of those planned
+        self._done_lock = threading.Lock()
         self._listed: set[str] = set()
         self._states: dict[str, FetchState | None] = {}
 
     def run(self) -> SyncReport:
+        try:
+            return self._run()
+        finally:
+            self.progress("done", self._done, self._total)
+
+    def _run(self) -> SyncReport:
         started = time.perf_counter()
         index = self.archive.index
         if not self.options.dry_run:
             self._settle_archive_settings()
         had_items = self._known_count() > 0
         since = self.options.since
-        if since is None and not had_items and not self.options.full:
+        first = since is None and not had_items and not self.options.full
+        if first:
             since = self.clock() - dt.timedelta(days=FIRST_SYNC_DAYS)
-            self.report.notes.append(
-                f"first sync: took the last {FIRST_SYNC_DAYS} days; to backfill everything run "
-                f"'statements sync {self.source.name} --full'"
-            )
         self.progress("discover", 0, None)
         found = discover(
             self.fetcher,
@@ -183,11 +194,17 @@ class Syncer:
         self.report.discovered = len(found.found)
         self._listed = set(found.found)
         self.report.failures.extend(("discovery", f) for f in found.failures)
+        self.report.counts["failed"] += len(found.failures)
+        if first and (found.found or not found.failures):  # not when discovery reached nothing
+            self.report.notes.append(
+                f"first sync: took the last {FIRST_SYNC_DAYS} days; to backfill everything run "
+                f"'statements sync {self.source.name} --full'"
+            )
         recheck = list(self._recheck())
         states = {url: index.fetch_state(url) for url in [*found.found, *(u for u, _ in recheck)]}
         self._states = states
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
-        self.report.planned = len(tasks)
+        self.report.planned = self._total = len(tasks)
         with ThreadPoolExecutor(max_workers=self.fetcher.concurrency) as pool:
             for done, chunk in _chunks(tasks, self.options.chunk):
                 if self.stop():
@@ -195,7 +212,6 @@ class Syncer:
                     self.report.notes.append(f"stopped early: {left} left")
                     break
                 self._sync_chunk(pool, chunk)
-                self.progress("sync", done, len(tasks))
         if not self.options.dry_run and not self.report.failures and not self.stop():
             # Children of the sitemap index are skipped next time only if nothing failed now.
             with index.transaction():
@@ -247,7 +263,9 @@ class Syncer:
         yield from ((url, reason) for url in list(islice(mine, limit)))
 
     def _sync_chunk(self, pool: ThreadPoolExecutor, tasks: Sequence[Task]) -> None:
+        self.progress("fetch", self._done, self._total)
         replies = list(pool.map(self._fetch, tasks))
+        self.progress("convert", self._done, self._total)
         pages = [
             (t, r)
             for t, r in zip(tasks, replies, strict=True)
@@ -255,6 +273,7 @@ class Syncer:
         ]
         parsed = parse_many([Page(r.html, r.url, t.published) for t, r in pages], self.source)
         results = dict(zip((t.url for t, _ in pages), parsed, strict=True))
+        self.progress("record", self._done, self._total)
         with self.archive.batch():
             for task, reply in zip(tasks, replies, strict=True):
                 self._settle(task, reply, results.get(task.url))
@@ -262,10 +281,18 @@ class Syncer:
     def _fetch(self, task: Task) -> Response | StatementSyncError | None:
         if self.stop():
             return None  # asked to stop: what is fetched already is still recorded
+        reply: Response | StatementSyncError
         try:
-            return self.fetcher.get(task.url, etag=task.etag, last_modified=task.last_modified)
+            reply = self.fetcher.get(task.url, etag=task.etag, last_modified=task.last_modified)
+        except Stopped:
+            return None
         except StatementSyncError as exc:
-            return exc
+            reply = exc
+        with self._done_lock:
+            self._done += 1
+            done = self._done
+        self.progress("fetch", done, self._total)
+        return reply
 
     def _settle(
         self, task: Task, reply: Response | StatementSyncError | None, parsed: object | None
@@ -367,9 +394,11 @@ class Syncer:
                 counts["flapping"] += 1
                 return
         counts.update(kinds)
+        if not {"new", "removed"} & set(kinds):
+            counts["changed"] += 1  # statements changed, whatever the number of their kinds
 
     def _fail(self, task: Task, reason: str) -> None:
-        log.warning("failed %s: %s", task.url, reason)
+        log.info("failed %s: %s", task.url, reason)  # the report carries it to the user
         self.report.counts["failed"] += 1
         self.report.failures.append((task.url, reason))
 

@@ -5,6 +5,10 @@ request next. Listing pages are walked newest first and, unless ``full``, stop o
 items in a row are already archived or older than ``since``. A sitemap index's children are
 fetched only when their ``lastmod`` moved since the last walk. Every method is optional; results
 merge per URL.
+
+A failure shared by several methods (the host is unreachable, robots.txt cannot be had) is
+reported once, naming the methods; an unreachable host is reported as the plain sentence it is.
+A run asked to stop ends its walk where it is, as no failure.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from crawler.discover import Found, parse_feed, parse_listing, parse_sitemap
-from crawler.errors import DiscoveryError, FetchError
+from crawler.errors import DiscoveryError, FetchError, Stopped, Unreachable
 from crawler.fetch import Fetcher
 from crawler.source import Source
 
@@ -34,6 +38,12 @@ class Discovered:
     counts: dict[str, int] = field(default_factory=dict)  # items found per method
     rejected: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # methods that failed, with the reason
+
+    def fail(self, methods: list[str], exc: FetchError) -> None:
+        if isinstance(exc, Unreachable):
+            self.failures.append(str(exc))
+        else:
+            self.failures.append(f"{', '.join(methods)} discovery failed: {exc}")
 
     def add(self, item: Found) -> None:
         before = self.found.get(item.url)
@@ -77,12 +87,17 @@ def discover(
         methods.append(("sitemap", lambda: read_sitemaps(fetcher, source, result, seen)))
     if source.feed is not None:
         methods.append(("feed", lambda: read_feeds(fetcher, source, result)))
+    failed: dict[str, tuple[list[str], FetchError]] = {}  # one entry per distinct failure
     for name, run in methods:
         try:
             run()
+        except Stopped:
+            break
         except FetchError as exc:
-            log.warning("%s discovery of %s failed: %s", name, source.name, exc)
-            result.failures.append(f"{name}: {exc}")
+            log.info("%s discovery of %s failed: %s", name, source.name, exc)
+            failed.setdefault(str(exc), ([], exc))[0].append(name)
+    for names, error in failed.values():
+        result.fail(names, error)
     if expect_items and not result.found and not result.sitemaps:
         raise DiscoveryError(
             "discovery found no statement where it found some before",
