@@ -1,4 +1,10 @@
-"""``statements schedule`` (the foreground scheduler) and ``statements status``."""
+"""``statements schedule`` (the foreground scheduler) and ``statements status``.
+
+The scheduler writes the schedule it runs with into the index (``schedule:<source>``, and
+``scheduler``: when it started and stopped), so ``status`` shows the schedule in effect, not the
+seed's when ``--every``/``--cron`` overrode it, and does not promise a next run that a stopped
+scheduler will not make. Normal operation is logged at INFO, one line per run.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from crawler.cli_crawl import sources_for
 from crawler.cli_sync import fetch_settings
 from crawler.config import ArchiveConfig, load_config
 from crawler.errors import SourceError
-from crawler.jobs import run_sync
+from crawler.jobs import failure_reason, run_sync
 from crawler.schedule import Job, Scheduler, Stop, make_trigger, parse_duration
 from crawler.source import Schedule, Source
 from crawler.sync import SyncOptions
@@ -102,23 +108,56 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     ]
     if args.sources and len(sources) != len(set(args.sources)):
         raise SourceError(f"unknown source among {', '.join(args.sources)}")
-    Archive(root).close()  # create the archive and its index before the first run
     stop = Stop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.event.set())
     grace = parse_duration(args.grace)
-    jobs = [_job(source, root, config, args, stop) for source in sources]
-    logging.getLogger("crawler.schedule").setLevel(logging.INFO)  # one line per run
-    log.warning("scheduling %s into %s", ", ".join(j.name for j in jobs), root)
-    Scheduler(jobs, state=IndexState(root), clock=utc_now, wait=stop.wait, grace=grace).run()
-    log.warning("stopped")
+    schedules = {source.name: schedule_for(source, config, args) for source in sources}
+    jobs = [_job(source, schedules[source.name], root, config, args, stop) for source in sources]
+    for name in ("crawler.schedule", __name__):  # one line per run, whatever -v says
+        logger = logging.getLogger(name)
+        logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+    _save_scheduler(root, schedules, stopped=False)
+    log.info("scheduling %s into %s", ", ".join(j.name for j in jobs), root)
+    try:
+        Scheduler(jobs, state=IndexState(root), clock=utc_now, wait=stop.wait, grace=grace).run()
+    finally:
+        _save_scheduler(root, schedules, stopped=True)
+    log.info("stopped")
     return 0
 
 
+def _save_scheduler(root: Path, schedules: dict[str, Schedule], *, stopped: bool) -> None:
+    """What the scheduler runs with, and whether it runs, for ``status``."""
+    with Archive(root) as archive, archive.index.transaction():
+        index = archive.index
+        now = stamp(utc_now())
+        if stopped:
+            state = json.loads(index.setting("scheduler") or "{}")
+            index.set_setting("scheduler", json.dumps({**state, "stopped": now}))
+            return
+        index.set_setting("scheduler", json.dumps({"started": now, "stopped": None}))
+        for name, schedule in schedules.items():
+            index.set_setting(f"schedule:{name}", json.dumps(_schedule_json(schedule)))
+
+
+def _schedule_json(schedule: Schedule) -> dict[str, Any]:
+    return {"every": schedule.every, "cron": schedule.cron, "audit": schedule.audit}
+
+
+def _describe(schedule: dict[str, Any]) -> str:
+    when = f"cron {schedule['cron']}" if schedule.get("cron") else f"every {schedule['every']}"
+    return when + (f", audit {schedule['audit']}" if schedule.get("audit") else "")
+
+
 def _job(
-    source: Source, root: Path, config: ArchiveConfig, args: argparse.Namespace, stop: Stop
+    source: Source,
+    schedule: Schedule,
+    root: Path,
+    config: ArchiveConfig,
+    args: argparse.Namespace,
+    stop: Stop,
 ) -> Job:
-    schedule = schedule_for(source, config, args)
     trigger = make_trigger(schedule, start=utc_now(), timezone=source.timezone)
     fetch = fetch_settings(args)
 
@@ -136,7 +175,9 @@ def _job(
         if result.broken:
             return {"error": result.broken[0]}
         report = result.reports[0] if result.reports else None
-        return {"counts": dict(report.counts) if report else {}}
+        if report is None:
+            return {}
+        return {"counts": dict(report.counts), "error": failure_reason(report)}
 
     return Job(source.name, trigger, run)
 
@@ -144,42 +185,90 @@ def _job(
 def cmd_status(args: argparse.Namespace) -> int:
     root = Path(args.archive)
     config = load_config(root)
+    now = utc_now()
     rows: list[dict[str, Any]] = []
     with Archive(root, create=False) as archive:
+        index = archive.index
+        scheduler = json.loads(index.setting("scheduler") or "{}")
+        stopped = bool(scheduler.get("stopped"))  # a stopped scheduler makes no next run
         for source in sources_for(args).values():
-            try:
-                schedule = schedule_for(source, config, args)
-                when = schedule.cron or f"every {schedule.every}"
-            except SourceError:
-                when = "not scheduled"
-            last = archive.index.last_run(source.name)
-            _, nxt = archive.index.schedule_state(source.name)
+            last = index.last_run(source.name)
+            _, nxt = index.schedule_state(source.name)
             run = None
             if last is not None:
                 started, finished, ok, summary = last
-                run = {
-                    "started": started,
-                    "finished": finished,
-                    "ok": ok,
-                    "summary": json.loads(summary),
+                run = {"started": started, "finished": finished, "ok": ok}
+                run |= {"summary": json.loads(summary), "reason": _reason(ok, summary)}
+            overdue = nxt is not None and not stopped and dt.datetime.fromisoformat(nxt) < now
+            rows.append(
+                {
+                    "source": source.name,
+                    "schedule": _in_effect(
+                        index.setting(f"schedule:{source.name}"), source, config
+                    ),
+                    "last_run": run,
+                    "next_run": None if overdue or stopped else nxt,
+                    "overdue_since": nxt if overdue else None,
                 }
-            rows.append({"source": source.name, "schedule": when, "last_run": run, "next_run": nxt})
-        total = archive.index.count_statements()
+            )
+        total = index.count_statements()
     if args.json:
-        print(json.dumps({"archive": str(root), "statements": total, "sources": rows}, indent=2))
-        return 0
-    print(f"{root}: {total} statements")
-    for row in rows:
         print(
-            f"{row['source']:14} {row['schedule']:22} {_last(row['last_run'])}; "
-            f"next run {row['next_run'] or '-'}"
+            json.dumps(
+                {
+                    "archive": str(root),
+                    "statements": total,
+                    "scheduler": scheduler,
+                    "sources": rows,
+                },
+                indent=2,
+            )
         )
+        return 0
+    print(f"{root}: {total} statements{_scheduler_line(scheduler)}")
+    for row in rows:
+        print(f"{row['source']}: {row['schedule']}; {_last(row['last_run'])}; {_next(row)}")
     return 0
+
+
+def _in_effect(saved: str | None, source: Source, config: ArchiveConfig) -> str:
+    """The schedule the scheduler last ran with, else the one it would run with."""
+    if saved is not None:
+        return _describe(json.loads(saved))
+    try:
+        return _describe(_schedule_json(schedule_for(source, config, argparse.Namespace())))
+    except SourceError:
+        return "not scheduled"
+
+
+def _reason(ok: bool, summary: str) -> str | None:
+    if ok:
+        return None
+    data = json.loads(summary)
+    return data.get("broken") or data.get("reason") or f"{data.get('failed', '?')} failures"
+
+
+def _scheduler_line(scheduler: dict[str, Any]) -> str:
+    if not scheduler:
+        return ""
+    if scheduler.get("stopped"):
+        return f"; scheduler stopped {scheduler['stopped']}"
+    return f"; scheduler running since {scheduler['started']}"
 
 
 def _last(run: dict[str, Any] | None) -> str:
     if run is None:
         return "never run"
+    if not run["ok"]:
+        return f"last run {run['started']} FAILED: {run['reason']}"
     counts = run["summary"].get("counts", {})
-    done = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no change"
-    return f"last run {run['started']} {'ok' if run['ok'] else 'FAILED'} ({done})"
+    done = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "changed")
+    return f"last run {run['started']} ok ({done or 'no change'})"
+
+
+def _next(row: dict[str, Any]) -> str:
+    if row["next_run"]:
+        return f"next run {row['next_run']}"
+    if row["overdue_since"]:
+        return f"no next run (was due {row['overdue_since']}: is the scheduler running?)"
+    return "no next run"
