@@ -91,11 +91,11 @@ def duration(text: str) -> str:
 
 def origin(text: str) -> str:
     """An http(s) origin such as ``http://127.0.0.1:8000``, for ``--base-url``."""
-    parts = urlsplit(text.strip())
     try:
+        parts = urlsplit(text.strip())
         port = parts.port  # raises on a port that is not a number
     except ValueError:
-        port = -1
+        parts, port = urlsplit(""), -1
     if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an http(s) URL; try http://127.0.0.1:8000"

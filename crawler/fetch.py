@@ -323,7 +323,7 @@ class Fetcher:
             current = self._real(location, current)
 
     def _get_with_retries(self, url: str, headers: dict[str, str]) -> Response:
-        host = urlsplit(self.request_url(url)).netloc
+        host = _host(self.request_url(url))
         if host in self._down:
             raise self._down[host]
         try:
@@ -366,7 +366,7 @@ class Fetcher:
             except httpx.ConnectError as exc:
                 self.stats.add(0, 0)
                 if _name_not_resolved(exc):
-                    host = urlsplit(self.request_url(url)).hostname or url
+                    host = _host(self.request_url(url))
                     raise Unreachable(host, "name not resolved", url=url) from None
                 raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
             except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -429,6 +429,14 @@ class Fetcher:
             log.info("robots.txt asks for a crawl delay of %s s", delay)
             self.limiter.slow_to(float(delay))
         return rules
+
+
+def _host(url: str) -> str:
+    """The host a URL names (the URL itself when it does not parse)."""
+    try:
+        return urlsplit(url).hostname or url
+    except ValueError:
+        return url
 
 
 def _name_not_resolved(exc: BaseException) -> bool:
