@@ -30,6 +30,7 @@ from crawler.sync import SyncOptions, SyncReport
 from storage.archive import Recorded, utc_now
 
 LISTED = 20  # changed statements named in the summary; --json has them all
+NEW_LISTED = 5  # new statements are named when no more than this
 EXIT_INTERRUPTED = 130
 
 
@@ -153,10 +154,15 @@ def _progress(args: argparse.Namespace) -> Iterator[Any]:
     if args.json or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
     )
 
     def for_source(name: str) -> Any:
@@ -253,21 +259,27 @@ def _print_failures(reports: list[SyncReport], limit: int = 10) -> None:
 
 
 def _print_changed(console: Any, events: list[Recorded]) -> None:
-    """The statements this run wrote: kinds, title and path; changes first, then new ones."""
-    if not events:
-        return
+    """The statements this run changed: kinds, title and path, up to :data:`LISTED`; new ones
+    too when they are few (a first sync's hundreds are a count, not a list)."""
     from rich.table import Table
     from rich.text import Text
 
-    events = sorted(events, key=lambda e: "new" in e.kinds)  # stable: run order within each
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for e in events[:LISTED]:
-        grid.add_row(" ".join(e.kinds), Text(e.title + "\n") + Text(e.path, style="dim"))
-    console.print(grid)
-    if len(events) > LISTED:
-        console.print(f"and {len(events) - LISTED} more (see 'statements changes' or --json)")
+    changed = [e for e in events if "new" not in e.kinds]
+    new = [e for e in events if "new" in e.kinds]
+    named = changed[:LISTED] + (new if len(new) <= NEW_LISTED else [])
+    if named:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        for e in named[:LISTED]:
+            grid.add_row(" ".join(e.kinds), Text(e.title))
+            grid.add_row("", Text(e.path, style="dim", overflow="fold"))
+        console.print(grid)
+    more = len(changed) - len(changed[:LISTED]) + max(0, len(named) - LISTED)
+    if more:
+        console.print(f"and {more} more (see 'statements changes' or --json)")
+    if len(new) > NEW_LISTED:
+        console.print(f"{len(new)} new statements (see 'statements changes --kind new')")
 
 
 def _size(count: int) -> str:

@@ -206,12 +206,13 @@ class Syncer:
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
         self.report.planned = self._total = len(tasks)
         with ThreadPoolExecutor(max_workers=self.fetcher.concurrency) as pool:
-            for done, chunk in _chunks(tasks, self.options.chunk):
+            for _, chunk in _chunks(tasks, self.options.chunk):
                 if self.stop():
-                    left = len(tasks) - done + len(chunk)
-                    self.report.notes.append(f"stopped early: {left} left")
                     break
                 self._sync_chunk(pool, chunk)
+        if self.stop() and self._done < self._total:
+            left = self._total - self._done
+            self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
         if not self.options.dry_run and not self.report.failures and not self.stop():
             # Children of the sitemap index are skipped next time only if nothing failed now.
             with index.transaction():
