@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StatementSyncError as exc:
         return _fail(exc, EXIT_FAILED)
     except KeyboardInterrupt:
-        print("statements: interrupted", file=sys.stderr)
+        print("statements: interrupted (what was recorded is kept; run again)", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK

@@ -89,7 +89,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         )
     result.wait_for_deliveries(15.0)  # webhooks get a little time; a dead receiver is logged
     if args.json:
-        print(json.dumps(_as_json(result, args), indent=2, default=str))
+        print(json.dumps(_as_json(result, args, stop()), indent=2, default=str))
     else:
         _print_summary(result)
     if stop():
@@ -184,13 +184,15 @@ def _progress(args: argparse.Namespace) -> Iterator[Any]:
         bar.stop()
 
 
-def _as_json(result: RunResult, args: argparse.Namespace) -> dict[str, Any]:
+def _as_json(result: RunResult, args: argparse.Namespace, interrupted: bool) -> dict[str, Any]:
     reports = result.reports
     return {
         "archive": args.archive,
         "dry_run": args.dry_run,
         "adopted": result.adopted,
-        "exit": result.exit_code,
+        "exit": EXIT_INTERRUPTED if interrupted else result.exit_code,
+        "interrupted": interrupted,
+        "saved": result.saved,
         "broken": result.broken,
         "commit": result.commit,
         "sources": [
