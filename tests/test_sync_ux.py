@@ -62,6 +62,7 @@ def test_ctrl_c_keeps_what_was_fetched_and_says_so(small: FixtureSite, tmp_path:
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
+    assert "statements sync" in out  # the summary of what was done
     assert "stopping: recording what was fetched" in err
     last = err.strip().splitlines()[-1]
     assert last.startswith("statements: interrupted: saved ") and last.endswith(
