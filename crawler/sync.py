@@ -190,6 +190,7 @@ class Syncer:
             full=self.options.full,
             since=since,
             expect_items=had_items,
+            progress=lambda count: self.progress("discover", count, None),
         )
         self.report.discovered = len(found.found)
         self._listed = set(found.found)

@@ -38,6 +38,7 @@ class Discovered:
     counts: dict[str, int] = field(default_factory=dict)  # items found per method
     rejected: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # methods that failed, with the reason
+    progress: Callable[[int], None] = field(default=lambda found: None, repr=False)
 
     def fail(self, methods: list[str], exc: FetchError) -> None:
         if isinstance(exc, Unreachable):
@@ -49,6 +50,8 @@ class Discovered:
         before = self.found.get(item.url)
         self.found[item.url] = item if before is None else merge(before, item)
         self.counts[item.via] = self.counts.get(item.via, 0) + 1
+        if before is None:
+            self.progress(len(self.found))
 
 
 def merge(a: Found, b: Found) -> Found:
@@ -74,9 +77,11 @@ def discover(
     full: bool = False,
     since: dt.datetime | None = None,
     expect_items: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Discovered:
-    """Run every discovery method the source has; ``expect_items`` when it found some before."""
-    result = Discovered()
+    """Run every discovery method the source has; ``expect_items`` when it found some before;
+    ``progress`` is told the number of URLs found so far, as it grows."""
+    result = Discovered() if progress is None else Discovered(progress=progress)
     methods: list[tuple[str, Callable[[], None]]] = []
     if source.listing is not None:
         methods.append(
