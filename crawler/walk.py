@@ -93,17 +93,19 @@ def discover(
     if source.feed is not None:
         methods.append(("feed", lambda: read_feeds(fetcher, source, result)))
     failed: dict[str, tuple[list[str], FetchError]] = {}  # one entry per distinct failure
+    stopped = False
     for name, run in methods:
         try:
             run()
         except Stopped:
+            stopped = True  # asked to stop: what was found, and no verdict on the source
             break
         except FetchError as exc:
             log.info("%s discovery of %s failed: %s", name, source.name, exc)
             failed.setdefault(str(exc), ([], exc))[0].append(name)
     for names, error in failed.values():
         result.fail(names, error)
-    if expect_items and not result.found and not result.sitemaps:
+    if expect_items and not stopped and not result.found and not result.sitemaps:
         raise DiscoveryError(
             "discovery found no statement where it found some before",
             where=source.name,

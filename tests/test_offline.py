@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from crawler import cli_crawl, jobs
 from crawler.cli import main
-from crawler.errors import FetchError, Unreachable
+from crawler.errors import FetchError, Stopped, Unreachable
 from crawler.fetch import Fetcher, make_client
 from crawler.sync import Syncer, SyncOptions
 from crawler.walk import discover
@@ -158,3 +159,21 @@ def test_the_first_command_offline_is_one_line_and_a_counted_failure(
     assert main(["status", "--archive", str(tmp_path / "a")]) == 0
     status = capsys.readouterr().out
     assert "FAILED: cannot reach www.whitehouse.gov: name not resolved (offline?)" in status
+
+
+def test_a_stop_ends_the_fetching_and_discovery_gives_no_verdict() -> None:
+    route, seen = counting(lambda request: httpx.Response(503))
+    stop = threading.Event()
+    time = FakeTime()
+
+    def sleep(seconds: float) -> None:  # Ctrl-C arrives during the first backoff
+        time.sleep(seconds)
+        stop.set()
+
+    client = make_client(transport=httpx.MockTransport(route))
+    fetcher = Fetcher(client, source(), sleep=sleep, clock=time.clock, stop=stop.is_set)
+    with pytest.raises(Stopped):
+        fetcher.get(PAGE)
+    assert len(seen) == 1  # no attempt after the stop
+    found = discover(fetcher, source(), expect_items=True)  # not "the source is broken"
+    assert found.failures == [] and found.found == {} and len(seen) == 1
