@@ -137,6 +137,9 @@ def _sync_source(
             result.broken.append(str(exc))
             _record_run(archive, source.name, started, clock, False, {"broken": str(exc)}, options)
             return
+        finally:
+            if progress is not None:
+                progress("done", 0, None)  # the source is done, however it ended
     report.first_event = first_event
     result.reports.append(report)
     summary = {

@@ -6,7 +6,7 @@ is fetched only when its sitemap ``lastmod`` moved, unless ``full`` re-checks ev
 conditional GET) or ``audit`` re-checks the least recently checked few.
 
 ``progress(phase, done, total)`` is told the phase the run is in (``discover``, then per chunk
-``fetch``, ``convert``, ``record``), advancing per statement, and ``done`` once at the end. ``stop``
+``fetch``, ``convert``, ``record``), advancing per statement. ``stop``
 (Ctrl-C, SIGTERM) ends the run early: what was fetched is still recorded, nothing more is asked.
 """
 
@@ -166,12 +166,6 @@ class Syncer:
         self._states: dict[str, FetchState | None] = {}
 
     def run(self) -> SyncReport:
-        try:
-            return self._run()
-        finally:
-            self.progress("done", self._done, self._total)
-
-    def _run(self) -> SyncReport:
         started = time.perf_counter()
         index = self.archive.index
         if not self.options.dry_run:
