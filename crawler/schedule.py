@@ -196,9 +196,13 @@ class Scheduler:
         )
 
 
+STATEMENT_COUNTS = ("new", "changed", "removed", "failed", "flapping")
+
+
 def _line(summary: dict[str, Any]) -> str:
+    """A run's log line: statements counted once each (a sync's counts also hold its kinds)."""
     counts = summary.get("counts", {})
-    parts = [f"{n} {k}" for k, n in sorted(counts.items()) if n]
+    parts = [f"{counts[k]} {k}" for k in STATEMENT_COUNTS if counts.get(k)]
     if summary.get("error"):
         parts.append(f"error: {summary['error']}")
     return ", ".join(parts) or "no change"
