@@ -128,3 +128,13 @@ def test_jitter_never_delays_a_run_by_more_than_a_tenth_of_the_interval() -> Non
         MIDNIGHT + dt.timedelta(seconds=2) <= f <= MIDNIGHT + dt.timedelta(seconds=2.2)
         for f in fires
     )
+
+
+def test_a_run_logs_statements_counted_once_and_why_it_failed() -> None:
+    from crawler.schedule import _line
+
+    counts = {"new": 2, "updated": 1, "retitled": 1, "metadata": 1, "changed": 1, "unchanged": 9}
+    assert _line({"counts": counts}) == "2 new, 1 changed"
+    failed = {"counts": {"failed": 1}, "error": "cannot reach x: name not resolved (offline?)"}
+    assert _line(failed) == "1 failed, error: cannot reach x: name not resolved (offline?)"
+    assert _line({"counts": {"unchanged": 4}, "error": None}) == "no change"
