@@ -9,6 +9,7 @@ expected failure into a one-line message on stderr and an exit code:
 2     usage or configuration error (also: no such statement)
 3     a source is broken (discovery found nothing)
 4     the archive is locked by another sync
+130   interrupted (Ctrl-C); what was fetched is recorded
 ====  =========================================================
 """
 
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 
 from crawler import cli_archive, cli_crawl, cli_schedule, cli_sync
 from crawler.cli_args import Parser
-from crawler.errors import DiscoveryError, SourceError
+from crawler.errors import DiscoveryError, Interrupted, SourceError
 from storage.errors import ArchiveError, StatementSyncError
 from storage.journal import WriteError
 from storage.lock import ArchiveLocked
@@ -32,13 +33,15 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BROKEN = 3
 EXIT_LOCKED = 4
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """exit codes:
-  0  all well
-  1  some statements or files failed (the rest were saved)
-  2  usage or configuration error, or no such statement
-  3  a source is broken (discovery found nothing)
-  4  the archive is locked by another sync
+    0  all well
+    1  some statements or files failed (the rest were saved)
+    2  usage or configuration error, or no such statement
+    3  a source is broken (discovery found nothing)
+    4  the archive is locked by another sync
+  130  interrupted (Ctrl-C); what was fetched is recorded
 """
 
 
@@ -90,13 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_FAILED)
     except DiscoveryError as exc:
         return _fail(exc, EXIT_BROKEN)
+    except Interrupted as exc:
+        return _fail(exc, EXIT_INTERRUPTED)
     except (ArchiveError, SourceError) as exc:
         return _fail(exc, EXIT_USAGE)
     except StatementSyncError as exc:
         return _fail(exc, EXIT_FAILED)
     except KeyboardInterrupt:
         print("statements: interrupted (what was recorded is kept; run again)", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     return code

@@ -22,7 +22,7 @@ from crawler.cli_archive import add_wait, event_json, parse_since
 from crawler.cli_args import count
 from crawler.cli_crawl import sources_for
 from crawler.config import load_config
-from crawler.errors import SourceError
+from crawler.errors import Interrupted, SourceError
 from crawler.jobs import FetchSettings, RunResult, run_sync
 from crawler.schedule import Stop
 from crawler.source import Source
@@ -31,7 +31,6 @@ from storage.archive import Recorded, utc_now
 
 LISTED = 20  # changed statements named in the summary; --json has them all
 NEW_LISTED = 5  # new statements are named when no more than this
-EXIT_INTERRUPTED = 130
 
 
 def add_command(
@@ -93,12 +92,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     else:
         _print_summary(result)
     if stop():
-        print(
-            f"statements: interrupted: saved {result.saved} statements; "
-            "run the same command again to finish",
-            file=sys.stderr,
+        raise Interrupted(
+            f"interrupted: saved {result.saved} statements; run the same command again to finish"
         )
-        return EXIT_INTERRUPTED
     return result.exit_code
 
 
@@ -190,7 +186,7 @@ def _as_json(result: RunResult, args: argparse.Namespace, interrupted: bool) -> 
         "archive": args.archive,
         "dry_run": args.dry_run,
         "adopted": result.adopted,
-        "exit": EXIT_INTERRUPTED if interrupted else result.exit_code,
+        "exit": result.exit_code,  # the run's; an interrupted one exits 130
         "interrupted": interrupted,
         "saved": result.saved,
         "broken": result.broken,

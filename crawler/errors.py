@@ -47,6 +47,10 @@ class RobotsDisallowed(FetchError):
     """robots.txt forbids this URL to our user agent."""
 
 
+class Interrupted(StatementSyncError):
+    """The run was stopped by Ctrl-C after recording what it had fetched (exit 130)."""
+
+
 class DiscoveryError(StatementSyncError):
     """Discovery found nothing where it found items before (markup changed?)."""
 
