@@ -48,7 +48,7 @@ def test_the_atom_feed_is_valid_and_carries_the_word_diff(archive: Archive) -> N
 
 
 def test_filters_by_kind_source_and_size(archive: Archive) -> None:
-    events = [alerts.announce(archive, e) for e in archive.index.events()]
+    events = [alerts.announce(e) for e in archive.index.events()]
     updated = next(a for a in events if "updated" in a.kinds)
     assert updated.size == 8  # "three" out; "four", "and", "<", "five", ">", "&", "six" in
     assert alerts.wanted(updated, ("updated",), (), 0)
@@ -62,7 +62,7 @@ def test_webhooks_are_signed_and_a_dead_receiver_fails_nothing(
     archive: Archive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOOK_SECRET", "s3cret")
-    events = [alerts.announce(archive, e) for e in archive.index.events()]
+    events = [alerts.announce(e) for e in archive.index.events()]
     with Receiver() as receiver:
         hook = WebhookAlert(url=receiver.url, secret_env="HOOK_SECRET", kinds=("updated",))
         for thread in alerts.send_webhooks([hook], "whitehouse", {"counts": {}}, events):
