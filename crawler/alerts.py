@@ -63,7 +63,7 @@ class Announcement:
     reverted_at: str | None = None
 
 
-_REVERT_KEYS = ("reverts", "reverts_seen", "back_to", "flips")
+_REVERT_KEYS = ("reverts", "reverts_seen", "reverts_kinds", "back_to", "flips")
 
 
 def announce(event: EventRow) -> Announcement:
@@ -92,7 +92,7 @@ def latest(archive: Archive, where: EventFilter, limit: int | None = None) -> li
     One query; an event recorded before announcements were stored is rendered and stored
     first (once), then the query runs again, as its size may change what the filter keeps.
     """
-    where = dataclasses.replace(where, news=True)
+    where = dataclasses.replace(where, news=True, follow_reverts=True)
     while True:
         rows = archive.index.events(where, limit=limit)
         if not fill_missing(archive.index, rows):
@@ -102,11 +102,13 @@ def latest(archive: Archive, where: EventFilter, limit: int | None = None) -> li
 def wanted(a: Announcement, kinds: Sequence[str], sources: Sequence[str], min_change: int) -> bool:
     """An alert's filters: any of the kinds, one of the sources, at least so many words.
 
-    An event that only reformatted a file (no word a reader sees changed) is never wanted.
+    An event that only reformatted a file (no word a reader sees changed) is never wanted. A
+    revert is wanted wherever the edit it undid was, so no receiver keeps believing that edit.
     """
     if not set(a.kinds) - set(QUIET_KINDS):
         return False
-    if kinds and not set(kinds) & set(a.kinds):
+    undone = str((a.reverts or {}).get("reverts_kinds", "")).split()
+    if kinds and not set(kinds) & {*a.kinds, *undone}:
         return False
     if sources and a.source not in sources:
         return False

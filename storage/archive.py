@@ -310,6 +310,7 @@ class Archive:
         revert: dict[str, Any] = {
             "reverts": head.number,
             "reverts_seen": head.seen_at,
+            "reverts_kinds": " ".join(undone.kinds) if undone else "",
             "back_to": before.number,
         }
         if _seconds_between(head.seen_at, when) <= FLAP_WINDOW.total_seconds():

@@ -114,6 +114,7 @@ class EventFilter:
     flaps: bool = True  # False: of a run of flip-backs, only the latest (the page's state)
     news: bool = False  # True: no event that is only "reformatted" (never announced)
     min_size: int = 0  # updated or silent events smaller than this (in words) are left out
+    follow_reverts: bool = False  # True: a revert also has the kinds of the edit it undid
 
 
 #: Events that say nothing a reader could see: never announced.
@@ -496,7 +497,10 @@ def _event_clause(f: EventFilter) -> tuple[str, list[Any]]:
             where.append(f"{column} {op} ?")
             args.append(value)
     if f.kinds:
-        where.append("(" + " OR ".join(_has_kind("e.kinds") for _ in f.kinds) + ")")
+        kinds = "e.kinds"
+        if f.follow_reverts:
+            kinds = "e.kinds || ' ' || coalesce(json_extract(e.detail, '$.reverts_kinds'), '')"
+        where.append("(" + " OR ".join(_has_kind(kinds) for _ in f.kinds) + ")")
         args.extend(f" {k} " for k in f.kinds)
     if f.sources:
         where.append(f"s.source IN ({', '.join('?' for _ in f.sources)})")

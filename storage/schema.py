@@ -110,6 +110,10 @@ MIGRATIONS: tuple[str, ...] = (
             detail,
             '$.reverts', json_extract(detail, '$.flap_of'),
             '$.back_to', json_extract(detail, '$.flap_of') - 1,
+            '$.reverts_kinds', (
+                SELECT u.kinds FROM events u WHERE u.statement_id = events.statement_id
+                AND u.to_rev = json_extract(events.detail, '$.flap_of')
+            ),
             '$.reverts_seen', (
                 SELECT r.seen_at FROM revisions r WHERE r.statement_id = events.statement_id
                 AND r.number = json_extract(events.detail, '$.flap_of')

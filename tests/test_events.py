@@ -73,6 +73,7 @@ def test_a_revert_long_after_the_edit_is_reverted_and_names_what_it_undid(
         "origin": "",
         "reverts": 2,
         "reverts_seen": edit_seen,
+        "reverts_kinds": "updated",
         "back_to": 1,
     }
     assert events[1].reverted_at == events[0].at  # the edit knows it was undone, and when
@@ -149,6 +150,23 @@ def test_the_feed_reads_stored_text_and_announces_reverts(
     assert only is not None and len(feedparser.parse(only.read_bytes()).entries) == 1
 
 
+def test_a_revert_reaches_whoever_was_told_of_the_edit(archive: Archive, clock: Moment) -> None:
+    record(archive, A)
+    clock.advance(hours=1)
+    done = archive.record(make(B), origin=URL, unannounced=True)  # a silent edit
+    assert done is not None and done.kinds == ("updated", "silent")
+    clock.advance(days=3)
+    back = record(archive, A, modified_time=clock())  # put back openly: not silent itself
+    assert "silent" not in back.kinds
+    feed = alerts.write_atom(archive, AtomAlert(kinds=("silent",)), clock())
+    assert feed is not None
+    titles = [e.title for e in feedparser.parse(feed.read_bytes()).entries]
+    assert titles == ["[updated metadata reverted] A statement", "[updated silent] A statement"]
+    told = alerts.latest(archive, EventFilter())
+    assert [alerts.wanted(a, ("silent",), (), 0) for a in told] == [True, True, False]
+    assert [alerts.wanted(a, ("metadata",), (), 0) for a in told] == [True, False, False]
+
+
 def test_events_recorded_before_stored_text_are_rendered_once(
     archive: Archive, clock: Moment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -199,7 +217,13 @@ def test_an_old_index_is_migrated_flip_backs_become_reverts(tmp_path: Path) -> N
     with Archive(tmp_path / "archive") as archive:
         flip, edit, _ = archive.index.events()
     assert flip.kinds == ("updated", "reverted", "flapping") and flip.flips == 1
-    assert flip.detail == {"flap_of": 2, "reverts": 2, "back_to": 1, "reverts_seen": "2026-01-02"}
+    assert flip.detail == {
+        "flap_of": 2,
+        "reverts": 2,
+        "back_to": 1,
+        "reverts_seen": "2026-01-02",
+        "reverts_kinds": "updated",
+    }
     assert edit.reverted_at == "2026-01-02T05" and flip.diff is None
 
 

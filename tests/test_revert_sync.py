@@ -59,7 +59,12 @@ def test_a_page_edited_then_put_back_is_announced_as_reverted(
             flips += sync(root, site, receiver, NOW + dt.timedelta(days=20, hours=hours))
     assert edit["kinds"] == ["updated", "metadata"] and "[-the-]{+THE+}" in edit["diff"]
     assert revert["kinds"] == ["updated", "metadata", "reverted"]
-    assert revert["reverts"] == {"reverts": 2, "reverts_seen": edit["at"], "back_to": 1}
+    assert revert["reverts"] == {
+        "reverts": 2,
+        "reverts_seen": edit["at"],
+        "reverts_kinds": "updated metadata",
+        "back_to": 1,
+    }
     assert revert["diff"].startswith("Reverted: the page says again what it said at revision 1")
     assert "[-THE-]{+the+}" in revert["diff"]
     assert [f["kinds"] for f in flips] == [["updated", "metadata", "reverted", "flapping"]] * 2
