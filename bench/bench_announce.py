@@ -125,10 +125,10 @@ def build_base(root: Path, base: str, records: list[dict[str, Any]]) -> int:
 
 
 def replay(
-    root: Path, groups: list[list[dict[str, Any]]], old_every: int, say: Callable[[str], None]
+    root: Path, groups: list[list[dict[str, Any]]], old_every: int, say: Callable[..., None]
 ) -> list[dict[str, float]]:
     rows: list[dict[str, float]] = []
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)  # after the base import's events
     with Archive(root) as archive:
         for n, group in enumerate(groups, 1):
             now = start + dt.timedelta(hours=n)
@@ -149,7 +149,7 @@ def replay(
             row["events"] = archive.index.count_events(EventFilter())
             rows.append(row)
             if "old_wall" in row:
-                say(line(row))
+                say(line(row), flush=True)
     return rows
 
 

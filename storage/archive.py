@@ -232,6 +232,7 @@ class Archive:
             ) from None
         digest = content_hash(text)
         kinds: tuple[str, ...] = ("new",)
+        revert = None
         if row is not None and head is not None:
             same = head.content_hash == digest and row.url == statement.source_url
             if same and row.status == "active":
@@ -242,8 +243,6 @@ class Archive:
                 added = {"reverted", "flapping"} if "flap_of" in revert else {"reverted"}
                 kinds = tuple(k for k in KINDS if k in {*kinds, *added})
             path = path or row.path
-        else:
-            revert = None
         assert path is not None
         return _Change(
             row, head, statement, text, digest, kinds, path, origin, when, source, revert
@@ -299,9 +298,9 @@ class Archive:
         if head.number < 2 or head.content_hash == digest or set(kinds) <= {"reformatted"}:
             return None
         before = self.index.revision(row.id, head.number - 1)
-        undone = self.index.event_of_revision(row.id, head.number)
         if before is None:
             return None
+        undone = self.index.event_of_revision(row.id, head.number)
         if before.content_hash != digest:
             if undone is None or not CONTENT_KINDS & set(undone.kinds):
                 return None
