@@ -142,7 +142,9 @@ def test_the_feed_reads_stored_text_and_announces_reverts(
         "[updated reverted] A statement",
         "[updated] A statement",
         "[new] A statement",
-    ]  # the reformat is never announced
+    ]  # the reformat is never announced: not in the feed, not to a webhook
+    assert [a.to_rev for a in alerts.latest(archive, EventFilter())] == [3, 2, 1]
+    assert not alerts.wanted(alerts.announce(archive.index.events()[0]), (), (), 0)
     revert, edit, _ = feed.entries
     assert revert.content[0].value.startswith("Reverted: the page says again what it said")
     assert "reverted 2026-03-04T13:00:00+00:00" in edit.summary
