@@ -367,7 +367,7 @@ def _colour(choice: str) -> bool:
 # -- changes ----------------------------------------------------------------------------------
 
 
-def parse_since(text: str, now: dt.datetime) -> dt.datetime:
+def parse_since(text: str, now: dt.datetime, option: str = "--since") -> dt.datetime:
     """``--since``: an ISO date or time (UTC unless it says), or an age such as ``7d``."""
     relative = _RELATIVE.match(text.strip().lower())
     if relative:
@@ -377,14 +377,14 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ArchiveError(
-            f"--since {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
+            f"{option} {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def parse_until(text: str, now: dt.datetime) -> dt.datetime:
     """``--until``: as ``--since``, but a bare date means the end of that day."""
-    moment = parse_since(text, now)
+    moment = parse_since(text, now, "--until")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
         moment += dt.timedelta(days=1)
     return moment

@@ -268,6 +268,8 @@ def test_changes_filters_by_source_and_time_and_says_when_it_stops(
     assert [e["at"][:10] for e in json.loads(capsys.readouterr().out)] == ["2026-03-02"] * 24
     assert main([*base, "--until", "2026-03-01T14:00:00Z", "--json"]) == 0
     assert [e["at"] for e in json.loads(capsys.readouterr().out)] == ["2026-03-01T13:00:00+00:00"]
+    assert main([*base, "--until", "soon"]) == 2
+    assert capsys.readouterr().err.startswith("statements: --until 'soon' is not a date")
     assert main([*base, "--limit", "-3"]) == 2
     out, err = capsys.readouterr()
     assert not out and err == ("statements: --limit -3: expected 0 or more (0 lists every event)\n")
