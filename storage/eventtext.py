@@ -16,12 +16,15 @@ believes the page still says B.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from storage import diff as wdiff
 from storage.document import Statement, load_meta
 from storage.index import EventRow, Index, RevisionRow
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def describe(
@@ -42,7 +45,8 @@ def describe(
             chunks = wdiff.word_diff(old.body, new.body)
             size = sum(len(c.old) + len(c.new) for c in chunks if c.op != "equal")
             lines.extend(wdiff.render_hunks(chunks))
-    return size, "\n".join(lines)
+    # A lone surrogate (a title can hold one, escaped in the YAML) cannot be stored as text.
+    return size, _LONE_SURROGATE.sub("\ufffd", "\n".join(lines))
 
 
 def revert_sentence(detail: Mapping[str, Any]) -> str:
