@@ -7,6 +7,7 @@ raised.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -26,10 +27,10 @@ import httpx
 
 from crawler.config import AtomAlert, WebhookAlert
 from crawler.fetch import make_client
-from storage import diff as wdiff
 from storage.archive import Archive
 from storage.atomic import write_atomic
-from storage.index import EventRow
+from storage.eventtext import fill_missing
+from storage.index import QUIET_KINDS, EventFilter, EventRow
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,13 @@ SIGNATURE_HEADER = "X-Statements-Signature-256"
 
 @dataclass(frozen=True)
 class Announcement:
-    """One change event, ready to announce: with its word diff and its size in words."""
+    """One change event, ready to announce: with its word diff and its size in words.
+
+    ``id`` is the event's id in the index: stable, so a receiver can drop a delivery it has
+    seen. ``reverts`` is set when the event undid the one before it (A -> B -> A): the revision
+    it undid (``reverts``), when that edit was seen (``reverts_seen``), the revision whose text
+    the page has again (``back_to``) and, when flapping, ``flips``.
+    """
 
     id: int
     at: str
@@ -52,20 +59,16 @@ class Announcement:
     to_rev: int | None
     size: int
     diff: str
+    reverts: dict[str, Any] | None = None
+    reverted_at: str | None = None
 
 
-def announce(archive: Archive, event: EventRow) -> Announcement:
-    size, text = 0, ""
-    row = archive.index.by_id(event.statement_id)
-    if event.to_rev is not None:
-        new = archive.statement(archive.revision(row, event.to_rev))
-        if event.from_rev is None:
-            size, text = len(wdiff.words(new.body)), f"New statement: {new.title}"
-        else:
-            old = archive.statement(archive.revision(row, event.from_rev))
-            size, text = _describe(old, new)
-    elif "removed" in event.kinds:
-        text = f"Removed from the source ({event.detail.get('why', '')})."
+_REVERT_KEYS = ("reverts", "reverts_seen", "reverts_kinds", "back_to", "flips")
+
+
+def announce(event: EventRow) -> Announcement:
+    """An event as announced, from the text stored when it was recorded (no diffing here)."""
+    reverts = {k: event.detail[k] for k in _REVERT_KEYS if k in event.detail}
     return Announcement(
         event.id,
         event.at,
@@ -76,22 +79,36 @@ def announce(archive: Archive, event: EventRow) -> Announcement:
         event.source,
         event.from_rev,
         event.to_rev,
-        size,
-        text,
+        event.size or 0,
+        event.diff or "",
+        reverts or None,
+        event.reverted_at,
     )
 
 
-def _describe(old: Any, new: Any) -> tuple[int, str]:
-    lines = [f"{c.key}: {c.old} -> {c.new}" for c in wdiff.meta_changes(old, new)]
-    chunks = wdiff.word_diff(old.body, new.body)
-    size = sum(len(c.old) + len(c.new) for c in chunks if c.op != "equal")
-    lines.extend(wdiff.render_hunks(chunks))
-    return size, "\n".join(lines)
+def latest(archive: Archive, where: EventFilter, limit: int | None = None) -> list[Announcement]:
+    """The newest events a filter selects, announced; never a reformat-only event.
+
+    One query; an event recorded before announcements were stored is rendered and stored
+    first (once), then the query runs again, as its size may change what the filter keeps.
+    """
+    where = dataclasses.replace(where, news=True, follow_reverts=True)
+    while True:
+        rows = archive.index.events(where, limit=limit)
+        if not fill_missing(archive.index, rows):
+            return [announce(r) for r in rows]
 
 
 def wanted(a: Announcement, kinds: Sequence[str], sources: Sequence[str], min_change: int) -> bool:
-    """An alert's filters: any of the kinds, one of the sources, at least so many words."""
-    if kinds and not set(kinds) & set(a.kinds):
+    """An alert's filters: any of the kinds, one of the sources, at least so many words.
+
+    An event that only reformatted a file (no word a reader sees changed) is never wanted. A
+    revert is wanted wherever the edit it undid was, so no receiver keeps believing that edit.
+    """
+    if not set(a.kinds) - set(QUIET_KINDS):
+        return False
+    undone = str((a.reverts or {}).get("reverts_kinds", "")).split()
+    if kinds and not set(kinds) & {*a.kinds, *undone}:
         return False
     if sources and a.source not in sources:
         return False
@@ -103,15 +120,17 @@ def wanted(a: Announcement, kinds: Sequence[str], sources: Sequence[str], min_ch
 
 
 def write_atom(archive: Archive, alert: AtomAlert, now: dt.datetime) -> Path | None:
-    """Rewrite ``changes.atom`` from the latest events (flip-backs of flapping left out)."""
+    """Rewrite ``changes.atom`` from the latest events the alert wants: one query, no diffing.
+
+    A flapping page (A -> B -> A -> B ...) shows its latest flip, which says what the page
+    says now; every revert is an entry of its own.
+    """
     if not alert.enabled:
         return None
-    events = archive.index.events(limit=alert.entries * 3, flaps=False)
-    chosen = [
-        a
-        for a in (announce(archive, e) for e in events)
-        if wanted(a, alert.kinds, alert.sources, alert.min_change)
-    ][: alert.entries]
+    where = EventFilter(
+        kinds=alert.kinds, sources=alert.sources, min_size=alert.min_change, flaps=False
+    )
+    chosen = latest(archive, where, alert.entries)
     path = archive.file(alert.path)
     write_atomic(path, atom_xml(chosen, now, f"Changes in {archive.root.name}"))
     return path
@@ -133,7 +152,10 @@ def atom_xml(entries: Iterable[Announcement], now: dt.datetime, title: str) -> b
         ET.SubElement(entry, f"{{{ATOM}}}link", href=a.url, rel="alternate")
         for kind in a.kinds:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=kind)
-        _text(entry, "summary", f"{' '.join(a.kinds)}: {a.path} (revision {a.to_rev or '-'})")
+        summary = f"{' '.join(a.kinds)}: {a.path} (revision {a.to_rev or '-'})"
+        if a.reverted_at:
+            summary += f"; reverted {a.reverted_at}"
+        _text(entry, "summary", summary)
         _text(entry, "content", a.diff or " ".join(a.kinds)).set("type", "text")
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body

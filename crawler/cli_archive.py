@@ -18,12 +18,14 @@ from storage import diff as wdiff
 from storage.archive import STATE_DIR, Archive, Recorded, stamp, utc_now
 from storage.errors import ArchiveError, RevisionError
 from storage.importer import import_dir
-from storage.index import EventRow, StatementRow
+from storage.index import EventFilter, EventRow, StatementRow
 from storage.lock import archive_lock
 from storage.verify import verify
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+#: ``statements changes`` lists at most this many events unless told otherwise.
+CHANGES_LIMIT = 50
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -71,12 +73,31 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("changes", parents=[common], help="list change events, newest first")
     p.add_argument("--since", metavar="WHEN", help="a date, a time, or an age such as 7d or 12h")
-    p.add_argument("--kind", action="append", default=[], choices=wdiff.KINDS, metavar="KIND")
-    p.add_argument("--limit", type=count(0), help="at most this many events")
+    p.add_argument(
+        "--until", metavar="WHEN", help="events before WHEN (a date includes that whole day)"
+    )
+    p.add_argument(
+        "--source", action="append", default=[], metavar="SOURCE", help="only this source's"
+    )
+    p.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        choices=wdiff.KINDS,
+        metavar="KIND",
+        help="only events of this kind (repeat for any of several): " + ", ".join(wdiff.KINDS),
+    )
+    p.add_argument(
+        "--limit",
+        type=count(0),
+        default=CHANGES_LIMIT,
+        metavar="N",
+        help=f"at most N events (default {CHANGES_LIMIT}; 0: all)",
+    )
     p.add_argument(
         "--all",
         action="store_true",
-        help="also the flip-backs of flapping pages (A -> B -> A), reported once by default",
+        help="every flip-back of a flapping page (A -> B -> A ...), not only the latest",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_changes)
@@ -259,6 +280,7 @@ def _statement_json(row: StatementRow) -> dict[str, Any]:
 
 def _event_row_json(event: EventRow) -> dict[str, Any]:
     return {
+        "id": event.id,
         "at": event.at,
         "kinds": list(event.kinds),
         "url": event.url,
@@ -267,6 +289,8 @@ def _event_row_json(event: EventRow) -> dict[str, Any]:
         "from_rev": event.from_rev,
         "to_rev": event.to_rev,
         "detail": event.detail,
+        "reverted_at": event.reverted_at,
+        "flips": event.flips,
     }
 
 
@@ -348,7 +372,7 @@ def _colour(choice: str) -> bool:
 # -- changes ----------------------------------------------------------------------------------
 
 
-def parse_since(text: str, now: dt.datetime) -> dt.datetime:
+def parse_since(text: str, now: dt.datetime, option: str = "--since") -> dt.datetime:
     """``--since``: an ISO date or time (UTC unless it says), or an age such as ``7d``."""
     relative = _RELATIVE.match(text.strip().lower())
     if relative:
@@ -358,23 +382,62 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ArchiveError(
-            f"--since {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
+            f"{option} {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
+def parse_until(text: str, now: dt.datetime) -> dt.datetime:
+    """``--until``: as ``--since``, but a bare date means the end of that day."""
+    moment = parse_since(text, now, "--until")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        moment += dt.timedelta(days=1)
+    return moment
+
+
+def changes_filter(args: argparse.Namespace, now: dt.datetime) -> EventFilter:
+    """The events ``statements changes`` lists, from its options (a bad value: ArchiveError)."""
+    since = None if args.since is None else stamp(parse_since(args.since, now))
+    until = None if args.until is None else stamp(parse_until(args.until, now))
+    return EventFilter(
+        since=since, until=until, kinds=args.kind, sources=args.source, flaps=args.all
+    )
+
+
 def cmd_changes(args: argparse.Namespace) -> int:
-    since = None if args.since is None else stamp(parse_since(args.since, utc_now()))
+    where = changes_filter(args, utc_now())
     with _open(args) as archive:
-        events = archive.index.events(
-            since=since, kinds=args.kind, limit=args.limit, flaps=args.all
-        )
+        events = archive.index.events(where, limit=args.limit or None)
+        total = len(events)
+        if args.limit and total == args.limit:
+            total = archive.index.count_events(where)
     if args.json:
         _print_json([_event_row_json(e) for e in events])
-        return 0
-    for e in events:
-        revs = f"{e.from_rev or '-'}->{e.to_rev or '-'}"
-        print(f"{e.at}  {' '.join(e.kinds):24}  {revs:>7}  {e.title}\n{'':47}{e.path}")
-    if not events:
-        print("no change events" + (f" since {since}" if since else ""))
+    else:
+        for e in events:
+            revs = f"{e.from_rev or '-'}->{e.to_rev or '-'}"
+            print(f"{e.at}  {' '.join(e.kinds):24}  {revs:>7}  {e.title}\n{'':47}{e.path}")
+            for note in _event_notes(e, args.all):
+                print(f"{'':47}{note}")
+        if not events:
+            print("no change events" + (f" since {where.since}" if where.since else ""))
+    if total > len(events):
+        print(
+            f"statements: showing the latest {len(events)} of {total} events; --limit 0 shows all",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _event_notes(event: EventRow, every_flip: bool) -> Iterator[str]:
+    """What a reader must know beside an event's kinds: it was undone, or it undid one."""
+    detail = event.detail
+    if "reverted" in event.kinds:
+        yield (
+            f"says again what revision {detail.get('back_to')} said: undoes revision"
+            f" {detail.get('reverts')}, seen {detail.get('reverts_seen')}"
+        )
+    if event.flips > 1 and not every_flip:
+        yield f"flapping: the latest of {event.flips} flip-backs in a row (--all shows each)"
+    if event.reverted_at:
+        yield f"reverted {event.reverted_at}"

@@ -29,6 +29,7 @@ from crawler.source import Source
 from crawler.sync import Progress, Syncer, SyncOptions, SyncReport
 from storage.archive import STATE_DIR, Archive, stamp, utc_now
 from storage.importer import import_dir, statement_files
+from storage.index import EventFilter
 from storage.lock import archive_lock
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ def run_sync(
                 _announce(archive, config, result, clock)
                 if commit or config.commit:
                     events = [e for r in result.reports for e in r.events]
-                    result.commit = publish.commit(archive.root, events)
+                    result.commit = publish.commit(
+                        archive.root, events, statements=archive.index.count_statements()
+                    )
     finally:
         archive.close()
     return result
@@ -192,15 +195,15 @@ def _announce(
         alerts.write_atom(archive, config.alerts.atom, clock())
     except Exception:  # an alert must never fail the sync
         log.exception("could not write the Atom feed")
+    if not config.alerts.webhooks:
+        return
     for report in result.reports:
-        events = [
-            e
-            for e in archive.index.events(after_id=report.first_event, flaps=False)
-            if e.source == report.source
-        ]
-        if not events or not config.alerts.webhooks:
+        # Every event of the sync, each flip-back of a flapping page too (it says what the page
+        # says now), from the text stored when it was recorded; reformat-only events never.
+        where = EventFilter(after_id=report.first_event, sources=(report.source,))
+        announcements = alerts.latest(archive, where)
+        if not announcements:
             continue
-        announcements = [alerts.announce(archive, e) for e in events]
         summary = {"counts": dict(report.counts), "failed": len(report.failures)}
         result.deliveries += alerts.send_webhooks(
             config.alerts.webhooks, report.source, summary, announcements

@@ -14,25 +14,41 @@ from pathlib import Path
 
 from storage.archive import Recorded
 from storage.errors import ArchiveError
+from storage.importer import statement_files
+from storage.index import QUIET_KINDS
 
 log = logging.getLogger(__name__)
 
 IDENTITY = ["-c", "user.name=statement-sync", "-c", "user.email=statement-sync@localhost"]
 
 
-def commit_message(events: Sequence[Recorded], limit: int = 3) -> str:
-    """'3 new, 1 updated: <titles>' for the events of one sync."""
+def commit_message(events: Sequence[Recorded], limit: int = 3, *, holds: int = 0) -> str:
+    """'3 new, 1 updated: <titles>' for the events of one sync.
+
+    A repository's first commit is named after what it holds (``holds``: '63 statements').
+    An event that only reformatted a file is never mentioned; a commit of nothing else says so.
+    A revert counts as 'reverted', whatever else changed with it.
+    """
+    if holds:
+        return f"{holds} statement{'s' if holds != 1 else ''}"
+    news = [e for e in events if set(e.kinds) - set(QUIET_KINDS)]
+    if not news:
+        return f"{len(events)} reformatted, no words changed"
     counts: Counter[str] = Counter()
-    for event in events:
-        counts[event.kinds[0]] += 1
+    for event in news:
+        counts["reverted" if "reverted" in event.kinds else event.kinds[0]] += 1
     summary = ", ".join(f"{n} {kind}" for kind, n in counts.most_common())
-    titles = "; ".join(e.title for e in events[:limit])
-    more = f" and {len(events) - limit} more" if len(events) > limit else ""
+    titles = "; ".join(e.title for e in news[:limit])
+    more = f" and {len(news) - limit} more" if len(news) > limit else ""
     return f"{summary}: {titles}{more}"
 
 
-def commit(root: Path, events: Sequence[Recorded]) -> str | None:
-    """Commit what a sync changed; the new commit's id, or ``None`` when nothing changed."""
+def commit(root: Path, events: Sequence[Recorded], *, statements: int | None = None) -> str | None:
+    """Commit what a sync changed; the new commit's id, or ``None`` when nothing changed.
+
+    ``statements``: how many the archive holds, for the name of a first commit (default: its
+    statement files counted).
+    """
     if not events:
         return None
     if not (root / ".git").exists():
@@ -44,8 +60,19 @@ def commit(root: Path, events: Sequence[Recorded]) -> str | None:
     _git(root, "add", "-A", "--", ".")
     if _git(root, "status", "--porcelain").strip() == "":
         return None
-    _git(root, *IDENTITY, "commit", "-q", "-m", commit_message(events))
+    holds = 0
+    if not _has_commits(root):
+        holds = len(statement_files(root)) if statements is None else statements
+    _git(root, *IDENTITY, "commit", "-q", "-m", commit_message(events, holds=holds))
     return _git(root, "rev-parse", "HEAD").strip()
+
+
+def _has_commits(root: Path) -> bool:
+    try:
+        _git(root, "rev-parse", "--verify", "-q", "HEAD")
+    except ArchiveError:
+        return False
+    return True
 
 
 def _git(root: Path, *args: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.diff import classify, words_hash
+from storage.diff import KINDS, classify, words_hash
 from storage.document import (
     KEY_ORDERS,
     KeyOrder,
@@ -29,6 +29,7 @@ from storage.document import (
     order_meta,
 )
 from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
+from storage.eventtext import describe
 from storage.index import Index, RevisionRow, StatementRow
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
@@ -37,8 +38,10 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 STATE_DIR = ".statements"
-#: A revision that brings back the text before the last one within this time is flapping.
+#: A revert (A -> B -> A) within this time of the edit it undoes is flapping, as CMS caches do.
 FLAP_WINDOW = dt.timedelta(hours=24)
+#: The kinds that change what a reader sees: a revert undoes one of them.
+CONTENT_KINDS = frozenset({"updated", "retitled", "replaced"})
 INDEX_NAME = "index.sqlite"
 
 
@@ -75,6 +78,7 @@ class _Change:
     origin: str
     when: str
     source: str | None
+    revert: dict[str, Any] | None = None  # what this revision undoes (see Archive._revert)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class Recorded:
     from_rev: int | None
     to_rev: int | None
     title: str
-    flap: bool = False  # back to the text of two revisions ago, soon after: reported once
+    flap: bool = False  # a revert soon after the edit it undoes: flapping, reported once
 
 
 class Archive:
@@ -228,14 +232,21 @@ class Archive:
             ) from None
         digest = content_hash(text)
         kinds: tuple[str, ...] = ("new",)
+        revert = None
         if row is not None and head is not None:
             same = head.content_hash == digest and row.url == statement.source_url
             if same and row.status == "active":
                 return None
             kinds = self._kinds(row, head, statement, unannounced)
+            revert = self._revert(row, head, statement, digest, kinds, when)
+            if revert is not None:
+                added = {"reverted", "flapping"} if "flap_of" in revert else {"reverted"}
+                kinds = tuple(k for k in KINDS if k in {*kinds, *added})
             path = path or row.path
         assert path is not None
-        return _Change(row, head, statement, text, digest, kinds, path, origin, when, source)
+        return _Change(
+            row, head, statement, text, digest, kinds, path, origin, when, source, revert
+        )
 
     def _identify(
         self, statement: Statement, path_hint: str | None, previous_url: str | None
@@ -266,6 +277,45 @@ class Archive:
         if unannounced and content and "metadata" not in kinds:
             kinds = (*kinds, "silent")
         return kinds
+
+    def _revert(
+        self,
+        row: StatementRow,
+        head: RevisionRow,
+        new: Statement,
+        digest: str,
+        kinds: tuple[str, ...],
+        when: str,
+    ) -> dict[str, Any] | None:
+        """What a revision undoes when it says again what the one before ``head`` said.
+
+        A -> B -> A at any distance in time: the new text equals the one two revisions back,
+        or the edit that made ``head`` changed what a reader sees (words, title) and the new
+        revision changes none of that against the one before it (only dates or formatting
+        differ). Within :data:`FLAP_WINDOW` of the edit it undoes, it is also flapping, and
+        ``flips`` counts the flip-backs in a row.
+        """
+        if head.number < 2 or head.content_hash == digest or set(kinds) <= {"reformatted"}:
+            return None
+        before = self.index.revision(row.id, head.number - 1)
+        if before is None:
+            return None
+        undone = self.index.event_of_revision(row.id, head.number)
+        if before.content_hash != digest:
+            if undone is None or not CONTENT_KINDS & set(undone.kinds):
+                return None
+            if CONTENT_KINDS & set(classify(self.statement(before), new)):
+                return None
+        revert: dict[str, Any] = {
+            "reverts": head.number,
+            "reverts_seen": head.seen_at,
+            "reverts_kinds": " ".join(undone.kinds) if undone else "",
+            "back_to": before.number,
+        }
+        if _seconds_between(head.seen_at, when) <= FLAP_WINDOW.total_seconds():
+            flips = undone.flips + 1 if undone is not None else 1
+            revert.update(flap_of=head.number, flips=flips)
+        return revert
 
     def _render(self, statement: Statement, head: RevisionRow | None) -> str:
         if head is None:
@@ -325,9 +375,13 @@ class Archive:
                 last_seen=when,
                 **values,
             )
-            detail = self._detail(change, statement_id)
+            detail = self._detail(change)
             before = None if head is None else head.number
-            self.index.add_event(statement_id, when, change.kinds, before, number, detail)
+            old = None if head is None else self.statement(head)
+            size, text = describe(old, new, change.kinds, detail)
+            self.index.add_event(
+                statement_id, when, change.kinds, before, number, detail, text=text, size=size
+            )
         log.debug("%s %s (revision %d)", " ".join(change.kinds), url, number)
         return Recorded(
             statement_id,
@@ -337,10 +391,10 @@ class Archive:
             before,
             number,
             title,
-            flap="flap_of" in detail,
+            flap="flapping" in change.kinds,
         )
 
-    def _detail(self, change: _Change, statement_id: int) -> dict[str, Any]:
+    def _detail(self, change: _Change) -> dict[str, Any]:
         head, kinds = change.head, change.kinds
         detail: dict[str, Any] = {"origin": change.origin}
         if head is None:
@@ -349,10 +403,7 @@ class Archive:
             detail.update(old_url=head.url, new_url=change.statement.source_url)
         if "retitled" in kinds:
             detail.update(old_title=head.title, new_title=change.statement.title)
-        before = self.index.revision(statement_id, head.number - 1)
-        recent = _seconds_between(head.seen_at, change.when) <= FLAP_WINDOW.total_seconds()
-        if before is not None and before.content_hash == change.digest and recent:
-            detail["flap_of"] = head.number  # back to the text before: a CMS cache flapping
+        detail.update(change.revert or {})
         return detail
 
     def mark_removed(
@@ -360,9 +411,13 @@ class Archive:
     ) -> Recorded:
         """Record that a statement is gone from its source. Its file and history stay."""
         when = stamp(at or self.clock())
+        detail = {"why": why}
+        size, text = describe(None, None, ("removed",), detail)
         with self.index.transaction():
             self.index.update_statement(row.id, status="removed", last_seen=when)
-            self.index.add_event(row.id, when, ("removed",), row.head, None, {"why": why})
+            self.index.add_event(
+                row.id, when, ("removed",), row.head, None, detail, text=text, size=size
+            )
         return Recorded(row.id, row.url, row.path, ("removed",), row.head, None, row.title)
 
     # -- reading ----------------------------------------------------------------------------

@@ -23,6 +23,8 @@ KINDS: tuple[str, ...] = (
     "retitled",
     "metadata",
     "moved",
+    "reverted",
+    "flapping",
     "reformatted",
     "removed",
     "restored",

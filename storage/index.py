@@ -89,7 +89,36 @@ class EventRow:
     path: str
     title: str
     source: str | None = None
+    diff: str | None = None  # the announcement, rendered once (None: an older event, not yet)
+    size: int | None = None  # words added or removed
+    reverted_at: str | None = None  # when a later event undid this one (A -> B -> A)
 
+    @property
+    def flips(self) -> int:
+        """How many flip-backs a flapping page made up to this event (0: not flapping)."""
+        if "flapping" not in self.kinds:
+            return 0
+        return int(self.detail.get("flips", 1))
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events :meth:`Index.events` returns; every field narrows the set."""
+
+    since: str | None = None  # at or after
+    until: str | None = None  # before
+    kinds: Sequence[str] = ()  # any of them
+    sources: Sequence[str] = ()  # one of them
+    statement_id: int | None = None
+    after_id: int | None = None
+    flaps: bool = True  # False: of a run of flip-backs, only the latest (the page's state)
+    news: bool = False  # True: no event that is only "reformatted" (never announced)
+    min_size: int = 0  # updated or silent events smaller than this (in words) are left out
+    follow_reverts: bool = False  # True: a revert also has the kinds of the edit it undid
+
+
+#: Events that say nothing a reader could see: never announced.
+QUIET_KINDS = ("reformatted",)
 
 _STATEMENT_COLS = ", ".join(StatementRow.__dataclass_fields__)
 _REVISION_COLS = ", ".join(c for c in RevisionRow.__dataclass_fields__)
@@ -371,46 +400,55 @@ class Index:
         from_rev: int | None,
         to_rev: int | None,
         detail: dict[str, Any] | None = None,
+        *,
+        text: str | None = None,
+        size: int | None = None,
     ) -> int:
         cursor = self.db.execute(
-            "INSERT INTO events (statement_id, at, kinds, from_rev, to_rev, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (statement_id, at, " ".join(kinds), from_rev, to_rev, json.dumps(detail or {})),
+            "INSERT INTO events (statement_id, at, kinds, from_rev, to_rev, detail, diff, size)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                statement_id,
+                at,
+                " ".join(kinds),
+                from_rev,
+                to_rev,
+                json.dumps(detail or {}),
+                text,
+                size,
+            ),
         )
         return int(cursor.lastrowid or 0)
 
+    def set_event_text(self, event_id: int, text: str, size: int) -> None:
+        """Store the announcement of an event recorded before announcements were stored."""
+        self.db.execute("UPDATE events SET diff = ?, size = ? WHERE id = ?", (text, size, event_id))
+
+    def event_of_revision(self, statement_id: int, number: int) -> EventRow | None:
+        """The event that brought a statement to this revision number."""
+        found = self.events(EventFilter(statement_id=statement_id), to_rev=number, limit=1)
+        return found[0] if found else None
+
     def events(
         self,
+        where: EventFilter | None = None,
         *,
-        since: str | None = None,
-        kinds: Sequence[str] = (),
-        statement_id: int | None = None,
         limit: int | None = None,
-        flaps: bool = True,
-        after_id: int | None = None,
+        to_rev: int | None = None,
+        **filters: Any,
     ) -> list[EventRow]:
-        """Change events, newest first; ``flaps=False`` leaves out the flip-backs of flapping."""
-        where: list[str] = ["1"]
-        args: list[Any] = []
-        if not flaps:
-            where.append("json_extract(e.detail, '$.flap_of') IS NULL")
-        if after_id is not None:
-            where.append("e.id > ?")
-            args.append(after_id)
-        if since is not None:
-            where.append("e.at >= ?")
-            args.append(since)
-        if statement_id is not None:
-            where.append("e.statement_id = ?")
-            args.append(statement_id)
-        if kinds:
-            where.append("(" + " OR ".join("instr(' ' || e.kinds || ' ', ?)" for _ in kinds) + ")")
-            args.extend(f" {k} " for k in kinds)
+        """Change events, newest first, as ``where`` (or the same fields as keywords) says."""
+        clause, args = _event_clause(where or EventFilter(**filters))
+        if to_rev is not None:
+            clause += " AND e.to_rev = ?"
+            args.append(to_rev)
         sql = (
             "SELECT e.id, e.statement_id, e.at, e.kinds, e.from_rev, e.to_rev, e.detail,"
-            " s.url, s.path, s.title, s.source FROM events e"
-            " JOIN statements s ON s.id = e.statement_id"
-            f" WHERE {' AND '.join(where)} ORDER BY e.at DESC, e.id DESC"
+            " s.url, s.path, s.title, s.source, e.diff, e.size,"
+            " (SELECT r.at FROM events r WHERE r.statement_id = e.statement_id AND r.id > e.id"
+            "  AND json_extract(r.detail, '$.reverts') = e.to_rev ORDER BY r.id LIMIT 1)"
+            " FROM events e JOIN statements s ON s.id = e.statement_id"
+            f" WHERE {clause} ORDER BY e.at DESC, e.id DESC"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -418,6 +456,56 @@ class Index:
             EventRow(r[0], r[1], r[2], tuple(r[3].split()), r[4], r[5], json.loads(r[6]), *r[7:])
             for r in self.db.execute(sql, args)
         ]
+
+    def count_events(self, where: EventFilter) -> int:
+        clause, args = _event_clause(where)
+        sql = "SELECT count(*) FROM events e JOIN statements s ON s.id = e.statement_id"
+        return int(self.db.execute(f"{sql} WHERE {clause}", args).fetchone()[0])
+
+
+def _has_kind(column: str) -> str:
+    return f"instr(' ' || {column} || ' ', ?)"
+
+
+def _event_clause(f: EventFilter) -> tuple[str, list[Any]]:
+    """The SQL condition (on ``events e`` joined to ``statements s``) of an event filter."""
+    where: list[str] = ["1"]
+    args: list[Any] = []
+    if not f.flaps:  # a flip-back followed by another flip-back is summed up by the latter
+        where.append(
+            f"NOT ({_has_kind('e.kinds')} AND coalesce((SELECT {_has_kind('n.kinds')}"
+            " FROM events n WHERE n.statement_id = e.statement_id AND n.id > e.id"
+            " ORDER BY n.id LIMIT 1), 0))"
+        )
+        args += [" flapping ", " flapping "]
+    if f.news:
+        where.append(f"e.kinds NOT IN ({', '.join('?' for _ in QUIET_KINDS)})")
+        args += QUIET_KINDS
+    if f.min_size:
+        where.append(
+            f"(e.size IS NULL OR e.size >= ? OR NOT ({_has_kind('e.kinds')}"
+            f" OR {_has_kind('e.kinds')}))"
+        )
+        args += [f.min_size, " updated ", " silent "]
+    for column, op, value in (
+        ("e.id", ">", f.after_id),
+        ("e.at", ">=", f.since),
+        ("e.at", "<", f.until),
+        ("e.statement_id", "=", f.statement_id),
+    ):
+        if value is not None:
+            where.append(f"{column} {op} ?")
+            args.append(value)
+    if f.kinds:
+        kinds = "e.kinds"
+        if f.follow_reverts:
+            kinds = "e.kinds || ' ' || coalesce(json_extract(e.detail, '$.reverts_kinds'), '')"
+        where.append("(" + " OR ".join(_has_kind(kinds) for _ in f.kinds) + ")")
+        args.extend(f" {k} " for k in f.kinds)
+    if f.sources:
+        where.append(f"s.source IN ({', '.join('?' for _ in f.sources)})")
+        args.extend(f.sources)
+    return " AND ".join(where), args
 
 
 def _statements_of(script: str) -> list[str]:

@@ -99,4 +99,26 @@ MIGRATIONS: tuple[str, ...] = (
         final TEXT NOT NULL
     );
     """,
+    # 5: each event's announcement, rendered once when recorded (NULL: not yet, filled lazily);
+    # flip-backs recorded before reverts had a kind of their own become "reverted flapping".
+    """
+    ALTER TABLE events ADD COLUMN diff TEXT;
+    ALTER TABLE events ADD COLUMN size INTEGER;
+    UPDATE events SET
+        kinds = kinds || ' reverted flapping',
+        detail = json_set(
+            detail,
+            '$.reverts', json_extract(detail, '$.flap_of'),
+            '$.back_to', json_extract(detail, '$.flap_of') - 1,
+            '$.reverts_kinds', (
+                SELECT u.kinds FROM events u WHERE u.statement_id = events.statement_id
+                AND u.to_rev = json_extract(events.detail, '$.flap_of')
+            ),
+            '$.reverts_seen', (
+                SELECT r.seen_at FROM revisions r WHERE r.statement_id = events.statement_id
+                AND r.number = json_extract(events.detail, '$.flap_of')
+            )
+        )
+    WHERE json_extract(detail, '$.flap_of') IS NOT NULL;
+    """,
 )

@@ -8,6 +8,7 @@ import pytest
 from storage.archive import Archive
 from storage.document import Statement, dumps, loads, new_statement
 from storage.errors import RevisionError, TargetError
+from storage.schema import MIGRATIONS
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 URL = "https://www.whitehouse.gov/briefing-room/statements-releases/2026/03/01/a-statement/"
@@ -128,7 +129,7 @@ def test_ambiguous_slug_prefix_names_the_candidates(archive: Archive) -> None:
 
 def test_index_schema_is_versioned(archive: Archive) -> None:
     version = archive.index.db.execute("PRAGMA user_version").fetchone()[0]
-    assert version == 4
+    assert version == len(MIGRATIONS) >= 5
     mode = archive.index.db.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     assert archive.index.path == archive.root / ".statements" / "index.sqlite"
@@ -153,6 +154,11 @@ def test_flapping_is_recorded_and_reported_once(archive: Archive) -> None:
     assert back is not None and back.flap and again is not None and again.flap
     row = archive.resolve(URL)
     assert row.head == 4  # every revision is kept
-    shown = archive.index.events(statement_id=row.id, flaps=False)
-    assert [e.kinds for e in shown] == [("updated",), ("new",)]
+    shown = archive.index.events(statement_id=row.id, flaps=False)  # the latest flip only
+    assert [e.kinds for e in shown] == [("updated", "reverted", "flapping"), ("updated",), ("new",)]
+    assert shown[0].flips == 2 and shown[1].reverted_at == back_at(archive, row.id)
     assert len(archive.index.events(statement_id=row.id)) == 4
+
+
+def back_at(archive: Archive, statement_id: int) -> str:
+    return archive.index.revisions(statement_id)[2].seen_at
