@@ -306,9 +306,10 @@ class Syncer:
         self, task: Task, reply: Response, statement: Statement, state: FetchState | None
     ) -> Recorded | tuple[str, ...] | None:
         previous = reply.redirects[0] if reply.redirects else None
-        if state is None and previous is None:
+        if state is None and previous is None and statement.body.strip():
             # The same words, published at the same time, under a new URL: the statement moved.
-            # (Not when the other URL is still listed: a statement published twice.)
+            # (Not when the other URL is still listed: a statement published twice; not for no
+            # words at all: two statements published empty at the same time are two.)
             published = statement.published_time
             twins = self.archive.index.same_words(
                 words_hash(statement.body), published.isoformat() if published else None
