@@ -44,6 +44,12 @@ def add_command(
         help="also re-check the N least recently checked statements",
     )
     p.add_argument("--dry-run", action="store_true", help="fetch and report, write nothing")
+    p.add_argument(
+        "--confirm-removals",
+        action="store_true",
+        help="mark statements removed even when more than the source's max_removed_share "
+        "(default 20%%) answer 404/410 at once",
+    )
     add_wait(p, 0.0)
     p.add_argument(
         "--commit", action="store_true", help="make a git commit in the archive when files changed"
@@ -59,6 +65,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         since=None if args.since is None else parse_since(args.since, utc_now()),
         dry_run=args.dry_run,
         audit=args.audit,
+        confirm_removals=args.confirm_removals,
     )
     root = Path(args.archive)
     result = run_sync(
@@ -76,6 +83,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(json.dumps(_as_json(result, args), indent=2, default=str))
     else:
         _print_summary(result)
+    _print_held(result)
     return result.exit_code
 
 
@@ -136,6 +144,7 @@ def _as_json(result: RunResult, args: argparse.Namespace) -> dict[str, Any]:
                 "seconds": round(r.seconds, 3),
                 "failures": [{"url": u, "reason": why} for u, why in r.failures],
                 "notes": r.notes,
+                "held_removals": r.held,
                 "events": [event_json(e) for e in r.events],
             }
             for r in reports
@@ -194,6 +203,12 @@ def _print_summary(result: RunResult) -> None:
     for r in reports:
         for note in r.notes:
             print(f"{r.source}: {note}")
+
+
+def _print_held(result: RunResult) -> None:
+    for report in result.reports:
+        if report.suspicion:
+            print(f"statements: {report.source}: {report.suspicion}", file=sys.stderr)
 
 
 def _size(count: int) -> str:

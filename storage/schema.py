@@ -99,4 +99,12 @@ MIGRATIONS: tuple[str, ...] = (
         final TEXT NOT NULL
     );
     """,
+    # 5: where discovery last listed a statement (a sitemap document, a listing's start URL), so
+    # a statement that leaves a place read again is re-checked without --full.
+    """
+    ALTER TABLE fetch_state ADD COLUMN sitemap TEXT;
+    ALTER TABLE fetch_state ADD COLUMN listing TEXT;
+    CREATE INDEX fetch_state_sitemap ON fetch_state (sitemap);
+    CREATE INDEX fetch_state_listing ON fetch_state (listing);
+    """,
 )
