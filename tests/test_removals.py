@@ -58,6 +58,7 @@ def _removed_urls(archive_dir: Path) -> list[str]:
         return sorted(url for (url,) in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 def test_thirty_percent_gone_at_once_marks_none_exits_3_until_confirmed(
     newest: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -133,6 +134,7 @@ def test_a_statement_dropped_from_the_listing_is_removed_by_a_plain_sync(
     assert _removed_urls(archive_dir) == [url]
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 def test_a_statement_dropped_from_its_sitemap_is_removed_by_a_plain_sync(
     newest: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
