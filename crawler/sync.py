@@ -266,14 +266,26 @@ class Syncer:
                 index.set_setting("layout", self.source.archive.layout)
 
     def _known_count(self) -> int:
-        """Statements of this source in the archive, synced or imported."""
-        hosts = [f"%://{host}/%" for host in self.source.allowed_hosts]
-        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
+        """Statements of this source in the archive, synced or imported (0 or 1: any?)."""
+        where, args = self._mine()
         row = self.archive.index.db.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM statements WHERE {where} LIMIT 1)",
-            (self.source.name, *hosts),
+            f"SELECT count(*) FROM (SELECT 1 FROM statements WHERE {where} LIMIT 1)", args
         ).fetchone()
         return int(row[0])
+
+    def _active_count(self) -> int:
+        """Active statements of this source: the whole a removal's share is taken of."""
+        where, args = self._mine()
+        row = self.archive.index.db.execute(
+            f"SELECT count(*) FROM statements WHERE status = 'active' AND ({where})", args
+        ).fetchone()
+        return int(row[0])
+
+    def _mine(self) -> tuple[str, tuple[str, ...]]:
+        """SQL on ``statements``: this source's, by name or (imported ones) by host."""
+        hosts = [f"%://{host}/%" for host in self.source.allowed_hosts]
+        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
+        return where, (self.source.name, *hosts)
 
     def _sitemaps_seen(self) -> dict[str, str]:
         prefix = f"sitemap:{self.source.name}:"
@@ -408,7 +420,7 @@ class Syncer:
                 f"(a site outage?). First: {first}. If they are really gone, run "
                 f"'statements sync {self.source.name} --confirm-removals'"
             )
-            log.warning("%s: %s", self.source.name, report.suspicion)
+            log.info("%s: %s", self.source.name, report.suspicion)  # the CLI prints it once
         else:
             with self.archive.batch():
                 for task, reply, state in gone:
@@ -421,15 +433,6 @@ class Syncer:
                 with self.archive.index.transaction():
                     key = f"held_removals:{self.source.name}"
                     self.archive.index.set_setting(key, json.dumps(held))
-
-    def _active_count(self) -> int:
-        hosts = [f"%://{host}/%" for host in self.source.allowed_hosts]
-        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
-        row = self.archive.index.db.execute(
-            f"SELECT count(*) FROM statements WHERE status = 'active' AND ({where})",
-            (self.source.name, *hosts),
-        ).fetchone()
-        return int(row[0])
 
     def _remember_places(self, found: Discovered, states: Mapping[str, FetchState | None]) -> None:
         """Where discovery listed each statement now; none for one re-checked as no longer

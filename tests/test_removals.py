@@ -76,6 +76,7 @@ def test_thirty_percent_gone_at_once_marks_none_exits_3_until_confirmed(
         err = capsys.readouterr().err
         assert code == 3
         assert "24 of 80 statements (30%)" in err and "--confirm-removals" in err
+        assert len(err.strip().splitlines()) == 1  # one line says it
         assert gone[0] in err or any(url in err for url in gone)
         assert _removed_urls(archive_dir) == []  # none marked
         with Archive(archive_dir) as archive:
