@@ -168,3 +168,24 @@ def test_max_removed_share_is_validated(tmp_path: Path) -> None:
     path.write_text(seed.replace("max_removed_share = 0.2", "max_removed_share = 1"))
     source = load_source(path)
     assert dataclasses.replace(source).sync.max_removed_share == 1.0
+
+
+def test_an_older_index_gains_the_places_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from storage.index import Index, _statements_of
+    from storage.schema import MIGRATIONS
+
+    path = tmp_path / "index.sqlite"
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:4]:
+        for sql in _statements_of(script):
+            db.execute(sql)
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    index = Index(path)
+    columns = {row[1] for row in index.db.execute("PRAGMA table_info(fetch_state)")}
+    assert {"sitemap", "listing"} <= columns
+    assert index.listed_in(["s"], ["l"]) == []
+    index.close()
