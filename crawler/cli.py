@@ -7,7 +7,7 @@ expected failure into a one-line message on stderr and an exit code:
 0     all well
 1     some statements or files failed (the rest were saved)
 2     usage or configuration error (also: no such statement)
-3     a source is broken (discovery found nothing)
+3     a source is broken (discovery found nothing), or a sync held too many removals
 4     the archive is locked by another sync
 130   interrupted (Ctrl-C); what was fetched is recorded
 ====  =========================================================
@@ -39,7 +39,7 @@ EXIT_CODES_HELP = """exit codes:
     0  all well
     1  some statements or files failed (the rest were saved)
     2  usage or configuration error, or no such statement
-    3  a source is broken (discovery found nothing)
+    3  a source is broken (discovery found nothing), or a sync held too many removals
     4  the archive is locked by another sync
   130  interrupted (Ctrl-C); what was fetched is recorded
 """

@@ -57,6 +57,12 @@ def add_command(
         help="also re-check the N least recently checked statements",
     )
     p.add_argument("--dry-run", action="store_true", help="fetch and report, write nothing")
+    p.add_argument(
+        "--confirm-removals",
+        action="store_true",
+        help="mark statements removed even when more than the source's max_removed_share "
+        "(default 20%%) answer 404/410 at once",
+    )
     add_wait(p, 0.0)
     p.add_argument(
         "--commit", action="store_true", help="make a git commit in the archive when files changed"
@@ -72,6 +78,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         since=None if args.since is None else parse_since(args.since, utc_now()),
         dry_run=args.dry_run,
         audit=args.audit,
+        confirm_removals=args.confirm_removals,
     )
     root = Path(args.archive)
     with _interruptible() as stop, _progress(args) as progress_for:
@@ -91,6 +98,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(json.dumps(_as_json(result, args, stop()), indent=2, default=str))
     else:
         _print_summary(result)
+    _print_held(result)
     if stop():
         raise Interrupted(
             f"interrupted: saved {result.saved} statements; run the same command again to finish"
@@ -202,6 +210,7 @@ def _as_json(result: RunResult, args: argparse.Namespace, interrupted: bool) -> 
                 "seconds": round(r.seconds, 3),
                 "failures": [{"url": u, "reason": why} for u, why in r.failures],
                 "notes": r.notes,
+                "held_removals": r.held,
                 "events": [event_json(e) for e in r.events],
             }
             for r in reports
@@ -278,6 +287,12 @@ def _print_changed(console: Any, events: list[Recorded]) -> None:
         console.print(f"and {more} more (see 'statements changes' or --json)")
     if len(new) > NEW_LISTED:
         console.print(f"{len(new)} new statements (see 'statements changes --kind new')")
+
+
+def _print_held(result: RunResult) -> None:
+    for report in result.reports:
+        if report.suspicion:
+            print(f"statements: {report.source}: {report.suspicion}", file=sys.stderr)
 
 
 def _size(count: int) -> str:

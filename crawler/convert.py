@@ -90,12 +90,27 @@ def _convert_group(texts: list[str], reader: str, writer: str, timeout: float) -
     mark = "\n<p>{}</p>\n" if reader.startswith("html") else "\n\n{}\n\n"
     joined = "".join(t + mark.format(f"{token}{i:06d}") for i, t in enumerate(texts))
     output = _run(joined, reader, writer, timeout)
-    parts = re.split(rf"^\s*(?:<p>)?{token}\d{{6}}(?:</p>)?\s*$", output, flags=re.M)
-    if len(parts) != len(texts) + 1:
-        # A document swallowed a separator (broken markup): convert each alone instead.
-        log.debug("batch of %d split into %d parts; converting one by one", len(texts), len(parts))
+    parts = _split(output, token, len(texts))
+    if parts is None:
+        # A document swallowed or moved a separator (broken markup): convert each alone instead.
+        log.debug("batch of %d did not split back; converting one by one", len(texts))
         return [_run(t, reader, writer, timeout) for t in texts]
-    return [_tidy(p) for p in parts[:-1]]
+    return [_tidy(p) for p in parts]
+
+
+def _split(output: str, token: str, count: int) -> list[str] | None:
+    """The batch's output cut at its separators, or None unless they are all there, in order.
+
+    A separator is a line of its own, matched exactly: ``\\s`` would also eat the lines of NBSPs
+    (or other Unicode spaces) a document begins or ends with, and an indented separator is one a
+    document swallowed (an unclosed list), which must not split.
+    """
+    pattern = re.compile(rf"^(?:<p>)?{token}(\d{{6}})(?:</p>)?\n", re.M)
+    pieces = pattern.split(output + "\n")
+    numbers, parts, rest = pieces[1::2], pieces[0:-1:2], pieces[-1]
+    if numbers != [f"{i:06d}" for i in range(count)] or rest.strip("\n"):
+        return None
+    return parts
 
 
 def _tidy(part: str) -> str:

@@ -57,8 +57,15 @@ class RunResult:
         return sum(len(r.events) for r in self.reports)
 
     @property
+    def held(self) -> bool:
+        """A sync held its removals: too many statements answered 404/410 at once."""
+        return any(r.held for r in self.reports)
+
+    @property
     def exit_code(self) -> int:
-        return 3 if self.broken else 1 if any(r.failures for r in self.reports) else 0
+        if self.broken or self.held:
+            return 3
+        return 1 if any(r.failures for r in self.reports) else 0
 
     def wait_for_deliveries(self, seconds: float) -> None:
         for thread in self.deliveries:
@@ -152,7 +159,10 @@ def _sync_source(
         "requests": report.requests,
         "seconds": round(report.seconds, 2),
     }
-    _record_run(archive, source.name, started, clock, not report.failures, summary, options)
+    if report.held:
+        summary["held_removals"] = len(report.held)
+    ok = not report.failures and not report.held
+    _record_run(archive, source.name, started, clock, ok, summary, options)
 
 
 def failure_reason(report: SyncReport) -> str | None:

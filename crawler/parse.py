@@ -3,6 +3,11 @@
 :func:`parse_statement` never fetches, sleeps or writes. It is two steps, so that many pages can
 share pandoc processes (:func:`parse_many`): :func:`extract` reads the front-matter values and the
 body HTML out of a page, :func:`build` makes the document once the body is Markdown.
+
+What makes a page a statement is its markup: a statement URL of the source, a title, a
+publication time and a body element. Not the body's length: a statement published before its
+words (it happens) is archived with an empty body, as the public archive wrote it, and its later
+fill-in is an edit. Soft 404s and other pages lack the title or the time and are refused.
 """
 
 from __future__ import annotations
@@ -23,10 +28,8 @@ from storage.document import Statement, new_statement
 # wrapped over lines) becomes one space.
 _WRAP = re.compile(r"[ \t\r\f\n]*\n[ \t\r\f\n]*")
 _ASCII_SPACE = " \t\r\n\f"
-# A body without text is still a statement when it shows something (a scanned memo, a video).
 #: Real statement pages nest a few dozen levels; far deeper markup is hostile (and slow to convert).
 MAX_DEPTH = 500
-_MEDIA = ["img", "figure", "picture", "video", "audio", "iframe", "object", "embed", "table"]
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,10 @@ def extract(
 
 
 def build(extracted: Extracted, markdown: str, source: Source) -> Statement:
-    if not markdown.strip():
-        raise NotAStatement("the body converts to no text", url=extracted.url)
+    """The archive document. A body with no text at all is written empty, as the public archive
+    wrote a statement published before its words (the title and the time make it a statement)."""
+    if not markdown.strip(_ASCII_SPACE):
+        markdown = ""
     return new_statement(
         title=extracted.title,
         source_url=extracted.url,
@@ -225,9 +230,6 @@ def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
     for selector in selectors.remove:
         for tag in body.select(selector):
             tag.decompose()
-    has_text = body.get_text().strip(_ASCII_SPACE + "\xa0")
-    if not has_text and body.find(_MEDIA) is None:
-        raise NotAStatement("the statement's body is empty", url=url)
     exact = {a for a in selectors.strip_attributes if not a.endswith("*")}
     prefixes = tuple(a[:-1] for a in selectors.strip_attributes if a.endswith("*"))
     for tag in [body, *body.find_all(True)]:

@@ -118,6 +118,14 @@ class Convert:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    """Limits of one sync: more removals than ``max_removed_share`` of the source's active
+    statements are held (none marked) until confirmed with ``--confirm-removals``."""
+
+    max_removed_share: float = 0.2
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     title: str
@@ -134,6 +142,7 @@ class Source:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     convert: Convert = field(default_factory=Convert)
     schedule: Schedule = field(default_factory=Schedule)
+    sync: SyncSettings = field(default_factory=SyncSettings)
     path: str = ""  # the seed file it came from
 
     @property
@@ -238,5 +247,8 @@ def _check(source: Source, ctx: Context) -> None:
     if source.convert.modified_time_offset not in ("timezone", "published"):
         offset = source.convert.modified_time_offset
         raise ctx.fail("convert.modified_time_offset", "'timezone' or 'published'", offset)
+    if not 0 <= source.sync.max_removed_share <= 1:
+        share = source.sync.max_removed_share
+        raise ctx.fail("sync.max_removed_share", "a share from 0 to 1, like 0.2 for 20%", share)
     if source.listing is not None and source.selectors.listing is None:
         raise ctx.fail("selectors.listing", "selectors for listing items, since listing is on")

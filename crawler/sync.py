@@ -8,11 +8,19 @@ conditional GET) or ``audit`` re-checks the least recently checked few.
 ``progress(phase, done, total)`` is told the phase the run is in (``discover``, then per chunk
 ``fetch``, ``convert``, ``record``), advancing per statement. ``stop``
 (Ctrl-C, SIGTERM) ends the run early: what was fetched is still recorded, nothing more is asked.
+
+Removals. A known statement that a place read again this time no longer lists (its sitemap
+document, or its listing walked back past its publication time) and that no other place lists is
+re-checked (:func:`absent`, one request); a 404 or 410 marks it removed. Removals are decided
+after all fetching: if one sync would mark more than the source's ``max_removed_share`` of its
+active statements removed, it marks none (a site outage, a redesign), reports the first URLs and
+keeps them to re-check next time, until ``confirm_removals``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -27,7 +35,7 @@ from crawler.errors import Stopped
 from crawler.fetch import Fetcher, Response
 from crawler.parse import Page, parse_many
 from crawler.source import Source
-from crawler.walk import discover
+from crawler.walk import Discovered, discover
 from storage.archive import Archive, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.document import Statement
@@ -48,6 +56,7 @@ class SyncOptions:
     dry_run: bool = False
     audit: int = 0
     chunk: int = 50  # statements fetched, parsed and recorded together
+    confirm_removals: bool = False  # mark removals even beyond the source's max_removed_share
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class Task:
     """A statement page to fetch, and why."""
 
     url: str
-    reason: str  # new | lastmod | full | audit | recheck
+    reason: str  # new | lastmod | full | audit | recheck | absent | held
     published: dt.datetime | None = None
     lastmod: str | None = None  # the sitemap lastmod seen now
     etag: str | None = None
@@ -77,6 +86,8 @@ class SyncReport:
     bytes: int = 0
     seconds: float = 0.0
     first_event: int = 0  # events after this id in the index are this sync's
+    held: list[str] = field(default_factory=list)  # removals not marked: too many at once
+    suspicion: str = ""  # why, when ``held``
 
 
 def plan(
@@ -111,6 +122,38 @@ def plan(
                 url, reason, None, state.sitemap_lastmod, etag, modified, unannounced=True
             )
     return list(tasks.values())
+
+
+def absent(
+    listed: Iterable[tuple[str, str | None, str | None, str | None]],
+    found: Mapping[str, Found],
+    sitemaps_read: Iterable[str],
+    listings_read: Mapping[str, dt.datetime | None],
+) -> list[str]:
+    """Known statements to re-check: (URL, published time, sitemap, listing) rows of where each
+    was last listed, less those listed now. A place counts only if it was read this time: a
+    sitemap document read again, a listing walked back past the statement's publication time
+    (``None``: walked to its end)."""
+    read = set(sitemaps_read)
+    gone: list[str] = []
+    for url, published, sitemap, listing in listed:
+        if url in found:
+            continue
+        if sitemap is not None and sitemap in read:
+            gone.append(url)
+        elif listing is not None and listing in listings_read:
+            oldest = listings_read[listing]
+            if oldest is None or _after(published, oldest):
+                gone.append(url)
+    return gone
+
+
+def _after(published: str | None, oldest: dt.datetime) -> bool:
+    try:
+        when = dt.datetime.fromisoformat(published) if published else None
+    except ValueError:
+        return False
+    return when is not None and when.utcoffset() is not None and when > oldest
 
 
 def _validators(state: FetchState) -> tuple[str | None, str | None]:
@@ -164,6 +207,10 @@ class Syncer:
         self._done_lock = threading.Lock()
         self._listed: set[str] = set()
         self._states: dict[str, FetchState | None] = {}
+        self._gone: list[tuple[Task, Response, FetchState]] = []  # decided after fetching
+        self._absent: set[str] = set()
+        self._answered: set[str] = set()  # URLs that gave an HTTP answer this run
+        self._held_before: list[str] = []
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
@@ -189,13 +236,14 @@ class Syncer:
         self.report.discovered = len(found.found)
         self._listed = set(found.found)
         self.report.failures.extend(("discovery", f) for f in found.failures)
-        self.report.counts["failed"] += len(found.failures)
+        if found.failures:
+            self.report.counts["failed"] += len(found.failures)
         if first and (found.found or not found.failures):  # not when discovery reached nothing
             self.report.notes.append(
                 f"first sync: took the last {FIRST_SYNC_DAYS} days; to backfill everything run "
                 f"'statements sync {self.source.name} --full'"
             )
-        recheck = list(self._recheck())
+        recheck = [*self._missing(found), *self._recheck()]
         states = {url: index.fetch_state(url) for url in [*found.found, *(u for u, _ in recheck)]}
         self._states = states
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
@@ -208,6 +256,9 @@ class Syncer:
         if self.stop() and self._done < self._total:
             left = self._total - self._done
             self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
+        self._decide_removals()
+        if not self.options.dry_run:
+            self._remember_places(found, states)
         if not self.options.dry_run and not self.report.failures and not self.stop():
             # Children of the sitemap index are skipped next time only if nothing failed now.
             with index.transaction():
@@ -228,14 +279,26 @@ class Syncer:
                 index.set_setting("layout", self.source.archive.layout)
 
     def _known_count(self) -> int:
-        """Statements of this source in the archive, synced or imported."""
-        hosts = [f"%://{host}/%" for host in self.source.allowed_hosts]
-        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
+        """Statements of this source in the archive, synced or imported (0 or 1: any?)."""
+        where, args = self._mine()
         row = self.archive.index.db.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM statements WHERE {where} LIMIT 1)",
-            (self.source.name, *hosts),
+            f"SELECT count(*) FROM (SELECT 1 FROM statements WHERE {where} LIMIT 1)", args
         ).fetchone()
         return int(row[0])
+
+    def _active_count(self) -> int:
+        """Active statements of this source: the whole a removal's share is taken of."""
+        where, args = self._mine()
+        row = self.archive.index.db.execute(
+            f"SELECT count(*) FROM statements WHERE status = 'active' AND ({where})", args
+        ).fetchone()
+        return int(row[0])
+
+    def _mine(self) -> tuple[str, tuple[str, ...]]:
+        """SQL on ``statements``: this source's, by name or (imported ones) by host."""
+        hosts = [f"%://{host}/%" for host in self.source.allowed_hosts]
+        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
+        return where, (self.source.name, *hosts)
 
     def _sitemaps_seen(self) -> dict[str, str]:
         prefix = f"sitemap:{self.source.name}:"
@@ -257,6 +320,20 @@ class Syncer:
         )
         limit = None if self.options.full else self.options.audit
         yield from ((url, reason) for url in list(islice(mine, limit)))
+
+    def _missing(self, found: Discovered) -> list[tuple[str, str]]:
+        """Held removals, then statements no longer listed where they were, to re-check."""
+        key = f"held_removals:{self.source.name}"
+        self._held_before = json.loads(self.archive.index.setting(key) or "[]")
+        listed = self.archive.index.listed_in(
+            sorted(found.sitemaps_read), sorted(found.listings_read)
+        )
+        mine = [row for row in listed if self.source.statement_match(row[0])]
+        gone = absent(mine, found.found, found.sitemaps_read, found.listings_read)
+        self._absent = set(gone)
+        if gone:
+            log.info("%s: %d statements no longer listed; re-checking", self.source.name, len(gone))
+        return [(u, "held") for u in self._held_before] + [(u, "absent") for u in gone]
 
     def _sync_chunk(self, pool: ThreadPoolExecutor, tasks: Sequence[Task]) -> None:
         self.progress("fetch", self._done, self._total)
@@ -301,15 +378,16 @@ class Syncer:
         statement_id = None if state is None else state.statement_id
         if isinstance(reply, StatementSyncError):
             return self._fail(task, reply.message + (f" ({reply.hint})" if reply.hint else ""))
+        self._answered.add(task.url)
         if reply.not_modified:
             counts["not_modified"] += 1
         elif reply.status in GONE:
             if state is None:
                 return self._fail(task, f"discovered, but answers HTTP {reply.status}")
             if state.status != "removed":
-                self._note(self._removed(state, reply.status))
-            else:
-                counts["unchanged"] += 1
+                self._gone.append((task, reply, state))
+                return None  # decided with the others, after fetching
+            counts["unchanged"] += 1
         elif reply.status != 200:
             return self._fail(task, f"HTTP {reply.status}")
         elif not reply.is_html:
@@ -329,9 +407,10 @@ class Syncer:
         self, task: Task, reply: Response, statement: Statement, state: FetchState | None
     ) -> Recorded | tuple[str, ...] | None:
         previous = reply.redirects[0] if reply.redirects else None
-        if state is None and previous is None:
+        if state is None and previous is None and statement.body.strip():
             # The same words, published at the same time, under a new URL: the statement moved.
-            # (Not when the other URL is still listed: a statement published twice.)
+            # (Not when the other URL is still listed: a statement published twice; not for no
+            # words at all: two statements published empty at the same time are two.)
             published = statement.published_time
             twins = self.archive.index.same_words(
                 words_hash(statement.body), published.isoformat() if published else None
@@ -350,6 +429,59 @@ class Syncer:
             source=self.source.name,
             unannounced=task.unannounced,
         )
+
+    def _decide_removals(self) -> None:
+        """Mark the statements that answered 404 or 410 removed, unless there are too many."""
+        gone, report = self._gone, self.report
+        active = self._active_count()
+        share = self.source.sync.max_removed_share
+        if gone and not self.options.confirm_removals and len(gone) > share * active:
+            report.held = [task.url for task, _, _ in gone]
+            first = ", ".join(report.held[:5]) + (", ..." if len(gone) > 5 else "")
+            report.suspicion = (
+                f"{len(gone)} of {active} statements ({len(gone) / max(active, 1):.0%}) answer "
+                f"HTTP 404/410, more than the {share:.0%} one sync may mark removed: none marked "
+                f"(a site outage?). First: {first}. If they are really gone, run "
+                f"'statements sync {self.source.name} --confirm-removals'"
+            )
+            log.info("%s: %s", self.source.name, report.suspicion)  # the CLI prints it once
+        else:
+            with self.archive.batch():
+                for task, reply, state in gone:
+                    self._note(self._removed(state, reply.status))
+                    self._remember(state.statement_id, task, reply)
+        if not self.options.dry_run:
+            unsettled = [u for u in self._held_before if u not in self._answered]
+            held = list(dict.fromkeys([*report.held, *unsettled]))
+            if held or self._held_before:
+                with self.archive.index.transaction():
+                    key = f"held_removals:{self.source.name}"
+                    self.archive.index.set_setting(key, json.dumps(held))
+
+    def _remember_places(self, found: Discovered, states: Mapping[str, FetchState | None]) -> None:
+        """Where discovery listed each statement now; none for one re-checked as no longer
+        listed (it is re-checked again once listed again and dropped again)."""
+        index = self.archive.index
+        with index.transaction():
+            for url in found.sitemap_of.keys() | found.listing_of.keys():
+                state = states.get(url) or index.fetch_state(url)  # new ones: recorded just now
+                if state is None:
+                    continue
+                sitemap, listing = found.sitemap_of.get(url), found.listing_of.get(url)
+                values = {
+                    name: value
+                    for name, value, old in (
+                        ("sitemap", sitemap, state.sitemap),
+                        ("listing", listing, state.listing),
+                    )
+                    if value is not None and value != old
+                }
+                if values:
+                    index.set_fetch_state(state.statement_id, **values)
+            for url in self._absent & self._answered:
+                state = states.get(url)
+                if state is not None:
+                    index.set_fetch_state(state.statement_id, sitemap=None, listing=None)
 
     def _removed(self, state: FetchState, status: int) -> Recorded | tuple[str, ...]:
         if self.options.dry_run:

@@ -9,6 +9,11 @@ merge per URL.
 A failure shared by several methods (the host is unreachable, robots.txt cannot be had) is
 reported once, naming the methods; an unreachable host is reported as the plain sentence it is.
 A run asked to stop ends its walk where it is, as no failure.
+
+Because discovery is incremental, what it did *not* list means something only where it looked:
+:class:`Discovered` says which sitemap documents were read this time and how far back each
+listing was walked, and where each statement was listed, so that sync can tell a statement that
+left a place read again from one that merely was not looked for.
 """
 
 from __future__ import annotations
@@ -38,6 +43,11 @@ class Discovered:
     counts: dict[str, int] = field(default_factory=dict)  # items found per method
     rejected: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # methods that failed, with the reason
+    sitemap_of: dict[str, str] = field(default_factory=dict)  # statement URL -> sitemap document
+    sitemaps_read: set[str] = field(default_factory=set)  # sitemap documents read whole
+    listing_of: dict[str, str] = field(default_factory=dict)  # statement URL -> listing start
+    # listing start -> the oldest publication time its walk reached; None: it reached the end.
+    listings_read: dict[str, dt.datetime | None] = field(default_factory=dict)
     progress: Callable[[int], None] = field(default=lambda found: None, repr=False)
 
     def fail(self, methods: list[str], exc: FetchError) -> None:
@@ -126,13 +136,16 @@ def walk_listing(
     listing = source.listing
     assert listing is not None
     for start in listing.start_urls:
-        url: str | None = source.absolute(start)
+        first = source.absolute(start)
+        url: str | None = first
         pages, streak, visited = 0, 0, set[str]()
+        oldest: dt.datetime | None = None
         while url is not None and url not in visited and pages < listing.max_pages:
             visited.add(url)
             response = fetcher.get(url)
             if response.status == 404 and pages > 0:
-                break  # ran past the last page
+                url = None  # ran past the last page
+                break
             if response.status >= 400:
                 raise FetchError(
                     f"listing page answered HTTP {response.status}", url=url, status=response.status
@@ -143,12 +156,17 @@ def walk_listing(
             old = 0
             for item in page.items:
                 result.add(item)
+                result.listing_of.setdefault(item.url, first)
+                if item.published is not None and (oldest is None or item.published < oldest):
+                    oldest = item.published
                 streak = streak + 1 if known(item.url) else 0
                 old += since is not None and item.published is not None and item.published < since
             done = streak >= listing.overlap or (page.items and old == len(page.items))
             if done and not full:
                 break
             url = page.next_url
+        if url is None or oldest is not None:  # how far back it looked, when it can be told
+            result.listings_read[first] = None if url is None else oldest
         log.info("listing %s: %d pages", start, pages)
 
 
@@ -167,8 +185,10 @@ def read_sitemaps(
             where, content = queue.pop(0)
             doc = parse_sitemap(content, where, source, max_bytes=fetcher.max_bytes)
             result.rejected.extend(doc.rejected)
+            result.sitemaps_read.add(where)
             for item in doc.urls:
                 result.add(item)
+                result.sitemap_of.setdefault(item.url, where)
             for child, lastmod in doc.sitemaps:
                 stamp = lastmod.isoformat() if lastmod else ""
                 result.sitemaps[child] = stamp

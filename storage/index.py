@@ -74,6 +74,8 @@ class FetchState:
     sitemap_lastmod: str | None = None
     last_checked: str | None = None
     last_status: int | None = None
+    sitemap: str | None = None  # the sitemap document that last listed it
+    listing: str | None = None  # the listing (its start URL) that last listed it
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ class Index:
         row = self.db.execute(
             "SELECT s.id, s.url, s.status, s.head, r.modified_time, s.published_time, f.etag,"
             " f.last_modified,"
-            " f.sitemap_lastmod, f.last_checked, f.last_status"
+            " f.sitemap_lastmod, f.last_checked, f.last_status, f.sitemap, f.listing"
             " FROM urls u JOIN statements s ON s.id = u.statement_id"
             " JOIN revisions r ON r.statement_id = s.id AND r.number = s.head"
             " LEFT JOIN fetch_state f ON f.statement_id = s.id WHERE u.url = ?",
@@ -292,7 +294,15 @@ class Index:
         return None if row is None else FetchState(*row)
 
     def set_fetch_state(self, statement_id: int, **values: Any) -> None:
-        allowed = {"etag", "last_modified", "sitemap_lastmod", "last_checked", "last_status"}
+        allowed = {
+            "etag",
+            "last_modified",
+            "sitemap_lastmod",
+            "last_checked",
+            "last_status",
+            "sitemap",
+            "listing",
+        }
         if not values or not set(values) <= allowed:
             raise ValueError(f"cannot set {sorted(set(values) - allowed)}")
         cols = ", ".join(values)
@@ -303,6 +313,24 @@ class Index:
             f" ON CONFLICT (statement_id) DO UPDATE SET {sets}",
             (statement_id, *values.values()),
         )
+
+    def listed_in(
+        self, sitemaps: Sequence[str], listings: Sequence[str]
+    ) -> list[tuple[str, str | None, str | None, str | None]]:
+        """(URL, published time, sitemap, listing) of the active statements last listed in one
+        of these sitemap documents or listings."""
+        rows: list[tuple[str, str | None, str | None, str | None]] = []
+        for column, places in (("sitemap", sitemaps), ("listing", listings)):
+            for start in range(0, len(places), 500):
+                chunk = list(places[start : start + 500])
+                marks = ", ".join("?" for _ in chunk)
+                rows += self.db.execute(
+                    "SELECT s.url, s.published_time, f.sitemap, f.listing FROM fetch_state f"
+                    " JOIN statements s ON s.id = f.statement_id"
+                    f" WHERE s.status = 'active' AND f.{column} IN ({marks})",
+                    chunk,
+                )
+        return list(dict.fromkeys(rows))
 
     def same_words(self, digest: str, published_time: str | None) -> list[tuple[str, str]]:
         """(URL, status) of statements whose latest text has these words and publication time."""

@@ -101,6 +101,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 5: each event's announcement, rendered once when recorded (NULL: not yet, filled lazily);
     # flip-backs recorded before reverts had a kind of their own become "reverted flapping".
+    # and where discovery last listed a statement (a sitemap document, a listing's start URL), so
+    # a statement that leaves a place read again is re-checked without --full.
     """
     ALTER TABLE events ADD COLUMN diff TEXT;
     ALTER TABLE events ADD COLUMN size INTEGER;
@@ -120,5 +122,9 @@ MIGRATIONS: tuple[str, ...] = (
             )
         )
     WHERE json_extract(detail, '$.flap_of') IS NOT NULL;
+    ALTER TABLE fetch_state ADD COLUMN sitemap TEXT;
+    ALTER TABLE fetch_state ADD COLUMN listing TEXT;
+    CREATE INDEX fetch_state_sitemap ON fetch_state (sitemap);
+    CREATE INDEX fetch_state_listing ON fetch_state (listing);
     """,
 )

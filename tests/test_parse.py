@@ -82,12 +82,6 @@ def test_a_listing_page_is_not_a_statement(source: Source, name: str) -> None:
             "<h1 class='wp-block-whitehouse-topper__headline'>T</h1>",
             "no body",
         ),
-        (
-            "<meta property='article:published_time' content='2025-03-01T10:00:00Z'>"
-            "<main><div class='wp-block-whitehouse-topper'><h1 "
-            "class='wp-block-whitehouse-topper__headline'>T</h1></div>  </main>",
-            "body is empty",
-        ),
     ],
 )
 def test_pages_that_are_not_statements_name_the_url(
