@@ -136,7 +136,13 @@ def fetch_settings(args: argparse.Namespace) -> FetchSettings:
 def _chosen(args: argparse.Namespace) -> list[Source]:
     sources = sources_for(args)
     if not args.sources:
-        return [s for s in sources.values() if s.enabled]
+        enabled = [s for s in sources.values() if s.enabled]
+        if not enabled:  # a sync of nothing is no success: an install without its seeds?
+            raise SourceError(
+                "no source to sync: no enabled seed file was found",
+                hint="see 'statements sources'; add seed files with --seeds DIR",
+            )
+        return enabled
     unknown = [name for name in args.sources if name not in sources]
     if unknown:
         raise SourceError(f"no source named {unknown[0]!r}", hint=f"known: {', '.join(sources)}")

@@ -21,7 +21,16 @@ from crawler.tomlconfig import Context, build, read_toml
 from storage.document import KEY_ORDERS
 from storage.layout import DEFAULT_LAYOUT, LAYOUT_FIELDS
 
-BUILTIN_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+def _builtin_seeds() -> Path:
+    """The seed files shipped with the package: ``crawler/seeds`` in an installed wheel (see
+    ``[tool.setuptools.package-dir]`` in pyproject.toml), the top-level ``seeds/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "seeds"
+    return installed if installed.is_dir() else here.parent / "seeds"
+
+
+BUILTIN_SEEDS = _builtin_seeds()
 
 
 @dataclass(frozen=True)

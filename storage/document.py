@@ -21,11 +21,22 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from storage.errors import DocumentError
 
 # libyaml reads the same values as the pure-Python loader, several times faster.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Front matter is split, loaded and exported through python-frontmatter's YAML handler, with the
+# public archive's dump settings: the pure-Python SafeDumper (libyaml folds long titles
+# differently), keys in the given order, block style, non-ASCII escaped.
+_HANDLER = YAMLHandler()
+_DUMP_SETTINGS: dict[str, Any] = {
+    "Dumper": yaml.SafeDumper,
+    "sort_keys": False,
+    "default_flow_style": False,
+    "allow_unicode": False,
+}
 
 OPENER = "---\n"
 CLOSER = "\n---\n"
@@ -130,14 +141,18 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 
 
 def split(text: str) -> tuple[str, str]:
-    """Split a file's text into its YAML front matter and its body."""
+    """Split a file's text into its YAML front matter and its body.
+
+    python-frontmatter's handler finds the front matter; the body is cut at our own offsets,
+    since the handler strips white space that the archive keeps byte for byte.
+    """
     if not text.startswith(OPENER):
         raise DocumentError("not a statement file: the first line is not '---'")
     end = text.find(CLOSER, len(OPENER) - 1)
-    if end < 0:
+    front_matter = None if end < 0 else _HANDLER.split(text)[0].removeprefix("\n")
+    if front_matter is None or not text.startswith(OPENER, len(OPENER) + len(front_matter)):
         raise DocumentError("the front matter has no closing '---' line")
-    front_matter = text[len(OPENER) : end + 1]
-    body = text[end + len(CLOSER) :]
+    body = text[len(OPENER) + len(front_matter) + len(OPENER) :]
     if body.startswith(SEPARATOR):
         body = body[len(SEPARATOR) :]
     return front_matter, body
@@ -161,12 +176,12 @@ def load_meta(front_matter: str) -> dict[str, Any]:
 
 def _safe_load(front_matter: str) -> Any:
     try:
-        return yaml.load(front_matter, Loader=_Loader)
+        return _HANDLER.load(front_matter, Loader=_Loader)
     except yaml.YAMLError:
         if _Loader is yaml.SafeLoader:
             raise
     # libyaml refuses some escapes the pure loader reads (a lone surrogate, "\uD800").
-    return yaml.load(front_matter, Loader=yaml.SafeLoader)
+    return _HANDLER.load(front_matter, Loader=yaml.SafeLoader)
 
 
 def loads(text: str) -> Statement:
@@ -176,14 +191,10 @@ def loads(text: str) -> Statement:
 
 
 def dump_meta(meta: Mapping[str, Any]) -> str:
+    """The YAML text of front matter, as the archive writes it (see the module docstring)."""
     try:
-        return yaml.dump(
-            dict(meta),
-            Dumper=yaml.SafeDumper,
-            sort_keys=False,
-            default_flow_style=False,
-            allow_unicode=False,
-        )
+        # The handler strips the dump's final newline; the archive's front matter ends in one.
+        return _HANDLER.export(dict(meta), **_DUMP_SETTINGS) + "\n"
     except yaml.YAMLError as exc:
         raise DocumentError(f"the front matter cannot be written as YAML: {exc}") from None
 

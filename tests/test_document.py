@@ -42,6 +42,24 @@ def test_every_corpus_file_round_trips_byte_for_byte(corpus: tuple[tuple[str, st
     assert sum(n for keys, n in orders.items() if "modified_time" not in keys) == 4482
 
 
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_python_frontmatter_reads_every_corpus_file_as_we_do(
+    corpus: tuple[tuple[str, str], ...],
+) -> None:
+    """Interop: a user's ``frontmatter.load()`` sees the same metadata and words as the archive."""
+    import frontmatter
+
+    differing = []
+    for name, text in corpus:
+        post = frontmatter.loads(text)
+        doc = loads(text)
+        if post.metadata != dict(doc.meta) or post.content != doc.body.strip():
+            differing.append(name)
+    assert len(corpus) == 14396
+    assert differing == []
+
+
 def test_reference_document_round_trips_and_reads_as_expected() -> None:
     text = REFERENCE.read_text(encoding="utf-8")
     doc = loads(text)
