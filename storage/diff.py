@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,33 @@ KINDS: tuple[str, ...] = (
 )
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+#: The attributes of a raw HTML tag a reader sees (or follows): the rest is presentation.
+VISIBLE_ATTRIBUTES = ("href", "src", "alt")
+_QUOTES = "\"'"
+_ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+_BRACKETED = r"(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*"
+
+
+def _destination_pattern(name: str) -> str:
+    """A link's ``(destination "title")``, the destination captured as ``name``."""
+    url = r"<[^<>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*"
+    return rf"""\(\s*(?P<{name}>{url})(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)"""
+
+
+# Inline syntax, left to right: a comment, an image, a link, a raw HTML tag, an emphasis run.
+_INLINE = re.compile(
+    r"(?P<comment><!--.*?-->)"
+    rf"|!\[(?P<alt>{_BRACKETED})\]{_destination_pattern('src')}"
+    rf"|(?<!\\)\[(?P<text>{_BRACKETED})\]{_destination_pattern('href')}"
+    r"""|(?<!\\)<(?P<close>/?)(?P<tag>[A-Za-z][\w:-]*)"""
+    r"""(?P<attrs>(?:\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*/?>"""
+    r"|(?P<emphasis>(?:\\?\*)+|(?<![\w\\])(?:\\?_)+|(?:\\?_)+(?!\w))",
+    re.S,
+)
+# Line syntax: thematic breaks and setext underlines, ATX heading marks, "*" and "+" bullets.
+_RULE = re.compile(r"^ {0,3}(?:([-*_])(?:[ \t]*\1){2,}|=+)[ \t]*$", re.M)
+_HEADING = re.compile(r"^ {0,3}#{1,6}(?=[ \t]|$)|[ \t]+#+[ \t]*$", re.M)
+_BULLET = re.compile(r"^([ \t]*)[*+](?=[ \t]+\S)", re.M)
 _TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
 # Above this many differing words on both sides, let difflib treat very common words as junk.
 _AUTOJUNK_ABOVE = 4000
@@ -50,6 +78,47 @@ def tokens(body: str) -> list[Token]:
         out.append(Token(match.group(), match.start() > last and text[match.start() - 1].isspace()))
         last = match.end()
     return out
+
+
+def visible(body: str) -> str:
+    """The body as a reader sees it, in a canonical form: what decides "content changed".
+
+    A reader sees text, follows links and sees images; everything else is presentation, which
+    older recipes wrote differently. So a raw HTML tag keeps only its ``href``, ``src`` and
+    ``alt`` (a tag with none of them vanishes: ``<span class=..>``, ``</a>``, ``<figure>``), and
+    a Markdown link or image is written as the same tag (``[text](url)`` and
+    ``<a href="url" target="_blank">text</a>`` are alike). Comments, emphasis marks, heading
+    marks and thematic breaks vanish; ``*`` and ``+`` bullets become ``-``. Wrapping, the
+    spacing after a list marker and escaping are left to :func:`tokens`, which sees words and
+    marks, not spacing.
+    """
+    text = _BULLET.sub(r"\1-", _HEADING.sub("", _RULE.sub("", body)))
+    return _INLINE.sub(_visible_inline, text)
+
+
+def _visible_inline(match: re.Match[str]) -> str:
+    found = match.groupdict()
+    if found["alt"] is not None:
+        alt = _INLINE.sub(_visible_inline, found["alt"])
+        return _canonical_tag("img", {"src": _destination(found["src"]), "alt": alt})
+    if found["text"] is not None:
+        text = _INLINE.sub(_visible_inline, found["text"])
+        return _canonical_tag("a", {"href": _destination(found["href"])}) + text
+    if found["tag"] is not None and not found["close"]:
+        values = {k.lower(): v or "" for k, v in _ATTR.findall(found["attrs"] or "")}
+        kept = {k: html.unescape(v.strip(_QUOTES)) for k, v in values.items()}
+        return _canonical_tag(found["tag"].lower(), kept)
+    return "" if found["emphasis"] is not None else " "  # a comment, a tag that shows nothing
+
+
+def _destination(text: str) -> str:
+    return text[1:-1] if text.startswith("<") else text
+
+
+def _canonical_tag(name: str, attributes: Mapping[str, str]) -> str:
+    values = {k: " ".join(v.split()) for k, v in attributes.items()}
+    kept = [f'{key}="{values[key]}"' for key in VISIBLE_ATTRIBUTES if values.get(key)]
+    return f"<{' '.join([name, *kept])}>" if kept else " "
 
 
 def words(body: str) -> list[str]:
