@@ -22,7 +22,7 @@ from crawler.fetch import Fetcher, Response
 from crawler.parse import Page, parse_many
 from crawler.source import Source
 from crawler.walk import discover
-from storage.archive import Archive, Recorded, stamp, utc_now
+from storage.archive import Archive, Deferred, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.document import Statement
 from storage.errors import StatementSyncError
@@ -304,7 +304,7 @@ class Syncer:
 
     def _record(
         self, task: Task, reply: Response, statement: Statement, state: FetchState | None
-    ) -> Recorded | tuple[str, ...] | None:
+    ) -> Recorded | Deferred | tuple[str, ...] | None:
         previous = reply.redirects[0] if reply.redirects else None
         if state is None and previous is None:
             # The same words, published at the same time, under a new URL: the statement moved.
@@ -355,10 +355,13 @@ class Syncer:
             values["sitemap_lastmod"] = task.lastmod
         self.archive.index.set_fetch_state(statement_id, **values)
 
-    def _note(self, outcome: Recorded | tuple[str, ...] | None) -> None:
+    def _note(self, outcome: Recorded | Deferred | tuple[str, ...] | None) -> None:
         counts = self.report.counts
         if outcome is None:
             counts["unchanged"] += 1
+            return
+        if isinstance(outcome, Deferred):
+            counts["reformatted"] += 1  # the same content, rendered anew: no event, no rewrite
             return
         kinds = outcome if isinstance(outcome, tuple) else outcome.kinds
         if isinstance(outcome, Recorded):

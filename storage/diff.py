@@ -24,6 +24,7 @@ KINDS: tuple[str, ...] = (
     "retitled",
     "metadata",
     "moved",
+    "replaced",
     "reformatted",
     "removed",
     "restored",
@@ -127,14 +128,24 @@ def words(body: str) -> list[str]:
 
 
 def same_words(old_body: str, new_body: str) -> bool:
-    """Whether two bodies say the same words: they differ at most in wrapping and escaping.
+    """Whether two bodies show a reader the same thing: they differ at most in presentation.
 
-    Whitespace-separated words decide fast; where they differ, the finer tokens (words and
-    punctuation apart) have the last say, so "word ," and "word," count as the same.
+    Whitespace-separated words decide fast; where they differ, the tokens of the
+    :func:`visible` forms have the last say, so "word ," and "word," count as the same, and so
+    do ``<img src="a" data-fetchpriority="high">`` and ``<img src="a">``.
     """
     if words(old_body) == words(new_body):
         return True
-    return [t.text for t in tokens(old_body)] == [t.text for t in tokens(new_body)]
+    return _texts(visible_tokens(old_body)) == _texts(visible_tokens(new_body))
+
+
+def visible_tokens(body: str) -> list[Token]:
+    """The words and marks a reader sees in a Markdown body (see :func:`visible`)."""
+    return tokens(visible(body))
+
+
+def _texts(run: Sequence[Token]) -> list[str]:
+    return [t.text for t in run]
 
 
 def words_hash(body: str) -> str:
@@ -160,6 +171,44 @@ def meta_changes(old: Statement, new: Statement) -> list[FieldChange]:
     return [FieldChange(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
 
 
+#: A different document at the same URL (:func:`is_replacement`): its title shares at most this
+#: share of words with the old title, and its body at most this share of three-word runs.
+REPLACED_TITLE_OVERLAP = 0.5
+REPLACED_BODY_OVERLAP = 0.3
+
+
+def is_replacement(old: Statement, new: Statement) -> bool:
+    """Whether ``new``, found at ``old``'s URL, is a different document, not a revision of it.
+
+    All three must hold: the publication time moved (a revision keeps it); the titles share at
+    most half their words; and the bodies share at most 30% of their three-word runs
+    (boilerplate alone reaches about a quarter). An empty body on either side shares nothing.
+    """
+    old_time, new_time = old.published_time, new.published_time
+    if old_time is None or new_time is None or old_time == new_time:
+        return False
+    title = overlap(set(_lower_words(old.title)), set(_lower_words(new.title)))
+    if title > REPLACED_TITLE_OVERLAP:
+        return False
+    return overlap(_shingles(old.body), _shingles(new.body)) <= REPLACED_BODY_OVERLAP
+
+
+def overlap(a: set[Any], b: set[Any]) -> float:
+    """The share of the smaller set found in the other (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def _lower_words(text: str) -> list[str]:
+    return [t.text.lower() for t in tokens(text) if t.text[0].isalnum()]
+
+
+def _shingles(body: str) -> set[tuple[str, ...]]:
+    seen = [t.text.lower() for t in visible_tokens(body) if t.text[0].isalnum()]
+    return {tuple(seen[i : i + 3]) for i in range(max(0, len(seen) - 2))}
+
+
 def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
     """The change kinds of ``new`` against the revision before it (``()`` when identical)."""
     if old is None:
@@ -172,10 +221,10 @@ def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
             kinds.add("retitled")
         else:
             kinds.add("metadata")
-    if old.body != new.body:
-        kinds.add("reformatted" if same_words(old.body, new.body) else "updated")
-    if not kinds and old.front_matter() != new.front_matter():
-        kinds.add("reformatted")
+    if old.body != new.body and not same_words(old.body, new.body):
+        kinds.add("updated")
+    if not kinds and (old.body != new.body or old.front_matter() != new.front_matter()):
+        kinds.add("reformatted")  # only alone: with a real change, the rendering comes along
     return tuple(k for k in KINDS if k in kinds)
 
 
@@ -191,8 +240,11 @@ class Chunk:
     new: tuple[Token, ...]
 
 
-def word_diff(old_body: str, new_body: str) -> list[Chunk]:
-    a, b = tokens(old_body), tokens(new_body)
+def word_diff(old_body: str, new_body: str, *, markdown: bool = True) -> list[Chunk]:
+    """The word-level diff of two bodies' visible forms (of two plain texts: ``markdown=False``),
+    so that a one-word edit shows as that word, whatever the attribute noise around it."""
+    split = visible_tokens if markdown else tokens
+    a, b = split(old_body), split(new_body)
     ta, tb = [t.text for t in a], [t.text for t in b]
     head = 0
     while head < min(len(ta), len(tb)) and ta[head] == tb[head]:
