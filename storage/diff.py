@@ -190,7 +190,7 @@ def is_replacement(old: Statement, new: Statement) -> bool:
     title = overlap(set(_lower_words(old.title)), set(_lower_words(new.title)))
     if title > REPLACED_TITLE_OVERLAP:
         return False
-    return overlap(_shingles(old.body), _shingles(new.body)) <= REPLACED_BODY_OVERLAP
+    return overlap(shingles(old.body), shingles(new.body)) <= REPLACED_BODY_OVERLAP
 
 
 def overlap(a: set[Any], b: set[Any]) -> float:
@@ -204,7 +204,7 @@ def _lower_words(text: str) -> list[str]:
     return [t.text.lower() for t in tokens(text) if t.text[0].isalnum()]
 
 
-def _shingles(body: str) -> set[tuple[str, ...]]:
+def shingles(body: str) -> set[tuple[str, ...]]:
     seen = [t.text.lower() for t in visible_tokens(body) if t.text[0].isalnum()]
     return {tuple(seen[i : i + 3]) for i in range(max(0, len(seen) - 2))}
 

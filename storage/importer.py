@@ -126,7 +126,7 @@ def import_dir(
                     report.reformatted += 1
                     continue
                 report.events.append(recorded)
-                if "new" in recorded.kinds:
+                if {"new", "replaced"} & set(recorded.kinds):  # a statement of its own
                     report.new += 1
                 else:
                     report.revised += 1
