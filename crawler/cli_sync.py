@@ -17,7 +17,16 @@ from crawler.source import Source
 from crawler.sync import SyncOptions
 from storage.archive import utc_now
 
-CHANGE_KINDS = ("updated", "retitled", "metadata", "moved", "reformatted", "silent", "restored")
+CHANGE_KINDS = (
+    "updated",
+    "retitled",
+    "metadata",
+    "moved",
+    "replaced",
+    "reformatted",
+    "silent",
+    "restored",
+)
 
 
 def add_command(

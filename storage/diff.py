@@ -35,6 +35,16 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 #: The attributes of a raw HTML tag a reader sees (or follows): the rest is presentation.
 VISIBLE_ATTRIBUTES = ("href", "src", "alt")
 _QUOTES = "\"'"
+#: Raw HTML is these elements (HTML 5 and the older ones pages still carry); ``<five>`` is text.
+HTML_ELEMENTS = frozenset(
+    "a abbr address area article aside audio b bdi bdo big blockquote br button caption center"
+    " cite code col colgroup data dd del details dfn div dl dt em embed fieldset figcaption"
+    " figure font footer form h1 h2 h3 h4 h5 h6 header hr i iframe img input ins kbd label"
+    " legend li main map mark meter nav noscript object ol optgroup option output p param"
+    " picture pre q rp rt ruby s samp script section select small source span strike strong"
+    " style sub summary sup svg table tbody td template textarea tfoot th thead time tr track"
+    " tt u ul var video wbr".split()
+)
 _ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 _BRACKETED = r"(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*"
 
@@ -50,7 +60,7 @@ _INLINE = re.compile(
     r"(?P<comment><!--.*?-->)"
     rf"|!\[(?P<alt>{_BRACKETED})\]{_destination_pattern('src')}"
     rf"|(?<!\\)\[(?P<text>{_BRACKETED})\]{_destination_pattern('href')}"
-    r"""|(?<!\\)<(?P<close>/?)(?P<tag>[A-Za-z][\w:-]*)"""
+    r"""|(?<!\\)<(?P<close>/?)(?P<tag>[A-Za-z][\w:-]*)(?=[\s/>])"""
     r"""(?P<attrs>(?:\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*/?>"""
     r"|(?P<emphasis>(?:\\?\*)+|(?<![\w\\])(?:\\?_)+|(?:\\?_)+(?!\w))",
     re.S,
@@ -99,6 +109,8 @@ def visible(body: str) -> str:
 
 def _visible_inline(match: re.Match[str]) -> str:
     found = match.groupdict()
+    if found["tag"] is not None and found["tag"].lower() not in HTML_ELEMENTS:
+        return match.group()  # "<five>" is text, not HTML
     if found["alt"] is not None:
         alt = _INLINE.sub(_visible_inline, found["alt"])
         return _canonical_tag("img", {"src": _destination(found["src"]), "alt": alt})
