@@ -36,15 +36,16 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 VISIBLE_ATTRIBUTES = ("href", "src", "alt")
 _QUOTES = "\"'"
 #: Raw HTML is these elements (HTML 5 and the older ones pages still carry); ``<five>`` is text.
-HTML_ELEMENTS = frozenset(
+_ELEMENT_NAMES = (
     "a abbr address area article aside audio b bdi bdo big blockquote br button caption center"
     " cite code col colgroup data dd del details dfn div dl dt em embed fieldset figcaption"
     " figure font footer form h1 h2 h3 h4 h5 h6 header hr i iframe img input ins kbd label"
     " legend li main map mark meter nav noscript object ol optgroup option output p param"
     " picture pre q rp rt ruby s samp script section select small source span strike strong"
     " style sub summary sup svg table tbody td template textarea tfoot th thead time tr track"
-    " tt u ul var video wbr".split()
+    " tt u ul var video wbr"
 )
+HTML_ELEMENTS = frozenset(_ELEMENT_NAMES.split())
 _ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 _BRACKETED = r"(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*"
 
