@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from crawler.cli import main
+from storage.archive import Archive
 from storage.document import Statement, dumps, loads
 from tests.fixture_site import FixtureSite, usable_texts
 
@@ -75,12 +76,20 @@ def measure(
     *,
     adopt_all: bool,
 ) -> dict[str, Any]:
-    """Adopt the corpus's files, serve ``served`` (read as CommonMark: see ``READERS``), and
-    run ``sync --full``: its report."""
+    """Adopt the corpus's files, serve the statements of ``served`` as the archive holds them
+    (read as CommonMark: see ``READERS``), and run ``sync --full``: its report."""
     urls = {loads(t).source_url for t in served}
     adopt(corpus, root, None if adopt_all else urls)
-    with FixtureSite(served, reader="commonmark") as site:
+    with FixtureSite(as_archived(root, served), reader="commonmark") as site:
         return full_sync(site, root, capsys)
+
+
+def as_archived(root: Path, texts: list[str]) -> list[str]:
+    """The archive's latest text of each statement: where the public archive kept two files of
+    one URL (16 cases, real edits between them), the one the adopted archive ends on."""
+    with Archive(root) as archive:
+        rows = [archive.resolve(loads(t).source_url) for t in texts]
+        return [archive.revision(row).text for row in rows]
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +119,7 @@ def test_drift_is_reformatted_not_updated_and_a_real_edit_still_is(
     assert len(noisy) >= 10 and len(tight) >= 10
     root = tmp_path / "archive"
     adopt(corpus, root, {loads(t).source_url for t in texts})
+    texts = as_archived(root, texts)
     before = files(root)
     with FixtureSite(texts, reader="commonmark") as site:
         report = full_sync(site, root, capsys)
