@@ -397,8 +397,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             print(f"{field.key}: {_value(field.old)} -> {_value(field.new)}")
     if before.body == after.body:
         print("body: unchanged")
-    elif "updated" not in kinds:
-        print("body: re-wrapped or re-escaped only; no word changed")
+    elif "updated" not in kinds or all(c.op == "equal" for c in chunks):
+        print("body: presentation only (wrapping, escaping, markup); nothing a reader sees changed")
     else:
         print("body:")
         for hunk in wdiff.render_hunks(chunks, args.context, style):

@@ -197,7 +197,7 @@ class Archive:
         statement with its history. ``unannounced``: the site gave no sign of a change (its
         sitemap lastmod did not move), so a content change that leaves ``modified_time`` alone
         is also ``silent``. A reformat-only difference is :class:`Deferred`, not recorded, unless
-        ``reformat`` asks for it or the file at the statement's own path already holds it.
+        ``reformat`` asks for it or it is an adopted file that already holds it.
         """
         change = self._prepare(
             statement, origin, text, at, path_hint, previous_url, source, unannounced
@@ -205,12 +205,11 @@ class Archive:
         if change is None:
             return None
         target = self.file(change.path)
-        if change.kinds == ("reformatted",) and not reformat:
-            in_place = change.row is not None and path_hint == change.row.path
-            if not (in_place and _holds(target, change.text)):
-                return self._defer(change)
+        adopted = path_hint is not None and _holds(target, change.text)  # the file is there
+        if change.kinds == ("reformatted",) and not (reformat or adopted):
+            return self._defer(change)
         with self.journal.batch():
-            if not (path_hint and _holds(target, change.text)):
+            if not adopted:
                 self.journal.write(target, change.text.encode("utf-8"))
             return self._index_revision(change)
 
