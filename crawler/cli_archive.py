@@ -45,6 +45,20 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_verify)
 
+    p = sub.add_parser(
+        "reformat",
+        parents=[common],
+        help="rewrite files whose statements a sync or import found rendered anew",
+        description="A file written by an older recipe that differs from today's rendering only "
+        "in presentation (same visible content, same front-matter values) is not rewritten by "
+        "sync or import; this rewrites it, recording a 'reformatted' revision (never alerted).",
+    )
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="default: every such statement")
+    p.add_argument("--dry-run", action="store_true", help="list them, write nothing")
+    add_wait(p, 0.0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_reformat)
+
     p = sub.add_parser("history", parents=[common], help="list a statement's revisions")
     p.add_argument("target", metavar="TARGET", help="URL, archive path or unique slug prefix")
     p.add_argument("--json", action="store_true")
@@ -159,6 +173,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         "new": report.new,
         "revised": report.revised,
         "unchanged": report.unchanged,
+        "reformatted": report.reformatted,
+        "ignored": report.ignored,
         "problems": [{"path": p.path, "reason": p.reason} for p in report.problems],
         "seconds": round(report.seconds, 3),
     }
@@ -169,9 +185,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"statements: skipped {problem.path}: {problem.reason}", file=sys.stderr)
         how = "adopted in place" if report.adopted else f"into {archive.root}"
+        reformatted = (
+            f" {report.reformatted} reformatted (not rewritten: see 'statements reformat'),"
+            if report.reformatted
+            else ""
+        )
+        ignored = f" {len(report.ignored)} not statements," if report.ignored else ""
         print(
             f"{report.files} files from {report.folder} ({how}): {report.new} new,"
-            f" {report.revised} revised, {report.unchanged} unchanged,"
+            f" {report.revised} revised, {report.unchanged} unchanged,{reformatted}{ignored}"
             f" {len(report.problems)} skipped, {report.seconds:.1f} s"
         )
     return 1 if report.problems else 0
@@ -216,6 +238,38 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.clean else 1
 
 
+# -- reformat ---------------------------------------------------------------------------------
+
+
+def cmd_reformat(args: argparse.Namespace) -> int:
+    with _open(args) as archive, archive_lock(archive.root / STATE_DIR, wait=args.wait):
+        archive.recover()
+        pending = set(archive.index.pending_reformat_ids())
+        if args.targets:
+            rows = [archive.resolve(target) for target in args.targets]
+        else:
+            rows = [archive.index.by_id(i) for i in sorted(pending)]
+        done: list[dict[str, Any]] = []
+        for row in rows:
+            if row.id not in pending:
+                continue
+            if args.dry_run:
+                done.append({**_statement_json(row), "to_rev": None})
+                continue
+            with archive.batch():
+                recorded = archive.reformat(row)
+            if recorded is not None:
+                done.append({**_statement_json(row), "to_rev": recorded.to_rev})
+    if args.json:
+        _print_json({"dry_run": args.dry_run, "reformatted": done})
+        return 0
+    for item in done:
+        print(item["path"])
+    verb = "would rewrite" if args.dry_run else "rewrote"
+    print(f"{verb} {len(done)} file{'s' if len(done) != 1 else ''} in today's rendering")
+    return 0
+
+
 # -- history and show -------------------------------------------------------------------------
 
 
@@ -230,12 +284,14 @@ def cmd_history(args: argparse.Namespace) -> int:
                 "SELECT url FROM urls WHERE statement_id = ? ORDER BY first_seen", (row.id,)
             )
         ]
+        successor = _replaced_by(archive, row)
     kinds = {e.to_rev: e.kinds for e in events if e.to_rev is not None}
     if args.json:
         _print_json(
             {
                 **_statement_json(row),
                 "urls": urls,
+                "replaced_by": None if successor is None else _statement_json(successor),
                 "revisions": [
                     {
                         "number": r.number,
@@ -258,6 +314,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     for url in urls:
         if url != row.url:
             print(f"  formerly {url}")
+    for e in events:
+        if old := e.detail.get("replaces"):
+            print(f"  replaces {old.get('title')}  ({old.get('path')}), on {e.at}")
+    if successor is not None:
+        print(f"  replaced by {successor.title}  ({successor.path})")
     print(f"{'rev':>4}  {'seen':25}  {'kinds':24}  origin")
     for r in revisions:
         print(f"{r.number:>4}  {r.seen_at:25}  {' '.join(kinds.get(r.number, ())):24}  {r.origin}")
@@ -265,6 +326,17 @@ def cmd_history(args: argparse.Namespace) -> int:
         if e.to_rev is None:
             print(f"{'-':>4}  {e.at:25}  {' '.join(e.kinds):24}  {e.detail.get('why', '')}")
     return 0
+
+
+def _replaced_by(archive: Archive, row: StatementRow) -> StatementRow | None:
+    """The statement that took a replaced statement's URL over."""
+    if row.status != "replaced":
+        return None
+    found = archive.index.db.execute(
+        "SELECT statement_id FROM events WHERE json_extract(detail, '$.replaces.id') = ?",
+        (row.id,),
+    ).fetchone()
+    return None if found is None else archive.index.by_id(int(found[0]))
 
 
 def _statement_json(row: StatementRow) -> dict[str, Any]:
@@ -312,11 +384,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
     with _open(args) as archive:
         row = archive.resolve(args.target)
         new = archive.revision(row, args.to_rev)
+        replaced = _replacement(archive, row, new.number, args.from_rev)
+        if replaced is not None:
+            return _print_replaced(args, row, *replaced)
         if args.from_rev is None and new.number <= 1:
             raise RevisionError("has only one revision: nothing to compare", where=row.url)
         old = archive.revision(row, new.number - 1 if args.from_rev is None else args.from_rev)
         before, after = archive.statement(old), archive.statement(new)
-    kinds = wdiff.classify(before, after)
+        recorded = _recorded_kinds(archive, row, old.number, new.number)
+    kinds = recorded or wdiff.classify(before, after)
     fields = wdiff.meta_changes(before, after)
     if args.format == "unified":
         sys.stdout.write(
@@ -344,18 +420,60 @@ def cmd_diff(args: argparse.Namespace) -> int:
     )
     for field in fields:
         if field.key == "title":
-            title = wdiff.word_diff(str(field.old), str(field.new))
+            title = wdiff.word_diff(str(field.old), str(field.new), markdown=False)
             print("title: " + " ".join(wdiff.render_hunks(title, args.context, style)))
         else:
             print(f"{field.key}: {_value(field.old)} -> {_value(field.new)}")
     if before.body == after.body:
         print("body: unchanged")
-    elif "updated" not in kinds:
-        print("body: re-wrapped or re-escaped only; no word changed")
+    elif "updated" not in kinds or all(c.op == "equal" for c in chunks):
+        print("body: presentation only (wrapping, escaping, markup); nothing a reader sees changed")
     else:
         print("body:")
         for hunk in wdiff.render_hunks(chunks, args.context, style):
             print("  " + hunk)
+    return 0
+
+
+def _recorded_kinds(archive: Archive, row: StatementRow, old: int, new: int) -> tuple[str, ...]:
+    """The kinds the event of this step recorded (``silent``, ``restored`` are known only
+    there); none when the two revisions are not one step apart."""
+    if new != old + 1:
+        return ()
+    events = archive.index.events(statement_id=row.id)
+    return next((e.kinds for e in events if e.from_rev == old and e.to_rev == new), ())
+
+
+def _replacement(
+    archive: Archive, row: StatementRow, number: int, from_rev: int | None
+) -> tuple[EventRow, StatementRow] | None:
+    """The ``replaced`` event of a statement's first revision, and the statement it replaced."""
+    if number != 1 or from_rev is not None:
+        return None
+    for event in archive.index.events(statement_id=row.id, kinds=["replaced"]):
+        old = event.detail.get("replaces") or {}
+        if isinstance(old.get("id"), int):
+            return event, archive.index.by_id(old["id"])
+    return None
+
+
+def _print_replaced(
+    args: argparse.Namespace, row: StatementRow, event: EventRow, old: StatementRow
+) -> int:
+    if args.format == "json":
+        _print_json(
+            {
+                **_statement_json(row),
+                "kinds": list(event.kinds),
+                "at": event.at,
+                "replaces": _statement_json(old),
+            }
+        )
+        return 0
+    print(f"{row.url}\nreplaced on {event.at}: a different document now has this URL")
+    print(f"  before: {old.title}\n          {old.path}  ({old.status})")
+    print(f"  now:    {row.title}\n          {row.path}")
+    print("no word diff between different documents: see 'statements show' for either")
     return 0
 
 

@@ -36,7 +36,7 @@ from crawler.fetch import Fetcher, Response
 from crawler.parse import Page, parse_many
 from crawler.source import Source
 from crawler.walk import Discovered, discover
-from storage.archive import Archive, Recorded, stamp, utc_now
+from storage.archive import Archive, Deferred, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.document import Statement
 from storage.errors import StatementSyncError
@@ -257,6 +257,11 @@ class Syncer:
             left = self._total - self._done
             self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
         self._decide_removals()
+        if self.report.counts["reformatted"]:
+            self.report.notes.append(
+                f"{self.report.counts['reformatted']} statements differ only in rendering (nothing"
+                " a reader sees): files kept; 'statements reformat' rewrites them"
+            )
         if not self.options.dry_run:
             self._remember_places(found, states)
         if not self.options.dry_run and not self.report.failures and not self.stop():
@@ -405,7 +410,7 @@ class Syncer:
 
     def _record(
         self, task: Task, reply: Response, statement: Statement, state: FetchState | None
-    ) -> Recorded | tuple[str, ...] | None:
+    ) -> Recorded | Deferred | tuple[str, ...] | None:
         previous = reply.redirects[0] if reply.redirects else None
         if state is None and previous is None and statement.body.strip():
             # The same words, published at the same time, under a new URL: the statement moved.
@@ -510,10 +515,13 @@ class Syncer:
             values["sitemap_lastmod"] = task.lastmod
         self.archive.index.set_fetch_state(statement_id, **values)
 
-    def _note(self, outcome: Recorded | tuple[str, ...] | None) -> None:
+    def _note(self, outcome: Recorded | Deferred | tuple[str, ...] | None) -> None:
         counts = self.report.counts
         if outcome is None:
             counts["unchanged"] += 1
+            return
+        if isinstance(outcome, Deferred):
+            counts["reformatted"] += 1  # the same content, rendered anew: no event, no rewrite
             return
         kinds = outcome if isinstance(outcome, tuple) else outcome.kinds
         if isinstance(outcome, Recorded):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.diff import KINDS, classify, words_hash
+from storage.diff import KINDS, classify, is_replacement, words_hash
 from storage.document import (
     KEY_ORDERS,
     KeyOrder,
@@ -79,6 +79,19 @@ class _Change:
     when: str
     source: str | None
     revert: dict[str, Any] | None = None  # what this revision undoes (see Archive._revert)
+    replaces: StatementRow | None = None  # a different document took this URL over
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A reformat-only difference that :meth:`Archive.record` did not record: the same visible
+    content and front-matter values in another rendering. It waits in ``pending_reformats``
+    for ``statements reformat``."""
+
+    statement_id: int
+    url: str
+    path: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -177,7 +190,8 @@ class Archive:
         previous_url: str | None = None,
         source: str | None = None,
         unannounced: bool = False,
-    ) -> Recorded | None:
+        reformat: bool = False,
+    ) -> Recorded | Deferred | None:
         """Record a revision of a statement; ``None`` when the archive has it already.
 
         ``text`` is the exact file text ``statement`` was read from (an imported file); without
@@ -186,7 +200,8 @@ class Archive:
         ``previous_url`` names the URL the statement had before (a redirect), so it stays one
         statement with its history. ``unannounced``: the site gave no sign of a change (its
         sitemap lastmod did not move), so a content change that leaves ``modified_time`` alone
-        is also ``silent``.
+        is also ``silent``. A reformat-only difference is :class:`Deferred`, not recorded, unless
+        ``reformat`` asks for it or it is an adopted file that already holds it.
         """
         change = self._prepare(
             statement, origin, text, at, path_hint, previous_url, source, unannounced
@@ -194,10 +209,36 @@ class Archive:
         if change is None:
             return None
         target = self.file(change.path)
+        adopted = path_hint is not None and _holds(target, change.text)  # the file is there
+        if change.kinds == ("reformatted",) and not (reformat or adopted):
+            return self._defer(change)
         with self.journal.batch():
-            if not (path_hint and _holds(target, change.text)):
+            if not adopted:
                 self.journal.write(target, change.text.encode("utf-8"))
             return self._index_revision(change)
+
+    def _defer(self, change: _Change) -> Deferred:
+        row, head = change.row, change.head
+        assert row is not None and head is not None
+        with self.index.transaction():
+            self.index.set_pending_reformat(
+                row.id, head.number, change.when, change.origin, change.text
+            )
+        return Deferred(row.id, row.url, row.path, row.title)
+
+    def reformat(self, row: StatementRow, *, at: dt.datetime | None = None) -> Recorded | None:
+        """Rewrite a statement's file in the newer rendering a sync or import found for it,
+        recording a ``reformatted`` revision; ``None`` when it has none (or a stale one)."""
+        pending = self.index.pending_reformat(row.id)
+        if pending is None:
+            return None
+        base, origin, text = pending
+        if base != row.head:
+            with self.index.transaction():
+                self.index.clear_pending_reformat(row.id)
+            return None
+        recorded = self.record(loads(text), origin=origin, text=text, at=at, reformat=True)
+        return recorded if isinstance(recorded, Recorded) else None
 
     def preview(
         self, statement: Statement, *, previous_url: str | None = None, unannounced: bool = False
@@ -233,6 +274,10 @@ class Archive:
         digest = content_hash(text)
         kinds: tuple[str, ...] = ("new",)
         revert = None
+        replaced = self._replaced(row, head, statement, path_hint)
+        if replaced is not None:
+            row, head, kinds = None, None, ("replaced",)
+            path = self._new_path(statement, path_hint)
         if row is not None and head is not None:
             same = head.content_hash == digest and row.url == statement.source_url
             if same and row.status == "active":
@@ -245,8 +290,40 @@ class Archive:
             path = path or row.path
         assert path is not None
         return _Change(
-            row, head, statement, text, digest, kinds, path, origin, when, source, revert
+            row,
+            head,
+            statement,
+            text,
+            digest,
+            kinds,
+            path,
+            origin,
+            when,
+            source,
+            revert=revert,
+            replaces=replaced,
         )
+
+    def _replaced(
+        self,
+        row: StatementRow | None,
+        head: RevisionRow | None,
+        statement: Statement,
+        path_hint: str | None,
+    ) -> StatementRow | None:
+        """The statement a different document at its URL replaces (see ``is_replacement``)."""
+        if row is None or head is None or row.url != statement.source_url:
+            return None
+        if path_hint is not None and path_hint == row.path:
+            return None  # its own file now holds another text: a revision of that file
+        old = Statement(load_meta(head.front_matter), head.body, head.front_matter)
+        return row if is_replacement(old, statement) else None
+
+    def _new_path(self, statement: Statement, path_hint: str | None) -> str:
+        path = check_relative(path_hint or path_for(statement, self.layout))
+        if path_hint is None and self.index.by_path(path) is not None:
+            path = disambiguate(path, statement.source_url)
+        return path
 
     def _identify(
         self, statement: Statement, path_hint: str | None, previous_url: str | None
@@ -375,6 +452,10 @@ class Archive:
                 last_seen=when,
                 **values,
             )
+            self.index.clear_pending_reformat(statement_id)
+            if change.replaces is not None:
+                self.index.update_statement(change.replaces.id, status="replaced")
+                self.index.clear_pending_reformat(change.replaces.id)
             detail = self._detail(change)
             before = None if head is None else head.number
             old = None if head is None else self.statement(head)
@@ -397,6 +478,9 @@ class Archive:
     def _detail(self, change: _Change) -> dict[str, Any]:
         head, kinds = change.head, change.kinds
         detail: dict[str, Any] = {"origin": change.origin}
+        old = change.replaces
+        if old is not None:
+            detail.update(replaces={"id": old.id, "path": old.path, "title": old.title})
         if head is None:
             return detail
         if "moved" in kinds:

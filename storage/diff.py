@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ KINDS: tuple[str, ...] = (
     "retitled",
     "metadata",
     "moved",
+    "replaced",
     "reverted",
     "flapping",
     "reformatted",
@@ -32,6 +34,44 @@ KINDS: tuple[str, ...] = (
 )
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+#: The attributes of a raw HTML tag a reader sees (or follows): the rest is presentation.
+VISIBLE_ATTRIBUTES = ("href", "src", "alt")
+_QUOTES = "\"'"
+#: Raw HTML is these elements (HTML 5 and the older ones pages still carry); ``<five>`` is text.
+_ELEMENT_NAMES = (
+    "a abbr address area article aside audio b bdi bdo big blockquote br button caption center"
+    " cite code col colgroup data dd del details dfn div dl dt em embed fieldset figcaption"
+    " figure font footer form h1 h2 h3 h4 h5 h6 header hr i iframe img input ins kbd label"
+    " legend li main map mark meter nav noscript object ol optgroup option output p param"
+    " picture pre q rp rt ruby s samp script section select small source span strike strong"
+    " style sub summary sup svg table tbody td template textarea tfoot th thead time tr track"
+    " tt u ul var video wbr"
+)
+HTML_ELEMENTS = frozenset(_ELEMENT_NAMES.split())
+_ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
+_BRACKETED = r"(?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*"
+
+
+def _destination_pattern(name: str) -> str:
+    """A link's ``(destination "title")``, the destination captured as ``name``."""
+    url = r"<[^<>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*"
+    return rf"""\(\s*(?P<{name}>{url})(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\)"""
+
+
+# Inline syntax, left to right: a comment, an image, a link, a raw HTML tag, an emphasis run.
+_INLINE = re.compile(
+    r"(?P<comment><!--.*?-->)"
+    rf"|!\[(?P<alt>{_BRACKETED})\]{_destination_pattern('src')}"
+    rf"|(?<!\\)\[(?P<text>{_BRACKETED})\]{_destination_pattern('href')}"
+    r"""|(?<!\\)<(?P<close>/?)(?P<tag>[A-Za-z][\w:-]*)(?=[\s/>])"""
+    r"""(?P<attrs>(?:\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*/?>"""
+    r"|(?P<emphasis>(?:\\?\*)+|(?<![\w\\])(?:\\?_)+|(?:\\?_)+(?!\w))",
+    re.S,
+)
+# Line syntax: thematic breaks and setext underlines, ATX heading marks, "*" and "+" bullets.
+_RULE = re.compile(r"^ {0,3}(?:([-*_])(?:[ \t]*\1){2,}|=+)[ \t]*$", re.M)
+_HEADING = re.compile(r"^ {0,3}#{1,6}(?=[ \t]|$)|[ \t]+#+[ \t]*$", re.M)
+_BULLET = re.compile(r"^([ \t]*)[*+](?=[ \t]+\S)", re.M)
 _TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
 # Above this many differing words on both sides, let difflib treat very common words as junk.
 _AUTOJUNK_ABOVE = 4000
@@ -54,20 +94,73 @@ def tokens(body: str) -> list[Token]:
     return out
 
 
+def visible(body: str) -> str:
+    """The body as a reader sees it, in a canonical form: what decides "content changed".
+
+    A reader sees text, follows links and sees images; everything else is presentation, which
+    older recipes wrote differently. So a raw HTML tag keeps only its ``href``, ``src`` and
+    ``alt`` (a tag with none of them vanishes: ``<span class=..>``, ``</a>``, ``<figure>``), and
+    a Markdown link or image is written as the same tag (``[text](url)`` and
+    ``<a href="url" target="_blank">text</a>`` are alike). Comments, emphasis marks, heading
+    marks and thematic breaks vanish; ``*`` and ``+`` bullets become ``-``. Wrapping, the
+    spacing after a list marker and escaping are left to :func:`tokens`, which sees words and
+    marks, not spacing.
+    """
+    text = _BULLET.sub(r"\1-", _HEADING.sub("", _RULE.sub("", body)))
+    return _INLINE.sub(_visible_inline, text)
+
+
+def _visible_inline(match: re.Match[str]) -> str:
+    found = match.groupdict()
+    if found["tag"] is not None and found["tag"].lower() not in HTML_ELEMENTS:
+        return match.group()  # "<five>" is text, not HTML
+    if found["alt"] is not None:
+        alt = _INLINE.sub(_visible_inline, found["alt"])
+        return _canonical_tag("img", {"src": _destination(found["src"]), "alt": alt})
+    if found["text"] is not None:
+        text = _INLINE.sub(_visible_inline, found["text"])
+        return _canonical_tag("a", {"href": _destination(found["href"])}) + text
+    if found["tag"] is not None and not found["close"]:
+        values = {k.lower(): v or "" for k, v in _ATTR.findall(found["attrs"] or "")}
+        kept = {k: html.unescape(v.strip(_QUOTES)) for k, v in values.items()}
+        return _canonical_tag(found["tag"].lower(), kept)
+    return "" if found["emphasis"] is not None else " "  # a comment, a tag that shows nothing
+
+
+def _destination(text: str) -> str:
+    return text[1:-1] if text.startswith("<") else text
+
+
+def _canonical_tag(name: str, attributes: Mapping[str, str]) -> str:
+    values = {k: " ".join(v.split()) for k, v in attributes.items()}
+    kept = [f'{key}="{values[key]}"' for key in VISIBLE_ATTRIBUTES if values.get(key)]
+    return f"<{' '.join([name, *kept])}>" if kept else " "
+
+
 def words(body: str) -> list[str]:
     """The body's whitespace-separated words, Markdown escapes undone: what counts as content."""
     return _ESCAPE.sub(r"\1", body).split()
 
 
 def same_words(old_body: str, new_body: str) -> bool:
-    """Whether two bodies say the same words: they differ at most in wrapping and escaping.
+    """Whether two bodies show a reader the same thing: they differ at most in presentation.
 
-    Whitespace-separated words decide fast; where they differ, the finer tokens (words and
-    punctuation apart) have the last say, so "word ," and "word," count as the same.
+    Whitespace-separated words decide fast; where they differ, the tokens of the
+    :func:`visible` forms have the last say, so "word ," and "word," count as the same, and so
+    do ``<img src="a" data-fetchpriority="high">`` and ``<img src="a">``.
     """
     if words(old_body) == words(new_body):
         return True
-    return [t.text for t in tokens(old_body)] == [t.text for t in tokens(new_body)]
+    return _texts(visible_tokens(old_body)) == _texts(visible_tokens(new_body))
+
+
+def visible_tokens(body: str) -> list[Token]:
+    """The words and marks a reader sees in a Markdown body (see :func:`visible`)."""
+    return tokens(visible(body))
+
+
+def _texts(run: Sequence[Token]) -> list[str]:
+    return [t.text for t in run]
 
 
 def words_hash(body: str) -> str:
@@ -93,6 +186,44 @@ def meta_changes(old: Statement, new: Statement) -> list[FieldChange]:
     return [FieldChange(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
 
 
+#: A different document at the same URL (:func:`is_replacement`): its title shares at most this
+#: share of words with the old title, and its body at most this share of three-word runs.
+REPLACED_TITLE_OVERLAP = 0.5
+REPLACED_BODY_OVERLAP = 0.3
+
+
+def is_replacement(old: Statement, new: Statement) -> bool:
+    """Whether ``new``, found at ``old``'s URL, is a different document, not a revision of it.
+
+    All three must hold: the publication time moved (a revision keeps it); the titles share at
+    most half their words; and the bodies share at most 30% of their three-word runs
+    (boilerplate alone reaches about a quarter). An empty body on either side shares nothing.
+    """
+    old_time, new_time = old.published_time, new.published_time
+    if old_time is None or new_time is None or old_time == new_time:
+        return False
+    title = overlap(set(_lower_words(old.title)), set(_lower_words(new.title)))
+    if title > REPLACED_TITLE_OVERLAP:
+        return False
+    return overlap(shingles(old.body), shingles(new.body)) <= REPLACED_BODY_OVERLAP
+
+
+def overlap(a: set[Any], b: set[Any]) -> float:
+    """The share of the smaller set found in the other (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def _lower_words(text: str) -> list[str]:
+    return [t.text.lower() for t in tokens(text) if t.text[0].isalnum()]
+
+
+def shingles(body: str) -> set[tuple[str, ...]]:
+    seen = [t.text.lower() for t in visible_tokens(body) if t.text[0].isalnum()]
+    return {tuple(seen[i : i + 3]) for i in range(max(0, len(seen) - 2))}
+
+
 def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
     """The change kinds of ``new`` against the revision before it (``()`` when identical)."""
     if old is None:
@@ -105,10 +236,10 @@ def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
             kinds.add("retitled")
         else:
             kinds.add("metadata")
-    if old.body != new.body:
-        kinds.add("reformatted" if same_words(old.body, new.body) else "updated")
-    if not kinds and old.front_matter() != new.front_matter():
-        kinds.add("reformatted")
+    if old.body != new.body and not same_words(old.body, new.body):
+        kinds.add("updated")
+    if not kinds and (old.body != new.body or old.front_matter() != new.front_matter()):
+        kinds.add("reformatted")  # only alone: with a real change, the rendering comes along
     return tuple(k for k in KINDS if k in kinds)
 
 
@@ -124,8 +255,11 @@ class Chunk:
     new: tuple[Token, ...]
 
 
-def word_diff(old_body: str, new_body: str) -> list[Chunk]:
-    a, b = tokens(old_body), tokens(new_body)
+def word_diff(old_body: str, new_body: str, *, markdown: bool = True) -> list[Chunk]:
+    """The word-level diff of two bodies' visible forms (of two plain texts: ``markdown=False``),
+    so that a one-word edit shows as that word, whatever the attribute noise around it."""
+    split = visible_tokens if markdown else tokens
+    a, b = split(old_body), split(new_body)
     ta, tb = [t.text for t in a], [t.text for t in b]
     head = 0
     while head < min(len(ta), len(tb)) and ta[head] == tb[head]:

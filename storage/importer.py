@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.archive import Archive, Recorded, content_hash
+from storage.archive import Archive, Deferred, Recorded, content_hash
 from storage.document import KEY_ORDERS, loads
 from storage.errors import StatementSyncError
 
@@ -41,6 +41,8 @@ class ImportReport:
     new: int = 0
     revised: int = 0
     unchanged: int = 0
+    reformatted: int = 0  # only the rendering differs: not recorded (see `statements reformat`)
+    ignored: list[str] = field(default_factory=list)  # not statement files (no front matter)
     problems: list[Problem] = field(default_factory=list)
     events: list[Recorded] = field(default_factory=list)
     seconds: float = 0.0
@@ -94,6 +96,9 @@ def import_dir(
                 except (OSError, UnicodeDecodeError) as exc:
                     report.problems.append(Problem(str(path), _reason(exc)))
                     continue
+                if not text.startswith("---"):
+                    report.ignored.append(str(path))  # a README, a licence: not a statement
+                    continue
                 digest = content_hash(text)
                 origin = str(path.resolve())
                 if known.get(relative) == digest or archive.index.last_from(origin) == digest:
@@ -117,8 +122,11 @@ def import_dir(
                 if recorded is None:
                     report.unchanged += 1
                     continue
+                if isinstance(recorded, Deferred):
+                    report.reformatted += 1
+                    continue
                 report.events.append(recorded)
-                if "new" in recorded.kinds:
+                if {"new", "replaced"} & set(recorded.kinds):  # a statement of its own
                     report.new += 1
                 else:
                     report.revised += 1
@@ -126,8 +134,8 @@ def import_dir(
             progress(done, len(files))
     if newest is not None:
         _adopt_key_order(archive, *newest)
-    for problem in report.problems:
-        log.warning("skipped %s: %s", problem.path, problem.reason)
+    for problem in report.problems:  # the caller reports them (the CLI, once, on stderr)
+        log.debug("skipped %s: %s", problem.path, problem.reason)
     report.seconds = time.perf_counter() - started
     return report
 

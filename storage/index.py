@@ -153,16 +153,25 @@ class Index:
                 where=str(self.path),
                 hint="upgrade statement-sync",
             )
-        for number in range(version, SCHEMA_VERSION):
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql in _statements_of(MIGRATIONS[number]):
-                    self.db.execute(sql)
-                self.db.execute(f"PRAGMA user_version = {number + 1}")
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        # A migration may rebuild a table: foreign keys off around it (the pragma is a no-op
+        # inside a transaction), checked before it commits.
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for number in range(version, SCHEMA_VERSION):
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for sql in _statements_of(MIGRATIONS[number]):
+                        self.db.execute(sql)
+                    broken = self.db.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken is not None:
+                        raise sqlite3.IntegrityError(f"migration {number + 1} broke {broken}")
+                    self.db.execute(f"PRAGMA user_version = {number + 1}")
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -342,11 +351,38 @@ class Index:
         return [(str(url), str(status)) for url, status in rows]
 
     def least_recently_checked(self) -> Iterator[tuple[str, str | None]]:
-        """Every statement's URL and last check, never-checked first, then oldest check."""
+        """Every statement's URL and last check, never-checked first, then oldest check
+        (replaced statements left out: their URL leads to the document that replaced them)."""
         yield from self.db.execute(
             "SELECT s.url, f.last_checked FROM statements s LEFT JOIN fetch_state f"
-            " ON f.statement_id = s.id ORDER BY f.last_checked IS NOT NULL, f.last_checked, s.id"
+            " ON f.statement_id = s.id WHERE s.status != 'replaced'"
+            " ORDER BY f.last_checked IS NOT NULL, f.last_checked, s.id"
         )
+
+    # -- reformat-only differences waiting for `statements reformat` ------------------------
+
+    def set_pending_reformat(
+        self, statement_id: int, base_rev: int, seen_at: str, origin: str, text: str
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO pending_reformats (statement_id, base_rev, seen_at, origin,"
+            " text) VALUES (?, ?, ?, ?, ?)",
+            (statement_id, base_rev, seen_at, origin, text),
+        )
+
+    def pending_reformat(self, statement_id: int) -> tuple[int, str, str] | None:
+        """(the revision it re-renders, origin, file text) of a statement's pending reformat."""
+        row = self.db.execute(
+            "SELECT base_rev, origin, text FROM pending_reformats WHERE statement_id = ?",
+            (statement_id,),
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]))
+
+    def pending_reformat_ids(self) -> list[int]:
+        return [int(i) for (i,) in self.db.execute("SELECT statement_id FROM pending_reformats")]
+
+    def clear_pending_reformat(self, statement_id: int) -> None:
+        self.db.execute("DELETE FROM pending_reformats WHERE statement_id = ?", (statement_id,))
 
     # -- files a committed batch still has to move into place ------------------------------
 

@@ -103,6 +103,10 @@ MIGRATIONS: tuple[str, ...] = (
     # flip-backs recorded before reverts had a kind of their own become "reverted flapping".
     # and where discovery last listed a statement (a sitemap document, a listing's start URL), so
     # a statement that leaves a place read again is re-checked without --full.
+    # Also: a statement can be replaced (a different document took its URL over) or withdrawn, so
+    # statements.url is no longer unique (the urls table says which statement a URL leads to);
+    # and a reformat-only difference waits in pending_reformats for `statements reformat`.
+    # The table is rebuilt with foreign keys off (Index._migrate), as SQLite prescribes.
     """
     ALTER TABLE events ADD COLUMN diff TEXT;
     ALTER TABLE events ADD COLUMN size INTEGER;
@@ -126,5 +130,35 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE fetch_state ADD COLUMN listing TEXT;
     CREATE INDEX fetch_state_sitemap ON fetch_state (sitemap);
     CREATE INDEX fetch_state_listing ON fetch_state (listing);
+    CREATE TABLE statements_new (
+        id             INTEGER PRIMARY KEY,
+        url            TEXT NOT NULL,
+        path           TEXT NOT NULL UNIQUE,
+        slug           TEXT NOT NULL,
+        source         TEXT,
+        title          TEXT NOT NULL,
+        published_time TEXT,
+        status         TEXT NOT NULL DEFAULT 'active'
+                       CHECK (status IN ('active', 'removed', 'replaced', 'withdrawn')),
+        head           INTEGER NOT NULL,
+        first_seen     TEXT NOT NULL,
+        last_seen      TEXT NOT NULL
+    );
+    INSERT INTO statements_new (id, url, path, slug, source, title, published_time, status, head,
+        first_seen, last_seen)
+        SELECT id, url, path, slug, source, title, published_time, status, head, first_seen,
+        last_seen FROM statements;
+    DROP TABLE statements;
+    ALTER TABLE statements_new RENAME TO statements;
+    CREATE INDEX statements_slug ON statements (slug);
+    CREATE INDEX statements_source ON statements (source);
+    CREATE INDEX statements_url ON statements (url);
+    CREATE TABLE pending_reformats (
+        statement_id INTEGER PRIMARY KEY REFERENCES statements (id),
+        base_rev     INTEGER NOT NULL,
+        seen_at      TEXT NOT NULL,
+        origin       TEXT NOT NULL,
+        text         TEXT NOT NULL
+    );
     """,
 )

@@ -121,21 +121,25 @@ def corpus_texts(path: Path = CORPUS) -> list[str]:
         ]
 
 
-_BODY_HTML: dict[str, str] = {}
+_BODY_HTML: dict[tuple[str, str], str] = {}
 _BODY_LOCK = threading.Lock()
+#: How the site reads an archive body. ``commonmark`` is truer to the pages the public archive
+#: was written from where pandoc's strict reader is not: a wrapped line starting "2030." stays
+#: text (not a list item numbered 1), ``utm_source`` keeps its underscore.
+READERS = ("markdown_strict", "commonmark")
 
 
-def render_bodies(bodies: list[str]) -> list[str]:
+def render_bodies(bodies: list[str], reader: str = "markdown_strict") -> list[str]:
     """Markdown bodies as HTML, converted once per process (batched pandoc runs)."""
     with _BODY_LOCK:
-        missing = list(dict.fromkeys(b for b in bodies if b not in _BODY_HTML))
+        missing = list(dict.fromkeys(b for b in bodies if (reader, b) not in _BODY_HTML))
     if missing:
         jobs = max(2, os.cpu_count() or 2)
-        done = convert_many(missing, reader="markdown_strict", writer="html", jobs=jobs)
+        done = convert_many(missing, reader=reader, writer="html", jobs=jobs)
         with _BODY_LOCK:
-            _BODY_HTML.update(zip(missing, done, strict=True))
+            _BODY_HTML.update(((reader, b), h) for b, h in zip(missing, done, strict=True))
     with _BODY_LOCK:
-        return [_BODY_HTML[b] for b in bodies]
+        return [_BODY_HTML[reader, b] for b in bodies]
 
 
 @dataclass
@@ -429,7 +433,11 @@ class FixtureSite:
         stall_seconds: float = 5.0,
         fault_rate: float = 0.0,
         fault_seed: int = 0,
+        reader: str = "markdown_strict",
     ) -> None:
+        if reader not in READERS:
+            raise ValueError(f"unknown reader {reader!r}; one of {', '.join(READERS)}")
+        self.reader = reader  # how archive bodies become the pages' HTML
         self.page_size, self.sitemap_size, self.feed_size = page_size, sitemap_size, feed_size
         self.robots = robots
         self.stall_seconds = stall_seconds  # how long a "stall" fault holds its answer
@@ -451,7 +459,7 @@ class FixtureSite:
         self._next_id = 1000  # WordPress post IDs, in order of publication
         self.fault_seed = fault_seed
         found = _latest(statements)
-        bodies = render_bodies([statement.body for statement, _, _ in found])
+        bodies = render_bodies([statement.body for statement, _, _ in found], reader)
         for (statement, category, _), body in zip(found, bodies, strict=True):
             self._add(statement, category, body)
 
@@ -521,7 +529,7 @@ class FixtureSite:
         hit = _usable(text)
         if hit is None:
             raise ValueError("not a statement of the current whitehouse.gov")
-        body = render_bodies([hit[0].body])[0]
+        body = render_bodies([hit[0].body], self.reader)[0]
         with self._lock:
             if self.url_path(hit[0].source_url) in self._entries:
                 raise ValueError(f"{hit[0].source_url} is already on the site")
@@ -535,7 +543,7 @@ class FixtureSite:
         the page changes, its article:modified_time, Last-Modified and sitemap lastmod do not.
         """
         new = loads(new_text)
-        body = render_bodies([new.body])[0]
+        body = render_bodies([new.body], self.reader)[0]
         with self._lock:
             entry = self._entry(url)
             entry.set_content(new.title, body)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from storage.archive import Archive
 from storage.document import Statement, dumps, loads, new_statement
 from storage.errors import RevisionError, TargetError
+from storage.index import Index
 from storage.schema import MIGRATIONS
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -162,3 +164,37 @@ def test_flapping_is_recorded_and_reported_once(archive: Archive) -> None:
 
 def back_at(archive: Archive, statement_id: int) -> str:
     return archive.index.revisions(statement_id)[2].seen_at
+
+
+def test_migration_rebuilds_statements_keeping_rows_and_references(tmp_path: Path) -> None:
+    """An index of schema 4 with a statement, revision, URL and event: the rebuild of
+    ``statements`` (status may be ``replaced``, the URL no longer unique) keeps them all."""
+    path = tmp_path / ".statements" / "index.sqlite"
+    path.parent.mkdir()
+    db = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:4]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 4")
+    db.execute(
+        "INSERT INTO statements (id, url, path, slug, title, head, first_seen, last_seen)"
+        " VALUES (7, 'https://x/a/', 'a.md', 'a', 'A', 1, 't', 't')"
+    )
+    db.execute("INSERT INTO urls VALUES ('https://x/a/', 7, 't')")
+    db.execute("INSERT INTO events (statement_id, at, kinds) VALUES (7, 't', 'new')")
+    db.close()
+    index = Index(path)
+    try:
+        assert index.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert index.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert index.by_url("https://x/a/") == index.by_id(7)
+        with index.transaction():
+            index.update_statement(7, status="replaced")
+            index.insert_statement(
+                url="https://x/a/", path="b.md", slug="a", title="B", published_time=None, at="t"
+            )
+        assert index.by_url("https://x/a/").path == "b.md"  # type: ignore[union-attr]
+        assert index.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        with pytest.raises(sqlite3.IntegrityError), index.transaction():
+            index.update_statement(7, status="gone")
+    finally:
+        index.close()

@@ -15,7 +15,7 @@ from crawler import alerts, publish
 from crawler.cli import main
 from crawler.config import AtomAlert
 from storage import diff as wdiff
-from storage.archive import Archive, Recorded
+from storage.archive import Archive, Deferred, Recorded
 from storage.index import EventFilter
 from storage.schema import MIGRATIONS
 from tests.test_archive import URL, make
@@ -126,7 +126,8 @@ def test_the_feed_reads_stored_text_and_announces_reverts(
     clock.advance(days=3)
     record(archive, A)
     clock.advance(days=1)
-    reformat = archive.record(make("One  two\nthree.\n"), origin=URL)
+    assert isinstance(archive.record(make("One  two\nthree.\n"), origin=URL), Deferred)
+    reformat = archive.reformat(archive.resolve(URL))  # as 'statements reformat' does
     assert reformat is not None and reformat.kinds == ("reformatted",)
 
     def no_diff(*_: object) -> None:
@@ -235,7 +236,8 @@ def test_commit_messages_name_what_changed_never_a_reformat(
     new = record(archive, A)
     edit = record(archive, B)
     back = record(archive, A)
-    reformat = archive.record(make("One  two\nthree.\n"), origin=URL)
+    archive.record(make("One  two\nthree.\n"), origin=URL)
+    reformat = archive.reformat(archive.resolve(URL))
     assert reformat is not None
     assert publish.commit_message([new], holds=63) == "63 statements"
     assert publish.commit_message([edit, reformat]) == "1 updated: A statement"

@@ -16,6 +16,11 @@ REF_PATH = (
     "andres-manuel-lopez-obrador-of-mexico.md"
 )
 
+WAR_POWERS = (
+    "presidential-actions/2025-06/2025-06-23-text-of-a-letter-from-the-president-to-the-speaker-"
+    "of-the-house-of-representatives.md"
+)
+
 
 def files_of(root: Path) -> dict[str, bytes]:
     return {
@@ -90,7 +95,10 @@ def test_reference_then_corpus_is_one_move_and_no_content_change(
         import_dir(archive, ref_dir)
         report = import_dir(archive, corpus_dir)
         assert report.files == 14396 and not report.problems
-        assert archive.index.count_statements() == 14380  # 16 URLs have two files
+        # 16 URLs have two files: 15 are one statement each, one is two documents (replaced).
+        assert archive.index.count_statements() == 14381
+        replaced = archive.index.events(kinds=["replaced"])
+        assert [e.path for e in replaced] == [WAR_POWERS.replace("06-23", "06-30")]
         row = archive.resolve(REF_PATH)
         events = archive.index.events(statement_id=row.id)
         assert [e.kinds for e in events] == [("moved",), ("new",)]

@@ -65,7 +65,8 @@ def chosen_edits(revisions: tuple[dict[str, Any], ...], count: int) -> list[dict
         moved = old.modified_time and new.modified_time and new.modified_time > old.modified_time
         words_moved = not wdiff.same_words(old.body, new.body)
         if (
-            source.statement_match(new.source_url)
+            not wdiff.is_replacement(old, new)  # another document: tests/test_replaced.py
+            and source.statement_match(new.source_url)
             and moved
             and (words_moved or not record["body_changed"])
         ):
