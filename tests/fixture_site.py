@@ -1029,9 +1029,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
     args = parser.parse_args(argv)
-    if not CORPUS.exists():
-        print(f"error: {CORPUS} is absent (the real data in ../shared)", file=sys.stderr)
-        return 2
+    for path in (CORPUS, ARTICLE_PAGE, LISTING_PAGE):
+        if not path.exists():
+            print(f"error: {path} is absent (the real data in ../shared)", file=sys.stderr)
+            return 2
     started = time.monotonic()
     texts = usable_texts(corpus_texts(), args.count)
     site = FixtureSite(
