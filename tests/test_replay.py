@@ -245,8 +245,8 @@ def test_the_real_edits_replayed_through_sync(
         for r in records
     )
     print(
-        f"\n{len(records)} edits: {loud_edits} announced, {len(records) - loud_edits} silent ({unseen} of"
-        f" them invisible on the page); events: {dict(sorted(kinds_seen.items()))}"
+        f"\n{len(records)} edits: {loud_edits} announced, {len(records) - loud_edits} silent"
+        f" ({unseen} of them invisible on the page); events: {dict(sorted(kinds_seen.items()))}"
         f"\nmisses: {dict(summary)}; awaiting other fixes: {len(awaiting)}\n{detail}"
     )
     assert not misses, f"{len(misses)} misses: {dict(summary)}\n{detail}"
