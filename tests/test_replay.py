@@ -2,8 +2,10 @@
 through ``sync`` against the fixture site, over a socket.
 
 ``tests/test_revisions.py`` replays all 1,163 edits through import; this replays the 358 made on
-the current site (259 statements, 259 commits of the public archive), in ``committed_at`` order,
-one incremental sync per commit, each sync's clock at the commit's time:
+the current site (259 statements, 259 commits of the public archive), in time order, one
+incremental sync per commit at the commit's time. The site grows and changes as the real one
+did: a statement appears at its publication (its first archived text's lastmod), an announced
+edit lands at its ``modified_time``, a silent one just before the commit that saw it:
 
 - an edit that moved ``modified_time`` is *announced*: the page's modified meta, Last-Modified and
   sitemap lastmod move to the edit's ``modified_time``; any other edit is *silent*: only the
@@ -142,24 +144,28 @@ def compare(
     return misses
 
 
-class Replay:
-    """The site, the archive, and what each of them holds, as the replay goes."""
+Action = tuple[dt.datetime, int, int, str, Any]  # when, order at that time, tie, what, on what
 
-    def __init__(self, site: FixtureSite, unpublished: Iterable[str]) -> None:
-        self.site = site
-        self.unpublished = sorted(unpublished, key=lambda t: _lastmod(loads(t)), reverse=True)
-        self.served: dict[str, str] = {}  # url -> the text whose page the site serves
-        self.archived: dict[str, str] = {}  # url -> the text whose page the archive last fetched
 
-    def publish_until(self, moment: dt.datetime) -> set[str]:
-        """Put on the site the statements published (or last modified) by then, as a site
-        grows: an edit then is the site's newest modification, as it was on the real site."""
-        added = set()
-        while self.unpublished and _lastmod(loads(self.unpublished[-1])) <= moment:
-            text = self.unpublished.pop()
-            added.add(self.site.add(text))
-            self.served[loads(text).source_url] = text
-        return added
+def timeline(records: list[dict[str, Any]], texts: Iterable[str]) -> list[Action]:
+    """The replay in time order: each statement published at its first text's lastmod; each
+    announced edit at its ``modified_time``, each silent one just before the commit that saw
+    it (never before the statement's previous action); a sync at each commit's time."""
+    actions: list[Action] = []
+    last: dict[str, dt.datetime] = {}
+    for text in texts:
+        last[loads(text).source_url] = _lastmod(loads(text))
+        actions.append((_lastmod(loads(text)), 0, len(actions), "publish", text))
+    for record in records:
+        url, new = loads(record["new"]).source_url, loads(record["new"])
+        seen = dt.datetime.fromisoformat(record["committed_at"])
+        when = min(_lastmod(new), seen) if announced(record) else seen - dt.timedelta(seconds=1)
+        last[url] = max(when, last[url] + dt.timedelta(microseconds=1))
+        actions.append((last[url], 1, len(actions), "edit", record))
+    for commit, group in itertools.groupby(records, key=lambda r: r["commit"]):
+        seen = dt.datetime.fromisoformat(list(group)[-1]["committed_at"])
+        actions.append((seen, 2, len(actions), "sync", commit[:10]))
+    return sorted(actions)
 
 
 def test_the_real_edits_replayed_through_sync(
@@ -178,50 +184,57 @@ def test_the_real_edits_replayed_through_sync(
     assert refused == AWAITING_EMPTY_BODY_FIX, "pages the crawler refuses changed"
 
     archive = tmp_path / "archive"
-    now = dt.datetime.fromisoformat(records[0]["committed_at"]) - dt.timedelta(hours=1)
     misses: list[Miss] = []
     kinds_seen: Counter[str] = Counter()
+    served: dict[str, str] = {}  # url -> the text whose page the site serves
+    archived: dict[str, str] = {}  # url -> the text whose page the archive last fetched
+    added: set[str] = set()  # published since the last sync
+    loud: set[str] = set()  # announced edits since the last sync
+    merged = 0  # announced edits of a statement already announced since the last sync
+    actions = timeline(records, [*first.values(), *unedited])
+    cold = dt.datetime.fromisoformat(records[0]["committed_at"]) - dt.timedelta(hours=1)
+    actions.insert(
+        next(i for i, a in enumerate(actions) if a[0] > cold), (cold, 2, 0, "sync", "cold")
+    )
     with FixtureSite([]) as site:
-        replay = Replay(site, [*first.values(), *unedited])
 
-        def sync(name: str, want: dict[str, frozenset[str]], added: set[str], **full: Any) -> None:
+        def sync(name: str, now: dt.datetime, want: dict[str, frozenset[str]]) -> None:
             for url in added:  # a statement new since the last sync: new, as it is now
                 want[url] = frozenset({"new"})
-                replay.archived[url] = replay.served[url]
-            report = run_sync(archive, site, now=now, **full)
+            for url in loud - added:
+                want[url] = expected_kinds(views[archived[url]], views[served[url]], announced=True)
+            archived.update((url, served[url]) for url in added | loud)
+            added.clear()
+            loud.clear()
+            full = name in ("cold", "full")
+            report = run_sync(archive, site, now=now, full=full)
             misses.extend(compare(name, want, report.events, report.failures))
-            phase = name if name in ("cold", "full") else "incremental"
+            phase = name if full or name == "published" else "incremental"
             kinds_seen.update(f"{phase}: {' '.join(e.kinds)}" for e in report.events)
 
-        sync("cold", {}, replay.publish_until(now), full=True)
-        for commit, group in itertools.groupby(records, key=lambda r: r["commit"]):
-            edits = list(group)
-            now = dt.datetime.fromisoformat(edits[-1]["committed_at"])
-            added = replay.publish_until(now)
-            want = {}
-            for record in edits:
-                url, new = loads(record["new"]).source_url, loads(record["new"])
-                if url not in replay.served:  # edited before its own time: publish it first
-                    added.add(site.add(first[url]))
-                    replay.unpublished.remove(first[url])
-                loud = announced(record)
-                site.edit(url, record["new"], bump_lastmod=loud, modified=new.modified_time)
-                replay.served[url] = record["new"]
-                if loud and url not in added:
-                    before, after = views[replay.archived[url]], views[record["new"]]
-                    want[url] = expected_kinds(before, after, announced=True)
-                    replay.archived[url] = record["new"]
-            sync(commit[:10], want, added)
-        now += dt.timedelta(hours=1)
-        added = replay.publish_until(dt.datetime.max.replace(tzinfo=dt.UTC))
+        for when, _, _, what, subject in actions:
+            if what == "publish":
+                added.add(site.add(subject))
+                served[loads(subject).source_url] = subject
+            elif what == "edit":
+                url, new = loads(subject["new"]).source_url, loads(subject["new"])
+                if url in added:  # the public archive's commit that first wrote it came first
+                    sync("published", when - dt.timedelta(microseconds=1), {})
+                louder = announced(subject)
+                merged += louder and url in loud
+                site.edit(url, subject["new"], bump_lastmod=louder, modified=new.modified_time)
+                served[url] = subject["new"]
+                if louder:
+                    loud.add(url)
+            else:
+                sync(subject, when, {})
         want = {}
-        for url, text in replay.served.items():
-            if url not in added:
-                kinds = expected_kinds(views[replay.archived[url]], views[text], announced=False)
+        for url, text in served.items():
+            if url not in added | loud:
+                kinds = expected_kinds(views[archived[url]], views[text], announced=False)
                 if kinds:
                     want[url] = kinds
-        sync("full", want, added, full=True)
-        served = replay.served
+        sync("full", actions[-1][0] + dt.timedelta(hours=1), want)
         pages = crawled(served.values())  # the site's final pages, as the crawler reads them
     assert len(served) == len(first) + UNEDITED
     with Archive(archive) as opened:
@@ -246,7 +259,9 @@ def test_the_real_edits_replayed_through_sync(
     )
     print(
         f"\n{len(records)} edits: {loud_edits} announced, {len(records) - loud_edits} silent"
-        f" ({unseen} of them invisible on the page); events: {dict(sorted(kinds_seen.items()))}"
+        f" ({unseen} of them invisible on the page); {merged} announced edits fell in the same"
+        f" sync as an earlier one of their statement"
+        f"\nevents by sync: {dict(sorted(kinds_seen.items()))}"
         f"\nmisses: {dict(summary)}; awaiting other fixes: {len(awaiting)}\n{detail}"
     )
     assert not misses, f"{len(misses)} misses: {dict(summary)}\n{detail}"
