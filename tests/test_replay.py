@@ -5,7 +5,9 @@ through ``sync`` against the fixture site, over a socket.
 the current site (259 statements, 259 commits of the public archive), in time order, one
 incremental sync per commit at the commit's time. The site grows and changes as the real one
 did: a statement appears at its publication (its first archived text's lastmod), an announced
-edit lands at its ``modified_time``, a silent one just before the commit that saw it:
+edit lands at its ``modified_time``, a silent one just before the commit that saw it; a statement
+published since the last sync is synced before its first edit (the public archive's commit that
+first wrote it):
 
 - an edit that moved ``modified_time`` is *announced*: the page's modified meta, Last-Modified and
   sitemap lastmod move to the edit's ``modified_time``; any other edit is *silent*: only the
