@@ -137,6 +137,11 @@ def _open(args: argparse.Namespace, create: bool = False) -> Iterator[Archive]:
         archive.close()
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 problem``, ``2 problems``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
@@ -227,14 +232,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 "recovered": report.recovered,
                 "clean": report.clean,
                 "problems": [vars(p) for p in report.problems],
+                "ignored": report.ignored,
             }
         )
     else:
         for p in report.problems:
             state = "repaired" if p.repaired else "PROBLEM"
             print(f"{state}: {p.path}: {p.what}: {p.detail}")
-        verdict = "clean" if report.clean else f"{len(report.problems)} problems"
-        print(f"{report.statements} statements, {report.files} files: {verdict}")
+        unmended = sum(not p.repaired for p in report.problems)
+        verdict = "clean" if report.clean else plural(unmended, "problem")
+        ignored = f"; {plural(len(report.ignored), 'other file')} ignored" if report.ignored else ""
+        counted = f"{plural(report.statements, 'statement')}, {plural(report.files, 'file')}"
+        print(f"{counted}: {verdict}{ignored}")
     return 0 if report.clean else 1
 
 

@@ -30,7 +30,7 @@ from storage.document import (
 )
 from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
 from storage.eventtext import describe
-from storage.index import Index, RevisionRow, StatementRow
+from storage.index import Index, RevisionRow, StatementRow, writable
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
 
@@ -125,7 +125,10 @@ class Archive:
         state = self.root / STATE_DIR
         if not create and not (state / INDEX_NAME).exists():
             raise ArchiveError("no index in this folder", where=str(self.root), hint="import first")
-        self.index = Index(state / INDEX_NAME)
+        # Opened only to be read (create=False), an archive that cannot be written (a read-only
+        # mount) is opened read-only: queries work, a write fails with a clear error.
+        self.read_only = not create and not writable(state)
+        self.index = Index(state / INDEX_NAME, read_only=self.read_only)
         self.journal = FileJournal(self.root, self.index)
 
     def __enter__(self) -> Archive:
@@ -548,13 +551,17 @@ class Archive:
         return None
 
     def revision(self, row: StatementRow, number: int | None = None) -> RevisionRow:
+        """Revision ``number`` of a statement: the latest when None; counted back from the latest
+        when negative (-1 is the one before the latest)."""
         wanted = row.head if number is None else number
         if wanted < 0:
-            wanted = row.head + 1 + wanted
+            wanted = row.head + wanted
         found = self.index.revision(row.id, wanted)
         if found is None:
             raise RevisionError(
-                f"no revision {number}", where=row.url, hint=f"it has revisions 1 to {row.head}"
+                f"no revision {number}",
+                where=row.url,
+                hint=f"it has revisions 1 to {row.head}; -1 is the one before the latest",
             )
         return found
 

@@ -3,17 +3,23 @@
 It is one SQLite file, ``<archive>/.statements/index.sqlite``, in WAL mode, readable with
 ``sqlite3`` or Datasette; ``docs/index.md`` documents the tables. The schema is versioned with
 ``PRAGMA user_version`` and brought up to date by :data:`MIGRATIONS` when opened.
+
+An index that cannot be written (an archive on a read-only mount, a CD, a folder of another user)
+is opened read-only (:func:`open_read_only`): every query works, nothing is migrated, and a
+write fails with :class:`~storage.errors.ArchiveError`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from storage.errors import ArchiveError
 from storage.schema import MIGRATIONS
@@ -129,8 +135,13 @@ _REVISION_COLS = ", ".join(c for c in RevisionRow.__dataclass_fields__)
 class Index:
     """A connection to one archive's index. Writes happen inside :meth:`transaction`."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
         self.path = path
+        self.read_only = read_only
+        self._depth = 0
+        if read_only:
+            self.db = open_read_only(path)
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -139,8 +150,13 @@ class Index:
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.Error as exc:
+            if path.exists() and not writable(path.parent):
+                raise ArchiveError(
+                    "the archive is read-only: this command needs to write it",
+                    where=str(path.parent.parent),
+                    hint="history, show, diff, changes and status still work",
+                ) from None
             raise ArchiveError(f"cannot open the index: {exc}", where=str(path)) from None
-        self._depth = 0
 
     def close(self) -> None:
         self.db.close()
@@ -176,6 +192,12 @@ class Index:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of writes; a nested call is a savepoint inside the outer one."""
+        if self.read_only:
+            raise ArchiveError(
+                "the archive is read-only: nothing can be recorded",
+                where=str(self.path.parent.parent),
+                hint="history, show, diff, changes and status still work",
+            )
         name = f"sp{self._depth}"
         self.db.execute("BEGIN IMMEDIATE" if self._depth == 0 else f"SAVEPOINT {name}")
         self._depth += 1
@@ -574,3 +596,51 @@ def _event_clause(f: EventFilter) -> tuple[str, list[Any]]:
 
 def _statements_of(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def writable(folder: Path) -> bool:
+    """Whether this process may create files in a folder (false on a read-only mount)."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an index, at the schema version of this tool.
+
+    SQLite opens a WAL database read-only only if it can use the ``-shm`` file: when no writer
+    has left one and none can be created (a read-only mount), the file is opened ``immutable``,
+    which is sound because nothing can write it there.
+    """
+    uri = "file:" + quote(str(path.resolve())) + "?mode=ro"
+    try:
+        if not path.is_file():
+            raise sqlite3.OperationalError("no such file")
+        try:
+            db = _read_only(uri)
+        except sqlite3.OperationalError:
+            if writable(path.parent):
+                raise
+            db = _read_only(uri + "&immutable=1")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise ArchiveError(f"cannot open the index read-only: {exc}", where=str(path)) from None
+    if version != SCHEMA_VERSION:
+        db.close()
+        raise ArchiveError(
+            f"the index has schema version {version}, this tool reads {SCHEMA_VERSION}, and the"
+            " archive is read-only so it cannot be brought up to date",
+            where=str(path),
+            hint="open it once where it can be written, or use the matching statement-sync",
+        )
+    return db
+
+
+def _read_only(uri: str) -> sqlite3.Connection:
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+    try:
+        db.execute("PRAGMA query_only=ON")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("SELECT count(*) FROM sqlite_schema").fetchone()  # opens the file for real
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db

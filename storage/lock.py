@@ -27,9 +27,16 @@ def archive_lock(
     state_dir: Path, *, wait: float = 0.0, sleep: Callable[[float], None] = time.sleep
 ) -> Iterator[None]:
     """Hold the archive's lock; wait up to ``wait`` seconds for it, then fail clearly."""
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ArchiveError(
+            f"cannot take the archive's lock: {exc.strerror}",
+            where=str(state_dir.parent),
+            hint="a read-only archive can still be queried: history, show, diff, changes, status",
+        ) from None
     try:
         deadline = time.monotonic() + wait
         while True:

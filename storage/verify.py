@@ -4,6 +4,14 @@ Every statement file must parse and be byte-identical to its statement's latest 
 index; every indexed statement must have its file. Repair restores a missing or altered file from
 the index (which keeps every revision), and indexes a stray statement file it finds. Nothing is
 ever deleted: a stray file that is not a statement is only reported.
+
+What is a statement file? A Markdown or text file (``storage.importer.statement_files``) that
+begins with a front-matter line, ``---``, as every file of the archive format does. Other files
+(a ``README.md`` at the archive's root, notes) are none of the archive's business: they are
+listed as ``ignored``, never a problem, with or without ``--repair``. Files that are not Markdown
+or text (``LICENSE``, ``changes.atom``) and hidden ones (``.gitignore``, ``.git/``) are not even
+looked at. A file that begins with ``---`` but does not parse as a statement is a problem: it
+claims to be one.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ class VerifyReport:
     files: int = 0
     recovered: int = 0  # files a killed writer left, finished or removed first
     problems: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # not statement files (a README.md)
 
     @property
     def clean(self) -> bool:
@@ -58,10 +67,23 @@ def verify(archive: Archive, *, repair: bool = False) -> VerifyReport:
     superseded = {p for (p,) in archive.index.db.execute("SELECT DISTINCT path FROM revisions")}
     for file in statement_files(archive.root):
         relative = file.relative_to(archive.root).as_posix()
+        if relative not in indexed and not claims_front_matter(file):
+            report.ignored.append(relative)
+            continue
         report.files += 1
         if relative not in indexed and relative not in superseded:
             _stray(archive, file, relative, report, repair)
     return report
+
+
+def claims_front_matter(file: Path) -> bool:
+    """Whether a file begins with a front-matter line, as a statement file does."""
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(5)
+    except OSError:
+        return True  # unreadable: reported as a problem by the caller's checks
+    return head.startswith((b"---\n", b"---\r\n"))
 
 
 def _check_file(
@@ -100,7 +122,7 @@ def _stray(archive: Archive, file: Path, relative: str, report: VerifyReport, re
         text = file.read_bytes().decode("utf-8")
         statement = loads(text)
         known = archive.index.by_url(statement.source_url)
-    except (UnicodeDecodeError, StatementSyncError) as exc:
+    except (OSError, UnicodeDecodeError, StatementSyncError) as exc:
         report.problems.append(Problem(relative, "stray", f"not a statement: {exc}"))
         return
     if known is not None:  # a copy of a known statement: reported, never indexed over it

@@ -535,12 +535,20 @@ class FixtureSite:
                 raise ValueError(f"{hit[0].source_url} is already on the site")
             return self._add(hit[0], hit[1], body).url
 
-    def edit(self, url: str, new_text: str, *, bump_lastmod: bool = True) -> None:
+    def edit(
+        self,
+        url: str,
+        new_text: str,
+        *,
+        bump_lastmod: bool = True,
+        modified: dt.datetime | None = None,
+    ) -> None:
         """Replace a statement's title and body with those of another archive text.
 
         With ``bump_lastmod`` the published time follows the new text and the modified time moves
-        to now; without it the edit is silent:
-        the page changes, its article:modified_time, Last-Modified and sitemap lastmod do not.
+        to ``modified`` (a replayed edit's own time), by default to now; without it the edit is
+        silent: the page changes, its article:modified_time, Last-Modified and sitemap lastmod
+        do not.
         """
         new = loads(new_text)
         body = render_bodies([new.body], self.reader)[0]
@@ -551,6 +559,9 @@ class FixtureSite:
                 entry.published = _aware(new.published_time or entry.published)
                 # Edited now, as a site does: the newest lastmod (so the edit shows in the last
                 # sitemap child's lastmod, as Yoast orders its children by modification).
+                if modified is not None:
+                    entry.modified = _aware(modified)
+                    return
                 now = dt.datetime.now(seed().tz).replace(microsecond=0)
                 old = entry.lastmod
                 entry.modified = max(now, old + dt.timedelta(seconds=1))
@@ -1037,9 +1048,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
     args = parser.parse_args(argv)
-    if not CORPUS.exists():
-        print(f"error: {CORPUS} is absent (the real data in ../shared)", file=sys.stderr)
-        return 2
+    for path in (CORPUS, ARTICLE_PAGE, LISTING_PAGE):
+        if not path.exists():
+            print(f"error: {path} is absent (the real data in ../shared)", file=sys.stderr)
+            return 2
     started = time.monotonic()
     texts = usable_texts(corpus_texts(), args.count)
     site = FixtureSite(

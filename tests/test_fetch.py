@@ -238,16 +238,18 @@ def test_text_decodes_with_the_declared_charset() -> None:
 
 def test_concurrency_is_capped() -> None:
     import threading
-    import time as real_time
 
     active, peak = [0], [0]
     lock = threading.Lock()
+    full = threading.Event()  # set once two requests are in flight together
 
     def handler(request: httpx.Request) -> httpx.Response:
         with lock:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
-        real_time.sleep(0.05)
+            if active[0] == 2:
+                full.set()
+        full.wait(30)  # the first request waits for a second one: the cap is reached, not timed
         with lock:
             active[0] -= 1
         return httpx.Response(200)

@@ -59,7 +59,11 @@ def test_batched_parsing_equals_one_by_one(source: Source) -> None:
     assert "fortnight" in results[2].body  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (PAGES / "listing").glob("*.html")))
+# Without ../shared, one case that skips saying so (not pytest's "empty parameter set").
+LISTINGS = sorted(p.name for p in (PAGES / "listing").glob("*.html")) or ["absent.html"]
+
+
+@pytest.mark.parametrize("name", LISTINGS)
 def test_a_listing_page_is_not_a_statement(source: Source, name: str) -> None:
     html = need(PAGES / "listing" / name).read_bytes()
     with pytest.raises(NotAStatement, match=r"listing page|no title"):

@@ -66,10 +66,8 @@ def test_schedule_every_2s_announces_an_edit_and_stops_on_sigterm(
             time.sleep(1)
         finally:
             process.send_signal(signal.SIGTERM)
-            started = time.monotonic()
-            _, err = process.communicate(timeout=15)
+            _, err = process.communicate(timeout=60)  # a bound on a hang, not a timing
         assert process.returncode == 0, err
-        assert time.monotonic() - started < 5
     ((headers, body),) = receiver.posts
     signature = "sha256=" + hmac.new(b"k3y", body, hashlib.sha256).hexdigest()
     assert headers["x-statements-signature-256"] == signature

@@ -82,3 +82,39 @@ def test_a_copy_of_a_known_statement_is_reported_not_indexed(
             "repaired": False,
         },
     ]
+
+
+def test_files_that_are_not_statements_are_ignored_and_counts_are_singular(
+    archive_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    others = {
+        "README.md": "# My archive\n\nStatements, kept in sync.\n",
+        "notes/todo.txt": "check the March files\n",
+        "LICENSE": "CC0\n",
+        ".gitignore": ".statements/\n",
+        "changes.atom": "<feed/>\n",
+        "statements-releases/2026-03/draft.md": "Not yet written.\n",
+    }
+    for name, text in others.items():
+        (archive_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (archive_dir / name).write_text(text)
+    a = f"--archive={archive_dir}"
+    code, report = run(capsys, "verify", a, "--json")
+    assert code == 0 and report["clean"] and report["problems"] == []
+    assert report["files"] == 1 and report["ignored"] == [
+        "README.md",
+        "notes/todo.txt",
+        "statements-releases/2026-03/draft.md",
+    ]
+    assert main(["verify", a]) == 0
+    assert capsys.readouterr().out == "1 statement, 1 file: clean; 3 other files ignored\n"
+    code, report = run(capsys, "verify", a, "--repair", "--json")
+    assert code == 0 and report["problems"] == []
+    assert all((archive_dir / n).read_text() == t for n, t in others.items())  # left alone
+    # A file that begins with front matter claims to be a statement: one that is not, is a problem.
+    (archive_dir / "broken.md").write_text("---\ntitle: [unclosed\n---\n \nText.\n")
+    assert main(["verify", a]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("PROBLEM: broken.md: stray: not a statement")
+    assert out.endswith("1 statement, 2 files: 1 problem; 3 other files ignored\n")
+    assert main(["verify", a, "--repair"]) == 1 and (archive_dir / "broken.md").exists()
