@@ -167,6 +167,8 @@ def _sync_source(
 
 def failure_reason(report: SyncReport) -> str | None:
     """Why a run failed, in one line: the first failure, and how many there were."""
+    if report.held and not report.failures:
+        return report.suspicion
     if not report.failures:
         return None
     where, why = report.failures[0]

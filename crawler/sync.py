@@ -211,6 +211,8 @@ class Syncer:
         self._absent: set[str] = set()
         self._answered: set[str] = set()  # URLs that gave an HTTP answer this run
         self._held_before: list[str] = []
+        self._unjudged: list[str] = []  # answered 404/410 in an interrupted run: re-check
+        self._replacing: set[str] = set()  # URLs a different document took over in this run
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
@@ -440,7 +442,10 @@ class Syncer:
         gone, report = self._gone, self.report
         active = self._active_count()
         share = self.source.sync.max_removed_share
-        if gone and not self.options.confirm_removals and len(gone) > share * active:
+        if gone and self.stop():  # a part of the source answered: too little to judge by
+            report.notes.append(f"interrupted: {len(gone)} removals left for the next sync")
+            self._unjudged = [task.url for task, _, _ in gone]
+        elif gone and not self.options.confirm_removals and len(gone) > share * active:
             report.held = [task.url for task, _, _ in gone]
             first = ", ".join(report.held[:5]) + (", ..." if len(gone) > 5 else "")
             report.suspicion = (
@@ -457,7 +462,7 @@ class Syncer:
                     self._remember(state.statement_id, task, reply)
         if not self.options.dry_run:
             unsettled = [u for u in self._held_before if u not in self._answered]
-            held = list(dict.fromkeys([*report.held, *unsettled]))
+            held = list(dict.fromkeys([*report.held, *self._unjudged, *unsettled]))
             if held or self._held_before:
                 with self.archive.index.transaction():
                     key = f"held_removals:{self.source.name}"
@@ -469,7 +474,9 @@ class Syncer:
         index = self.archive.index
         with index.transaction():
             for url in found.sitemap_of.keys() | found.listing_of.keys():
-                state = states.get(url) or index.fetch_state(url)  # new ones: recorded just now
+                # New ones, and URLs now leading to a replacing document: recorded just now.
+                state = None if url in self._replacing else states.get(url)
+                state = state or index.fetch_state(url)
                 if state is None:
                     continue
                 sitemap, listing = found.sitemap_of.get(url), found.listing_of.get(url)
@@ -520,12 +527,14 @@ class Syncer:
         if outcome is None:
             counts["unchanged"] += 1
             return
-        if isinstance(outcome, Deferred):
+        if isinstance(outcome, Deferred) or outcome == ("reformatted",):  # a dry run's preview
             counts["reformatted"] += 1  # the same content, rendered anew: no event, no rewrite
             return
         kinds = outcome if isinstance(outcome, tuple) else outcome.kinds
         if isinstance(outcome, Recorded):
             self.report.events.append(outcome)
+            if "replaced" in outcome.kinds:
+                self._replacing.add(outcome.url)
             if outcome.flap:
                 counts["flapping"] += 1
                 return

@@ -236,7 +236,7 @@ class Archive:
         if pending is None:
             return None
         base, origin, text = pending
-        if base != row.head:
+        if base != row.head or row.status != "active":  # stale, or no longer on the site
             with self.index.transaction():
                 self.index.clear_pending_reformat(row.id)
             return None
@@ -277,14 +277,13 @@ class Archive:
         digest = content_hash(text)
         kinds: tuple[str, ...] = ("new",)
         revert = None
+        if _unchanged(row, head, digest, statement.source_url):
+            return None  # the cheap check first: most re-checked pages did not change
         replaced = self._replaced(row, head, statement, path_hint)
         if replaced is not None:
             row, head, kinds = None, None, ("replaced",)
             path = self._new_path(statement, path_hint)
         if row is not None and head is not None:
-            same = head.content_hash == digest and row.url == statement.source_url
-            if same and row.status == "active":
-                return None
             kinds = self._kinds(row, head, statement, unannounced)
             revert = self._revert(row, head, statement, digest, kinds, when)
             if revert is not None:
@@ -502,6 +501,7 @@ class Archive:
         size, text = describe(None, None, ("removed",), detail)
         with self.index.transaction():
             self.index.update_statement(row.id, status="removed", last_seen=when)
+            self.index.clear_pending_reformat(row.id)  # a removed page is not re-rendered
             self.index.add_event(
                 row.id, when, ("removed",), row.head, None, detail, text=text, size=size
             )
@@ -567,6 +567,13 @@ class Archive:
 
     def statement(self, revision: RevisionRow) -> Statement:
         return Statement(load_meta(revision.front_matter), revision.body, revision.front_matter)
+
+
+def _unchanged(row: StatementRow | None, head: RevisionRow | None, digest: str, url: str) -> bool:
+    """The statement is active and its latest revision is this very text at this URL."""
+    if row is None or head is None or row.status != "active":
+        return False
+    return head.content_hash == digest and row.url == url
 
 
 def _same_publication(row: StatementRow, statement: Statement) -> bool:

@@ -15,6 +15,7 @@ archive. YAML is only ever read with a safe loader.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -30,7 +31,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Front matter is split, loaded and exported through python-frontmatter's YAML handler, with the
 # public archive's dump settings: the pure-Python SafeDumper (libyaml folds long titles
 # differently), keys in the given order, block style, non-ASCII escaped.
-_HANDLER = YAMLHandler()
+_HANDLER = YAMLHandler(fm_boundary=re.compile(r"^---\n", re.MULTILINE))
 _DUMP_SETTINGS: dict[str, Any] = {
     "Dumper": yaml.SafeDumper,
     "sort_keys": False,
@@ -39,7 +40,6 @@ _DUMP_SETTINGS: dict[str, Any] = {
 }
 
 OPENER = "---\n"
-CLOSER = "\n---\n"
 SEPARATOR = " \n"
 
 #: The key order of the reference document and of the public archive's files before April 2022.
@@ -140,19 +140,27 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return None
 
 
+def claims_front_matter(head: str | bytes) -> bool:
+    """Whether a file's first bytes open front matter, as a statement file's do. Other files in
+    an archive folder (a README, a licence, notes) are not statements, and not problems either."""
+    if isinstance(head, bytes):
+        head = head[:5].decode("utf-8", "replace")
+    return head.startswith((OPENER, "---\r\n"))
+
+
 def split(text: str) -> tuple[str, str]:
     """Split a file's text into its YAML front matter and its body.
 
-    python-frontmatter's handler finds the front matter; the body is cut at our own offsets,
-    since the handler strips white space that the archive keeps byte for byte.
+    python-frontmatter's handler splits, on the archive's boundary (a line that is exactly
+    ``---``); its default boundary also takes the white space around the lines, which the
+    archive keeps byte for byte.
     """
     if not text.startswith(OPENER):
         raise DocumentError("not a statement file: the first line is not '---'")
-    end = text.find(CLOSER, len(OPENER) - 1)
-    front_matter = None if end < 0 else _HANDLER.split(text)[0].removeprefix("\n")
-    if front_matter is None or not text.startswith(OPENER, len(OPENER) + len(front_matter)):
-        raise DocumentError("the front matter has no closing '---' line")
-    body = text[len(OPENER) + len(front_matter) + len(OPENER) :]
+    try:
+        front_matter, body = _HANDLER.split(text)
+    except ValueError:  # fewer than two boundary lines
+        raise DocumentError("the front matter has no closing '---' line") from None
     if body.startswith(SEPARATOR):
         body = body[len(SEPARATOR) :]
     return front_matter, body

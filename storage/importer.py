@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.archive import Archive, Deferred, Recorded, content_hash
-from storage.document import KEY_ORDERS, loads
+from storage.document import KEY_ORDERS, claims_front_matter, loads
 from storage.errors import StatementSyncError
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def import_dir(
                 except (OSError, UnicodeDecodeError) as exc:
                     report.problems.append(Problem(str(path), _reason(exc)))
                     continue
-                if not text.startswith("---"):
+                if not claims_front_matter(text):
                     report.ignored.append(str(path))  # a README, a licence: not a statement
                     continue
                 digest = content_hash(text)

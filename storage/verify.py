@@ -22,7 +22,7 @@ from pathlib import Path
 
 from storage.archive import Archive, content_hash
 from storage.atomic import write_atomic
-from storage.document import loads
+from storage.document import claims_front_matter, loads
 from storage.errors import StatementSyncError
 from storage.importer import statement_files
 
@@ -67,7 +67,7 @@ def verify(archive: Archive, *, repair: bool = False) -> VerifyReport:
     superseded = {p for (p,) in archive.index.db.execute("SELECT DISTINCT path FROM revisions")}
     for file in statement_files(archive.root):
         relative = file.relative_to(archive.root).as_posix()
-        if relative not in indexed and not claims_front_matter(file):
+        if relative not in indexed and not _claims_front_matter(file):
             report.ignored.append(relative)
             continue
         report.files += 1
@@ -76,14 +76,12 @@ def verify(archive: Archive, *, repair: bool = False) -> VerifyReport:
     return report
 
 
-def claims_front_matter(file: Path) -> bool:
-    """Whether a file begins with a front-matter line, as a statement file does."""
+def _claims_front_matter(file: Path) -> bool:
     try:
         with file.open("rb") as handle:
-            head = handle.read(5)
+            return claims_front_matter(handle.read(5))
     except OSError:
         return True  # unreadable: reported as a problem by the caller's checks
-    return head.startswith((b"---\n", b"---\r\n"))
 
 
 def _check_file(

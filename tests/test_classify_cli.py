@@ -97,3 +97,17 @@ def test_import_reports_a_bad_file_once_and_ignores_non_statements(
     (folder / "bad.md").write_text("---\ntitle: [\n---\n")
     code, out, err = run(capsys, "import", str(folder), f"--archive={tmp_path / 'a'}")
     assert code == 1 and err.count("bad.md") == 1 and "1 skipped" in out
+
+
+def test_a_removed_statement_is_not_brought_back_by_reformat(tmp_path: Path) -> None:
+    """A pending reformat of a page that then left the site is dropped: rewriting it must not
+    record (and announce) a ``restored`` statement."""
+    with Archive(tmp_path / "archive") as archive:
+        archive.record(new_statement(**_meta(OLD_RECIPE)), origin="a")  # type: ignore[arg-type]
+        archive.record(new_statement(**_meta(TODAY)), origin="b")  # type: ignore[arg-type]
+        row = archive.resolve(URL)
+        archive.mark_removed(row, why="HTTP 404")
+        row = archive.resolve(URL)
+        assert archive.reformat(row) is None
+        assert archive.resolve(URL).status == "removed"
+        assert [e.kinds for e in archive.index.events()] == [("removed",), ("new",)]

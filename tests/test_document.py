@@ -17,6 +17,7 @@ from storage.document import (
     loads,
     new_statement,
     order_meta,
+    split,
 )
 from storage.errors import DocumentError
 from tests.conftest import REFERENCE
@@ -71,6 +72,14 @@ def test_reference_document_round_trips_and_reads_as_expected() -> None:
     assert doc.title.startswith("Statement From Senior Advisor")
     assert "\xa0" in doc.title
     assert doc.body.startswith("Vice President Kamala Harris met virtually")
+
+
+def test_the_front_matter_is_split_on_exact_boundary_lines() -> None:
+    """What lies between the boundary lines is the front matter, blank lines included."""
+    assert split("---\n\ntitle: a\n---\n \nbody") == ("\ntitle: a\n", "body")
+    assert split("---\ntitle: a\n---\n \n---\nrule\n") == ("title: a\n", "---\nrule\n")
+    with pytest.raises(DocumentError, match="closing"):
+        split("---\ntitle: a\n--- \nbody")  # not a boundary line: no closing line
 
 
 def test_missing_modified_time_stays_missing() -> None:

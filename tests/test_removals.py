@@ -189,3 +189,41 @@ def test_an_older_index_gains_the_places_columns(tmp_path: Path) -> None:
     assert {"sitemap", "listing"} <= columns
     assert index.listed_in(["s"], ["l"]) == []
     index.close()
+
+
+@pytest.mark.corpus
+def test_an_interrupted_sync_leaves_its_removals_to_the_next_one(
+    newest: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stopped run saw only part of the source: its 404s are not judged against the whole
+    (which would let an outage slip under the guard) but re-checked by the next sync."""
+    from crawler.config import ArchiveConfig
+    from crawler.jobs import FetchSettings, failure_reason, run_sync
+    from crawler.sync import SyncOptions, SyncReport
+
+    archive_dir = tmp_path / "a"
+    seed = load_source(PROJECT / "seeds" / "whitehouse.toml")
+    with FixtureSite(newest) as site:
+        assert _sync(capsys, site, archive_dir, "--full")[0] == 0
+        gone = site.urls()[:4]
+        for url in gone:
+            site.remove(url)
+        site.reset_counts()
+        asked = {site.url_path(url) for url in gone}
+        result = run_sync(
+            archive_dir,
+            [seed],
+            SyncOptions(full=True),
+            FetchSettings(base_url=site.base_url, rate=0),
+            config=ArchiveConfig(),
+            stop=lambda: asked <= {path for _, _, path, _ in site.requests},  # then Ctrl-C
+        )
+        report = result.reports[0]
+        assert any("4 removals left for the next sync" in n for n in report.notes), report.notes
+        assert _removed_urls(archive_dir) == []
+        code, after = _sync(capsys, site, archive_dir)  # a plain sync re-checks and marks them
+        assert code == 0 and after["counts"]["removed"] == 4
+        assert _removed_urls(archive_dir) == sorted(gone)
+
+    held = SyncReport("whitehouse", held=["u"], suspicion="5 of 9 statements answer HTTP 404")
+    assert failure_reason(held) == "5 of 9 statements answer HTTP 404"  # status gives the reason
