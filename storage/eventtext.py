@@ -38,7 +38,7 @@ def describe(
             lines.append(f"Removed from the source ({detail.get('why', '')}).")
     elif old is None:
         size = len(wdiff.words(new.body))
-        lines.append(f"New statement: {new.title}")
+        lines.append(_first_words(new, detail.get("replaces")))
     else:
         lines.extend(f"{c.key}: {c.old} -> {c.new}" for c in wdiff.meta_changes(old, new))
         if old.body != new.body:
@@ -47,6 +47,16 @@ def describe(
             lines.extend(wdiff.render_hunks(chunks))
     # A lone surrogate (a title can hold one, escaped in the YAML) cannot be stored as text.
     return size, _LONE_SURROGATE.sub("\ufffd", "\n".join(lines))
+
+
+def _first_words(new: Statement, replaces: Mapping[str, Any] | None) -> str:
+    """A new statement, or a different document that took over a known statement's URL."""
+    if not replaces:
+        return f"New statement: {new.title}"
+    return (
+        f"Replaced: a different document now has this URL: {new.title}. The document it"
+        f" replaces, {replaces.get('title')}, keeps its file ({replaces.get('path')})."
+    )
 
 
 def revert_sentence(detail: Mapping[str, Any]) -> str:

@@ -83,6 +83,8 @@ def test_import_keeps_both_documents(
         (event,) = archive.index.events(kinds=["replaced"])
         assert event.statement_id == new.id and event.kinds == ("replaced",)
         assert event.detail["replaces"] == {"id": old.id, "path": old.path, "title": old.title}
+        assert event.diff is not None and event.diff.startswith("Replaced: a different document")
+        assert old.title in event.diff  # an alert names both documents
     assert main(["diff", url, "--archive", str(root)]) == 0
     out = capsys.readouterr().out
     assert "replaced" in out and old.title in out and new.title in out
