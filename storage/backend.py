@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from storage.index import EventFilter, EventRow, FetchState, RevisionRow, StatementRow
+if TYPE_CHECKING:  # only for annotations: storage.index imports this module
+    from storage.index import EventFilter, EventRow, FetchState, RevisionRow, StatementRow
 
 
 @runtime_checkable

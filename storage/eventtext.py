@@ -21,9 +21,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from storage import diff as wdiff
-from storage.backend import IndexBackend
 from storage.document import Statement, load_meta
-from storage.index import EventRow, RevisionRow
+from storage.index import EventRow, IndexBackend, RevisionRow
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 

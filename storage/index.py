@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from storage.backend import IndexBackend as IndexBackend  # re-exported
 from storage.errors import ArchiveError
 from storage.schema import MIGRATIONS
 
