@@ -287,12 +287,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         row = archive.resolve(args.target)
         revisions = archive.index.revisions(row.id)
         events = archive.index.events(statement_id=row.id)
-        urls = [
-            u
-            for (u,) in archive.index.db.execute(
-                "SELECT url FROM urls WHERE statement_id = ? ORDER BY first_seen", (row.id,)
-            )
-        ]
+        urls = archive.index.urls_of(row.id)
         successor = _replaced_by(archive, row)
     kinds = {e.to_rev: e.kinds for e in events if e.to_rev is not None}
     if args.json:
@@ -341,11 +336,7 @@ def _replaced_by(archive: Archive, row: StatementRow) -> StatementRow | None:
     """The statement that took a replaced statement's URL over."""
     if row.status != "replaced":
         return None
-    found = archive.index.db.execute(
-        "SELECT statement_id FROM events WHERE json_extract(detail, '$.replaces.id') = ?",
-        (row.id,),
-    ).fetchone()
-    return None if found is None else archive.index.by_id(int(found[0]))
+    return archive.index.successor(row.id)
 
 
 def _statement_json(row: StatementRow) -> dict[str, Any]:

@@ -193,8 +193,7 @@ def _record_run(
 
 
 def _last_event_id(archive: Archive) -> int:
-    row = archive.index.db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
-    return int(row[0])
+    return archive.index.last_event_id()
 
 
 def _announce(

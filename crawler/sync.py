@@ -287,33 +287,18 @@ class Syncer:
 
     def _known_count(self) -> int:
         """Statements of this source in the archive, synced or imported (0 or 1: any?)."""
-        where, args = self._mine()
-        row = self.archive.index.db.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM statements WHERE {where} LIMIT 1)", args
-        ).fetchone()
-        return int(row[0])
+        return self.archive.index.count_of_source(
+            self.source.name, self.source.allowed_hosts, at_most=1
+        )
 
     def _active_count(self) -> int:
         """Active statements of this source: the whole a removal's share is taken of."""
-        where, args = self._mine()
-        row = self.archive.index.db.execute(
-            f"SELECT count(*) FROM statements WHERE status = 'active' AND ({where})", args
-        ).fetchone()
-        return int(row[0])
-
-    def _mine(self) -> tuple[str, tuple[str, ...]]:
-        """SQL on ``statements``: this source's, by name or (imported ones) by host."""
-        hosts = [f"%://{host}/%" for host in self.source.allowed_hosts]
-        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
-        return where, (self.source.name, *hosts)
+        return self.archive.index.count_of_source(
+            self.source.name, self.source.allowed_hosts, active_only=True
+        )
 
     def _sitemaps_seen(self) -> dict[str, str]:
-        prefix = f"sitemap:{self.source.name}:"
-        rows = self.archive.index.db.execute(
-            "SELECT key, value FROM settings WHERE key >= ? AND key < ?",
-            (prefix, prefix + "\uffff"),
-        )
-        return {key[len(prefix) :]: value for key, value in rows}
+        return self.archive.index.settings_with_prefix(f"sitemap:{self.source.name}:")
 
     def _recheck(self) -> Iterator[tuple[str, str]]:
         """Known statements to re-check: all of the source's with ``full``, or ``audit`` many."""

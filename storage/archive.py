@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storage.backend import IndexBackend
 from storage.diff import KINDS, classify, is_replacement, words_hash
 from storage.document import (
     KEY_ORDERS,
@@ -33,11 +34,11 @@ from storage.eventtext import describe
 from storage.index import Index, RevisionRow, StatementRow, writable
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
+from storage.layout import STATE_DIR as STATE_DIR  # re-exported: the crawler takes it here
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-STATE_DIR = ".statements"
 #: A revert (A -> B -> A) within this time of the edit it undoes is flapping, as CMS caches do.
 FLAP_WINDOW = dt.timedelta(hours=24)
 #: The kinds that change what a reader sees: a revert undoes one of them.
@@ -128,7 +129,7 @@ class Archive:
         # Opened only to be read (create=False), an archive that cannot be written (a read-only
         # mount) is opened read-only: queries work, a write fails with a clear error.
         self.read_only = not create and not writable(state)
-        self.index = Index(state / INDEX_NAME, read_only=self.read_only)
+        self.index: IndexBackend = Index(state / INDEX_NAME, read_only=self.read_only)
         self.journal = FileJournal(self.root, self.index)
 
     def __enter__(self) -> Archive:

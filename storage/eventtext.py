@@ -22,7 +22,7 @@ from typing import Any
 
 from storage import diff as wdiff
 from storage.document import Statement, load_meta
-from storage.index import EventRow, Index, RevisionRow
+from storage.index import EventRow, IndexBackend, RevisionRow
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -71,14 +71,14 @@ def revert_sentence(detail: Mapping[str, Any]) -> str:
     return text
 
 
-def render_stored(index: Index, event: EventRow) -> tuple[int, str]:
+def render_stored(index: IndexBackend, event: EventRow) -> tuple[int, str]:
     """Render an event from the revisions in the index (for events recorded without text)."""
     old = _statement(index.revision(event.statement_id, event.from_rev or 0))
     new = _statement(index.revision(event.statement_id, event.to_rev or 0))
     return describe(old, new, event.kinds, event.detail)
 
 
-def fill_missing(index: Index, events: Sequence[EventRow]) -> int:
+def fill_missing(index: IndexBackend, events: Sequence[EventRow]) -> int:
     """Render and store the text of those events that have none yet; how many were filled."""
     missing = [e for e in events if e.diff is None]
     if missing:

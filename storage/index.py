@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from storage.backend import IndexBackend as IndexBackend  # re-exported
 from storage.errors import ArchiveError
 from storage.schema import MIGRATIONS
 
@@ -227,6 +228,18 @@ class Index:
             (key, value),
         )
 
+    def settings_with_prefix(self, prefix: str) -> dict[str, str]:
+        """Every setting whose key starts with ``prefix``, keyed by the rest of the key."""
+        rows = self.db.execute(
+            "SELECT key, value FROM settings WHERE key >= ? AND key < ?",
+            (prefix, prefix + "\uffff"),
+        )
+        return {str(key)[len(prefix) :]: str(value) for key, value in rows}
+
+    def schema_version(self) -> int:
+        """The schema version of the index (``len(MIGRATIONS)`` once opened for writing)."""
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
     # -- statements -------------------------------------------------------------------------
 
     def _statement(self, where: str, *args: Any) -> StatementRow | None:
@@ -309,6 +322,46 @@ class Index:
 
     def count_statements(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM statements").fetchone()[0])
+
+    def count_of_source(
+        self,
+        source: str,
+        hosts: Sequence[str] = (),
+        *,
+        active_only: bool = False,
+        at_most: int | None = None,
+    ) -> int:
+        """Statements of a source: recorded under its name, or (imported ones) at one of its
+        hosts; ``active_only`` leaves out removed and replaced ones, ``at_most`` stops counting."""
+        where = " OR ".join(["source = ?"] + ["url LIKE ?"] * len(hosts))
+        if active_only:
+            where = f"status = 'active' AND ({where})"
+        args: list[Any] = [source, *(f"%://{host}/%" for host in hosts)]
+        limit = "" if at_most is None else f" LIMIT {int(at_most)}"
+        row = self.db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM statements WHERE {where}{limit})", args
+        ).fetchone()
+        return int(row[0])
+
+    def urls_of(self, statement_id: int) -> list[str]:
+        """Every URL a statement was seen at, first seen first."""
+        rows = self.db.execute(
+            "SELECT url FROM urls WHERE statement_id = ? ORDER BY first_seen, rowid",
+            (statement_id,),
+        )
+        return [str(url) for (url,) in rows]
+
+    def heads(self) -> list[tuple[int, str, str]]:
+        """(id, path, content hash of the latest revision) of every statement, by id."""
+        rows = self.db.execute(
+            "SELECT s.id, s.path, r.content_hash FROM statements s"
+            " JOIN revisions r ON r.statement_id = s.id AND r.number = s.head ORDER BY s.id"
+        )
+        return [(int(i), str(path), str(digest)) for i, path, digest in rows]
+
+    def revision_paths(self) -> set[str]:
+        """Every path any revision was ever written at (current and superseded)."""
+        return {str(p) for (p,) in self.db.execute("SELECT DISTINCT path FROM revisions")}
 
     # -- fetch state ------------------------------------------------------------------------
 
@@ -509,6 +562,20 @@ class Index:
     def set_event_text(self, event_id: int, text: str, size: int) -> None:
         """Store the announcement of an event recorded before announcements were stored."""
         self.db.execute("UPDATE events SET diff = ?, size = ? WHERE id = ?", (text, size, event_id))
+
+    def last_event_id(self) -> int:
+        """The id of the latest event (0: none yet); later events have larger ids."""
+        row = self.db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+        return int(row[0])
+
+    def successor(self, statement_id: int) -> StatementRow | None:
+        """The statement whose ``replaced`` event names this one as the one it replaced."""
+        found = self.db.execute(
+            "SELECT statement_id FROM events WHERE json_extract(detail, '$.replaces.id') = ?"
+            " ORDER BY id LIMIT 1",
+            (statement_id,),
+        ).fetchone()
+        return None if found is None else self.by_id(int(found[0]))
 
     def event_of_revision(self, statement_id: int, number: int) -> EventRow | None:
         """The event that brought a statement to this revision number."""

@@ -18,10 +18,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from storage.atomic import fsync_dir
+from storage.backend import IndexBackend
 from storage.errors import ArchiveError
-from storage.index import Index
-
-STATE_DIR = ".statements"
+from storage.layout import STATE_DIR
 
 
 class WriteError(ArchiveError):
@@ -34,7 +33,7 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 class FileJournal:
-    def __init__(self, root: Path, index: Index):
+    def __init__(self, root: Path, index: IndexBackend):
         self.root, self.index = root, index
         self.tmp_dir = root / STATE_DIR / "tmp"
         self._pending: list[tuple[Path, Path]] | None = None

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from storage.document import Statement
 from storage.errors import DocumentError, PathError
 
+#: The archive's own folder (index, lock, temporary files), never a statement's path.
+STATE_DIR = ".statements"
 DEFAULT_LAYOUT = "{tags}/{yyyy}-{mm}/{date}-{slug}.md"
 LAYOUT_FIELDS = frozenset({"tags", "yyyy", "mm", "dd", "date", "slug"})
 #: Longest slug kept whole, in UTF-8 bytes (file names stay well under the usual 255).
@@ -88,7 +90,7 @@ def check_relative(relative: str) -> str:
     path = PurePosixPath(relative)
     if path.is_absolute() or not path.parts or any(p in ("..", ".", "") for p in path.parts):
         raise PathError(f"path {relative!r} would leave the archive")
-    if path.parts[0] == ".statements" or "\\" in relative or "\x00" in relative:
+    if path.parts[0] == STATE_DIR or "\\" in relative or "\x00" in relative:
         raise PathError(f"path {relative!r} is not allowed in the archive")
     return path.as_posix()
 

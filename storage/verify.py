@@ -56,15 +56,11 @@ def verify(archive: Archive, *, repair: bool = False) -> VerifyReport:
     report = VerifyReport()
     report.recovered = archive.recover()
     indexed: dict[str, int] = {}
-    rows = archive.index.db.execute(
-        "SELECT s.id, s.path, r.content_hash FROM statements s"
-        " JOIN revisions r ON r.statement_id = s.id AND r.number = s.head"
-    ).fetchall()
-    for statement_id, path, digest in rows:
+    for statement_id, path, digest in archive.index.heads():
         report.statements += 1
         indexed[path] = statement_id
         _check_file(archive, statement_id, path, digest, report, repair)
-    superseded = {p for (p,) in archive.index.db.execute("SELECT DISTINCT path FROM revisions")}
+    superseded = archive.index.revision_paths()
     for file in statement_files(archive.root):
         relative = file.relative_to(archive.root).as_posix()
         if relative not in indexed and not _claims_front_matter(file):

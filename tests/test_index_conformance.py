@@ -1,0 +1,553 @@
+"""The conformance suite of an index backend: what any :class:`storage.backend.IndexBackend`
+must do, tested through the protocol alone (no SQL, no driver), once per backend.
+
+A second backend (PostgreSQL, issue 16) runs the same tests by adding one entry to
+:data:`BACKENDS`: a function that opens a fresh, empty store at a place under a temporary
+folder, and opens it again (read-only if asked) for the reopen and read-only tests.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage.backend import IndexBackend
+from storage.errors import ArchiveError
+from storage.index import EventFilter, Index, RevisionRow
+from storage.schema import MIGRATIONS
+
+Opener = Callable[[Path, bool], IndexBackend]
+
+
+def _sqlite(place: Path, read_only: bool) -> IndexBackend:
+    path = place / "index.sqlite"
+    if not path.exists():
+        path.touch()  # migrations run from an empty file
+    return Index(path, read_only=read_only)
+
+
+#: Every backend the suite runs on: name -> how to open a store at a place (read-only or not).
+BACKENDS: dict[str, Opener] = {"sqlite": _sqlite}
+
+
+@dataclass
+class Store:
+    """One backend's store under test: :meth:`open` gives a new connection to it."""
+
+    opener: Opener
+    place: Path
+
+    def open(self, *, read_only: bool = False) -> IndexBackend:
+        return self.opener(self.place, read_only)
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return Store(BACKENDS[request.param], tmp_path)
+
+
+@pytest.fixture
+def index(store: Store) -> Iterator[IndexBackend]:
+    opened = store.open()
+    yield opened
+    opened.close()
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+T0 = "2026-01-01T00:00:00+00:00"
+
+
+def at(hour: int) -> str:
+    return f"2026-01-01T{hour:02d}:00:00+00:00"
+
+
+def add(
+    index: IndexBackend,
+    slug: str,
+    *,
+    source: str | None = "wh",
+    host: str = "example.org",
+    published: str | None = "2026-01-01",
+    words: str = "w",
+) -> int:
+    """A statement with one revision (head 1), as the archive records it."""
+    url = f"https://{host}/{slug}/"
+    with index.transaction():
+        sid = index.insert_statement(
+            url=url,
+            path=f"{slug}.md",
+            slug=slug,
+            title=slug.title(),
+            published_time=published,
+            at=T0,
+            source=source,
+        )
+        revise(index, sid, 1, words=words, published=published)
+    return sid
+
+
+def revise(
+    index: IndexBackend,
+    sid: int,
+    number: int,
+    *,
+    words: str = "w",
+    published: str | None = "2026-01-01",
+    origin: str | None = None,
+) -> int:
+    row = index.by_id(sid)
+    rid = index.add_revision(
+        RevisionRow(
+            id=0,
+            statement_id=sid,
+            number=number,
+            seen_at=at(number),
+            origin=origin or row.url,
+            url=row.url,
+            path=row.path,
+            title=row.title,
+            published_time=published,
+            modified_time=at(number),
+            content_hash=f"h-{sid}-{number}",
+            words_hash=words,
+            front_matter="title: x\n",
+            body=f"body {number}\n",
+        )
+    )
+    index.update_statement(sid, head=number, last_seen=at(number))
+    return rid
+
+
+def event(
+    index: IndexBackend, sid: int, hour: int, *kinds: str, to_rev: int | None = 1, **kw: Any
+) -> int:
+    with index.transaction():
+        return index.add_event(sid, at(hour), kinds, None, to_rev, **kw)
+
+
+# -- the protocol itself ----------------------------------------------------------------------
+
+
+def test_every_backend_conforms_to_the_protocol(index: IndexBackend) -> None:
+    assert isinstance(index, IndexBackend)
+    members = [m for m in vars(IndexBackend) if not m.startswith("_")]
+    assert len(members) >= 40
+    for name in members:
+        assert callable(getattr(index, name)), name
+        ours = inspect.signature(getattr(IndexBackend, name))
+        theirs = inspect.signature(getattr(type(index), name))
+        assert list(theirs.parameters) == list(ours.parameters), name
+
+
+def test_the_suite_calls_every_method_of_the_protocol() -> None:
+    source = Path(__file__).read_text(encoding="utf-8")
+    members = [m for m in vars(IndexBackend) if not m.startswith("_")]
+    assert [m for m in members if f".{m}(" not in source] == []
+
+
+def test_a_fresh_store_is_migrated_and_empty(index: IndexBackend) -> None:
+    assert index.schema_version() == len(MIGRATIONS)
+    assert index.count_statements() == 0
+    assert index.last_event_id() == 0
+    assert index.events() == [] and index.count_events(EventFilter()) == 0
+    assert index.pending() == [] and index.pending_reformat_ids() == []
+    assert index.heads() == [] and index.head_hashes() == {} and index.revision_paths() == set()
+    assert list(index.least_recently_checked()) == []
+
+
+def test_reopening_keeps_data_and_runs_no_migration_twice(store: Store) -> None:
+    first = store.open()
+    sid = add(first, "kept")
+    first.close()
+    again = store.open()
+    try:
+        assert again.schema_version() == len(MIGRATIONS)
+        assert again.by_id(sid).slug == "kept" and again.count_statements() == 1
+    finally:
+        again.close()
+
+
+def test_a_read_only_store_reads_and_refuses_writes(store: Store) -> None:
+    writer = store.open()
+    add(writer, "ro")
+    writer.close()
+    reader = store.open(read_only=True)
+    try:
+        assert reader.by_path("ro.md") is not None
+        with pytest.raises(ArchiveError, match="read-only"), reader.transaction():
+            reader.set_setting("k", "v")
+    finally:
+        reader.close()
+
+
+# -- transactions -----------------------------------------------------------------------------
+
+
+def test_a_transaction_commits_as_a_whole(store: Store) -> None:
+    index = store.open()
+    with index.transaction():
+        index.set_setting("a", "1")
+        index.set_setting("b", "2")
+    index.close()
+    again = store.open()
+    assert (again.setting("a"), again.setting("b")) == ("1", "2")
+    again.close()
+
+
+def test_an_error_rolls_the_whole_transaction_back(index: IndexBackend) -> None:
+    with pytest.raises(RuntimeError), index.transaction():
+        index.set_setting("a", "1")
+        add(index, "gone")  # its own transaction, nested: a savepoint
+        raise RuntimeError("boom")
+    assert index.setting("a") is None and index.count_statements() == 0
+
+
+def test_a_nested_transaction_is_a_savepoint(index: IndexBackend) -> None:
+    with index.transaction():
+        index.set_setting("outer", "1")
+        with pytest.raises(RuntimeError), index.transaction():
+            index.set_setting("inner", "1")
+            raise RuntimeError("undo the inner part only")
+        with index.transaction():
+            index.set_setting("second", "1")
+    assert index.setting("outer") == "1" and index.setting("second") == "1"
+    assert index.setting("inner") is None
+
+
+def test_a_failed_write_can_be_followed_by_another_transaction(index: IndexBackend) -> None:
+    with pytest.raises(ValueError), index.transaction():
+        index.update_statement(1, nonsense=1)
+    with index.transaction():
+        index.set_setting("after", "ok")
+    assert index.setting("after") == "ok"
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_settings(index: IndexBackend) -> None:
+    assert index.setting("missing") is None and index.setting("missing", "d") == "d"
+    with index.transaction():
+        index.set_setting("sitemap:a:https://x/1.xml", "2026-01-01")
+        index.set_setting("sitemap:a:https://x/2.xml", "2026-01-02")
+        index.set_setting("sitemap:ab:https://x/3.xml", "other source")
+        index.set_setting("layout", "{slug}.md")
+        index.set_setting("layout", "{date}-{slug}.md")  # replaced
+    assert index.setting("layout") == "{date}-{slug}.md"
+    assert index.settings_with_prefix("sitemap:a:") == {
+        "https://x/1.xml": "2026-01-01",
+        "https://x/2.xml": "2026-01-02",
+    }
+    assert index.settings_with_prefix("nothing:") == {}
+
+
+# -- statements and URLs ----------------------------------------------------------------------
+
+
+def test_statements_by_id_url_path_and_slug(index: IndexBackend) -> None:
+    a = add(index, "a_b")
+    b = add(index, "axb")
+    c = add(index, "a%c")
+    assert a != b and a > 0 and index.count_statements() == 3
+    row = index.by_id(a)
+    assert (row.url, row.path, row.slug, row.title) == (
+        "https://example.org/a_b/",
+        "a_b.md",
+        "a_b",
+        "A_B",
+    )
+    assert (row.source, row.status, row.head, row.first_seen) == ("wh", "active", 1, T0)
+    assert index.by_url("https://example.org/axb/") == index.by_id(b)
+    assert index.by_path("a%c.md") == index.by_id(c)
+    assert index.by_url("https://example.org/none/") is None and index.by_path("none.md") is None
+    assert [r.slug for r in index.by_slug_prefix("a")] == ["a%c", "a_b", "axb"]
+    assert [r.slug for r in index.by_slug_prefix("a_")] == ["a_b"]  # taken literally
+    assert [r.slug for r in index.by_slug_prefix("a%")] == ["a%c"]
+    assert [r.slug for r in index.by_slug_prefix("a", limit=1)] == ["a%c"]
+    with pytest.raises(ArchiveError):
+        index.by_id(999)
+
+
+def test_update_statement(index: IndexBackend) -> None:
+    sid = add(index, "s")
+    with index.transaction():
+        index.update_statement(sid, status="removed", title="New", last_seen=at(5))
+    row = index.by_id(sid)
+    assert (row.status, row.title, row.last_seen) == ("removed", "New", at(5))
+    with pytest.raises(ValueError):
+        index.update_statement(sid, id=7)
+    with pytest.raises(ValueError):
+        index.update_statement(sid)
+
+
+def test_urls_of_a_statement(index: IndexBackend) -> None:
+    a = add(index, "a")
+    b = add(index, "b")
+    with index.transaction():
+        index.add_url("https://example.org/a-moved/", a, at(2))
+        index.add_url("https://example.org/shared/", a, at(3))
+    assert index.urls_of(a) == [
+        "https://example.org/a/",
+        "https://example.org/a-moved/",
+        "https://example.org/shared/",
+    ]
+    assert index.by_url("https://example.org/a-moved/") == index.by_id(a)
+    with index.transaction():
+        index.add_url("https://example.org/shared/", b, at(4))  # the URL moves to b
+    assert index.by_url("https://example.org/shared/") == index.by_id(b)
+    assert "https://example.org/shared/" not in index.urls_of(a)
+    assert index.urls_of(999) == []
+
+
+def test_count_of_source_by_name_or_host(index: IndexBackend) -> None:
+    add(index, "one", source="wh")
+    add(index, "two", source=None, host="www.whitehouse.gov")  # imported: no source name
+    gone = add(index, "three", source="wh")
+    add(index, "other", source="state", host="www.state.gov")
+    with index.transaction():
+        index.update_statement(gone, status="removed")
+    hosts = ["www.whitehouse.gov"]
+    assert index.count_of_source("wh") == 2
+    assert index.count_of_source("wh", hosts) == 3
+    assert index.count_of_source("wh", hosts, active_only=True) == 2
+    assert index.count_of_source("wh", hosts, at_most=1) == 1
+    assert index.count_of_source("nobody", ["nowhere.example"]) == 0
+
+
+def test_successor_of_a_replaced_statement(index: IndexBackend) -> None:
+    old = add(index, "old")
+    new = add(index, "new")
+    event(index, new, 2, "replaced", detail={"replaces": {"id": old, "title": "Old"}})
+    assert index.successor(old) == index.by_id(new)
+    assert index.successor(new) is None
+
+
+# -- revisions --------------------------------------------------------------------------------
+
+
+def test_revisions(index: IndexBackend) -> None:
+    sid = add(index, "r", words="w1")
+    with index.transaction():
+        revise(index, sid, 2, words="w2", origin="file:r.md")
+    first, second = index.revisions(sid)
+    assert (first.number, second.number) == (1, 2) and second.id > first.id
+    assert index.revision(sid, 2) == second and index.revision(sid, 3) is None
+    assert second.origin == "file:r.md" and second.text.startswith("---\ntitle: x\n---\n")
+    assert index.last_from("file:r.md") == f"h-{sid}-2" and index.last_from("nowhere") is None
+    assert index.head_hashes() == {"r.md": f"h-{sid}-2"}
+    assert index.heads() == [(sid, "r.md", f"h-{sid}-2")]
+    with index.transaction():
+        index.update_statement(sid, path="moved/r.md")
+        revise(index, sid, 3)
+    assert index.revision_paths() == {"r.md", "moved/r.md"}
+
+
+def test_same_words(index: IndexBackend) -> None:
+    a = add(index, "a", words="same", published="2026-01-01")
+    add(index, "b", words="same", published="2026-01-02")
+    add(index, "c", words="same", published=None)
+    with index.transaction():
+        index.update_statement(a, status="removed")
+    assert index.same_words("same", "2026-01-01") == [("https://example.org/a/", "removed")]
+    assert index.same_words("same", None) == [("https://example.org/c/", "active")]
+    assert index.same_words("other", "2026-01-01") == []
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+def test_events_newest_first_with_their_statement(index: IndexBackend) -> None:
+    sid = add(index, "e")
+    first = event(index, sid, 1, "new", detail={"why": "first"}, text="the text", size=3)
+    second = event(index, sid, 2, "updated", "retitled", to_rev=2)
+    assert second > first and index.last_event_id() == second
+    newest, oldest = index.events()
+    assert (newest.id, newest.kinds, newest.to_rev) == (second, ("updated", "retitled"), 2)
+    assert (oldest.detail, oldest.diff, oldest.size) == ({"why": "first"}, "the text", 3)
+    assert (oldest.url, oldest.path, oldest.title, oldest.source) == (
+        "https://example.org/e/",
+        "e.md",
+        "E",
+        "wh",
+    )
+    assert newest.detail == {} and newest.diff is None and newest.reverted_at is None
+    assert index.event_of_revision(sid, 2) == newest and index.event_of_revision(sid, 9) is None
+    assert [e.id for e in index.events(limit=1)] == [second]
+
+
+def test_set_event_text(index: IndexBackend) -> None:
+    sid = add(index, "t")
+    eid = event(index, sid, 1, "new")
+    with index.transaction():
+        index.set_event_text(eid, "filled later", 12)
+    (row,) = index.events()
+    assert (row.diff, row.size) == ("filled later", 12)
+
+
+def test_event_filters(index: IndexBackend) -> None:
+    a = add(index, "a", source="wh")
+    b = add(index, "b", source="state", host="www.state.gov")
+    e1 = event(index, a, 1, "new")
+    e2 = event(index, a, 2, "updated", to_rev=2, size=1)
+    e3 = event(index, b, 3, "updated", "retitled", size=50)
+    e4 = event(index, b, 4, "reformatted", to_rev=2)
+    e5 = event(index, a, 5, "removed", to_rev=None)
+
+    def ids(**f: Any) -> list[int]:
+        found = [e.id for e in index.events(EventFilter(**f))]
+        assert index.count_events(EventFilter(**f)) == len(found)
+        assert [e.id for e in index.events(**f)] == found  # keywords work as a filter too
+        return found
+
+    assert ids() == [e5, e4, e3, e2, e1]
+    assert ids(since=at(2), until=at(4)) == [e3, e2]
+    assert ids(kinds=["retitled"]) == [e3]
+    assert ids(kinds=["removed", "new"]) == [e5, e1]
+    assert ids(kinds=["update"]) == []  # whole kinds, not parts of one
+    assert ids(sources=["state"]) == [e4, e3]
+    assert ids(statement_id=a) == [e5, e2, e1]
+    assert ids(after_id=e3) == [e5, e4]
+    assert ids(news=True) == [e5, e3, e2, e1]
+    assert ids(min_size=10) == [e5, e4, e3, e1]  # small edits left out, other kinds kept
+    assert ids(statement_id=a, kinds=["updated"], until=at(3)) == [e2]
+
+
+def test_reverts_flapping_and_follow_reverts(index: IndexBackend) -> None:
+    sid = add(index, "f")
+    edit = event(index, sid, 2, "retitled", to_rev=2)
+    undo = event(
+        index,
+        sid,
+        3,
+        "reverted",
+        "flapping",
+        to_rev=3,
+        detail={"reverts": 2, "reverts_kinds": "retitled", "flips": 1},
+    )
+    again = event(index, sid, 4, "reverted", "flapping", to_rev=4, detail={"flips": 2})
+    by_id = {e.id: e for e in index.events()}
+    assert by_id[edit].reverted_at == at(3) and by_id[again].reverted_at is None
+    assert (by_id[undo].flips, by_id[again].flips, by_id[edit].flips) == (1, 2, 0)
+    assert [e.id for e in index.events(EventFilter(flaps=False))] == [again, edit]
+    assert [e.id for e in index.events(EventFilter(kinds=["retitled"]))] == [edit]
+    assert [e.id for e in index.events(EventFilter(kinds=["retitled"], follow_reverts=True))] == [
+        undo,
+        edit,
+    ]
+
+
+# -- the crawler's fetch state ----------------------------------------------------------------
+
+
+def test_fetch_state(index: IndexBackend) -> None:
+    sid = add(index, "f")
+    url = "https://example.org/f/"
+    assert index.fetch_state("https://example.org/unknown/") is None
+    state = index.fetch_state(url)
+    assert state is not None
+    assert (state.statement_id, state.url, state.status, state.head) == (sid, url, "active", 1)
+    assert (state.modified_time, state.published_time, state.etag) == (at(1), "2026-01-01", None)
+    with index.transaction():
+        index.set_fetch_state(sid, etag='"e1"', last_status=200, last_checked=at(6))
+        index.set_fetch_state(sid, sitemap="https://x/s.xml", etag='"e2"')
+    state = index.fetch_state(url)
+    assert state is not None
+    assert (state.etag, state.last_status, state.last_checked, state.sitemap) == (
+        '"e2"',
+        200,
+        at(6),
+        "https://x/s.xml",
+    )
+    with index.transaction():
+        index.add_url("https://example.org/f-old/", sid, at(2))
+    assert index.fetch_state("https://example.org/f-old/") == state  # by any of its URLs
+    with pytest.raises(ValueError):
+        index.set_fetch_state(sid, status="removed")
+
+
+def test_listed_in(index: IndexBackend) -> None:
+    a = add(index, "a")
+    b = add(index, "b")
+    c = add(index, "c")
+    with index.transaction():
+        index.set_fetch_state(a, sitemap="s1")
+        index.set_fetch_state(b, listing="l1", sitemap="s2")
+        index.set_fetch_state(c, sitemap="s1")
+        index.update_statement(c, status="removed")
+    found = index.listed_in(["s1", "s2"], ["l1"])
+    assert sorted(found) == [
+        ("https://example.org/a/", "2026-01-01", "s1", None),
+        ("https://example.org/b/", "2026-01-01", "s2", "l1"),
+    ]  # each once, removed ones left out
+    many = [f"s{i}" for i in range(2, 1200)]  # more places than one query may take
+    assert index.listed_in(many, []) == [("https://example.org/b/", "2026-01-01", "s2", "l1")]
+    assert index.listed_in([], []) == []
+
+
+def test_least_recently_checked(index: IndexBackend) -> None:
+    old = add(index, "old")
+    add(index, "never")
+    recent = add(index, "recent")
+    replaced = add(index, "replaced")
+    with index.transaction():
+        index.set_fetch_state(old, last_checked=at(1))
+        index.set_fetch_state(recent, last_checked=at(9))
+        index.update_statement(replaced, status="replaced")
+    order = list(index.least_recently_checked())
+    assert order == [
+        ("https://example.org/never/", None),
+        ("https://example.org/old/", at(1)),
+        ("https://example.org/recent/", at(9)),
+    ]
+
+
+# -- runs, the schedule, pending work ---------------------------------------------------------
+
+
+def test_runs(index: IndexBackend) -> None:
+    assert index.last_run("wh") is None
+    with index.transaction():
+        index.add_run("wh", at(1), at(2), True, '{"new": 1}')
+        index.add_run("wh", at(3), at(4), False, '{"error": "x"}')
+        index.add_run("state", at(5), at(6), True, "{}")
+    assert index.last_run("wh") == (at(3), at(4), False, '{"error": "x"}')
+    assert index.last_run("state") == (at(5), at(6), True, "{}")
+
+
+def test_schedule_state(index: IndexBackend) -> None:
+    assert index.schedule_state("wh") == (None, None)
+    with index.transaction():
+        index.set_schedule_state("wh", None, at(1))
+        index.set_schedule_state("wh", at(1), at(2))
+    assert index.schedule_state("wh") == (at(1), at(2))
+
+
+def test_pending_files(index: IndexBackend) -> None:
+    with index.transaction():
+        index.add_pending([("tmp/1.part", "a.md"), ("tmp/2.part", "b.md")])
+        index.add_pending([("tmp/1.part", "c.md")])  # the same temporary file: replaced
+    assert sorted(index.pending()) == [("tmp/1.part", "c.md"), ("tmp/2.part", "b.md")]
+    index.clear_pending()  # a transaction of its own
+    assert index.pending() == []
+
+
+def test_pending_reformats(index: IndexBackend) -> None:
+    a = add(index, "a")
+    b = add(index, "b")
+    assert index.pending_reformat(a) is None
+    with index.transaction():
+        index.set_pending_reformat(a, 1, at(2), "https://example.org/a/", "text 1")
+        index.set_pending_reformat(a, 1, at(3), "https://example.org/a/", "text 2")  # latest
+        index.set_pending_reformat(b, 1, at(3), "file:b.md", "text b")
+    assert index.pending_reformat(a) == (1, "https://example.org/a/", "text 2")
+    assert sorted(index.pending_reformat_ids()) == [a, b]
+    with index.transaction():
+        index.clear_pending_reformat(a)
+        index.clear_pending_reformat(999)  # none: nothing to do
+    assert index.pending_reformat(a) is None and index.pending_reformat_ids() == [b]
