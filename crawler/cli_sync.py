@@ -1,4 +1,4 @@
-"""``statements sync``: the main job, as a thin adapter over :class:`crawler.sync.Syncer`.
+"""``statements sync``: the main job, as a thin adapter over :class:`crawler.syncer.Syncer`.
 
 Ctrl-C asks the run to stop: no new request starts, what was fetched is recorded, and the command
 says how many statements it saved and exits 130. A second Ctrl-C aborts at once (the journal keeps
@@ -26,7 +26,7 @@ from crawler.errors import Interrupted, SourceError
 from crawler.jobs import FetchSettings, RunResult, run_sync
 from crawler.schedule import Stop
 from crawler.source import Source
-from crawler.sync import SyncOptions, SyncReport
+from crawler.syncer import SyncOptions, SyncReport
 from storage.archive import Recorded, utc_now
 
 LISTED = 20  # changed statements named in the summary; --json has them all

@@ -14,7 +14,7 @@ from crawler.cli import main
 from crawler.discover import Found
 from crawler.errors import SourceError
 from crawler.source import load_source
-from crawler.sync import absent
+from crawler.syncer import absent
 from storage.archive import Archive
 from storage.document import loads
 from tests.conftest import PROJECT
