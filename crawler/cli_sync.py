@@ -1,4 +1,4 @@
-"""``statements sync``: the main job, as a thin adapter over :class:`crawler.syncer.Syncer`.
+"""``statements sync``: the main job, as a thin adapter over :func:`crawler.api.sync`.
 
 Ctrl-C asks the run to stop: no new request starts, what was fetched is recorded, and the command
 says how many statements it saved and exits 130. A second Ctrl-C aborts at once (the journal keeps
@@ -18,15 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crawler.api import sync
 from crawler.cli_archive import add_wait, event_json, parse_since
 from crawler.cli_args import count
-from crawler.cli_crawl import sources_for
-from crawler.config import load_config
-from crawler.errors import Interrupted, SourceError
-from crawler.jobs import FetchSettings, RunResult, run_sync
+from crawler.errors import Interrupted
+from crawler.jobs import FetchSettings, RunResult
 from crawler.schedule import Stop
-from crawler.source import Source
-from crawler.syncer import SyncOptions, SyncReport
+from crawler.syncer import SyncReport
 from storage.archive import Recorded, utc_now
 
 LISTED = 20  # changed statements named in the summary; --json has them all
@@ -72,23 +70,22 @@ def add_command(
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    sources = _chosen(args)
-    options = SyncOptions(
-        full=args.full,
-        since=None if args.since is None else parse_since(args.since, utc_now()),
-        dry_run=args.dry_run,
-        audit=args.audit,
-        confirm_removals=args.confirm_removals,
-    )
-    root = Path(args.archive)
+    since = None if args.since is None else parse_since(args.since, utc_now())
     with _interruptible() as stop, _progress(args) as progress_for:
-        result = run_sync(
-            root,
-            sources,
-            options,
-            fetch_settings(args),
-            config=load_config(root),
+        result = sync(  # the Python API's sync: one code path
+            Path(args.archive),
+            args.sources or None,
+            full=args.full,
+            since=since,
+            audit=args.audit,
+            dry_run=args.dry_run,
+            base_url=args.base_url,
+            confirm_removals=args.confirm_removals,
             commit=args.commit,
+            seeds=args.seeds,
+            rate=args.rate,
+            concurrency=args.concurrency,
+            user_agent=args.user_agent,
             wait=args.wait,
             stop=stop,
             progress_for=progress_for,
@@ -131,22 +128,6 @@ def _interruptible() -> Iterator[Stop]:
 
 def fetch_settings(args: argparse.Namespace) -> FetchSettings:
     return FetchSettings(args.base_url, args.rate, args.concurrency, args.user_agent)
-
-
-def _chosen(args: argparse.Namespace) -> list[Source]:
-    sources = sources_for(args)
-    if not args.sources:
-        enabled = [s for s in sources.values() if s.enabled]
-        if not enabled:  # a sync of nothing is no success: an install without its seeds?
-            raise SourceError(
-                "no source to sync: no enabled seed file was found",
-                hint="see 'statements sources'; add seed files with --seeds DIR",
-            )
-        return enabled
-    unknown = [name for name in args.sources if name not in sources]
-    if unknown:
-        raise SourceError(f"no source named {unknown[0]!r}", hint=f"known: {', '.join(sources)}")
-    return [sources[name] for name in args.sources]
 
 
 PHASES = {
