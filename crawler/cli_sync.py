@@ -21,9 +21,11 @@ from typing import Any
 from crawler.api import sync
 from crawler.cli_archive import add_wait, event_json, parse_since
 from crawler.cli_args import count
-from crawler.errors import Interrupted
+from crawler.cli_crawl import sources_for
+from crawler.errors import Interrupted, SourceError
 from crawler.jobs import FetchSettings, RunResult
 from crawler.schedule import Stop
+from crawler.source import Source
 from crawler.syncer import SyncReport
 from storage.archive import Recorded, utc_now
 
@@ -70,11 +72,12 @@ def add_command(
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    sources = _chosen(args)
     since = None if args.since is None else parse_since(args.since, utc_now())
     with _interruptible() as stop, _progress(args) as progress_for:
         result = sync(  # the Python API's sync: one code path
             Path(args.archive),
-            args.sources or None,
+            sources,
             full=args.full,
             since=since,
             audit=args.audit,
@@ -82,7 +85,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             confirm_removals=args.confirm_removals,
             commit=args.commit,
-            seeds=args.seeds,
             rate=args.rate,
             concurrency=args.concurrency,
             user_agent=args.user_agent,
@@ -128,6 +130,22 @@ def _interruptible() -> Iterator[Stop]:
 
 def fetch_settings(args: argparse.Namespace) -> FetchSettings:
     return FetchSettings(args.base_url, args.rate, args.concurrency, args.user_agent)
+
+
+def _chosen(args: argparse.Namespace) -> list[Source]:
+    sources = sources_for(args)
+    if not args.sources:
+        enabled = [s for s in sources.values() if s.enabled]
+        if not enabled:  # a sync of nothing is no success: an install without its seeds?
+            raise SourceError(
+                "no source to sync: no enabled seed file was found",
+                hint="see 'statements sources'; add seed files with --seeds DIR",
+            )
+        return enabled
+    unknown = [name for name in args.sources if name not in sources]
+    if unknown:
+        raise SourceError(f"no source named {unknown[0]!r}", hint=f"known: {', '.join(sources)}")
+    return [sources[name] for name in args.sources]
 
 
 PHASES = {
