@@ -31,7 +31,7 @@ sys.path.insert(0, str(PROJECT))
 
 from crawler.fetch import Fetcher, RetryPolicy, make_client  # noqa: E402
 from crawler.source import load_source  # noqa: E402
-from crawler.sync import Syncer, SyncOptions  # noqa: E402
+from crawler.syncer import Syncer, SyncOptions  # noqa: E402
 from storage.archive import Archive  # noqa: E402
 from tests.fixture_site import FixtureSite, corpus_texts, usable_texts  # noqa: E402
 from tests.test_sync import snapshot  # noqa: E402

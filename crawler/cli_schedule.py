@@ -25,7 +25,7 @@ from crawler.errors import SourceError
 from crawler.jobs import failure_reason, run_sync
 from crawler.schedule import Job, Scheduler, Stop, make_trigger, parse_duration
 from crawler.source import Schedule, Source
-from crawler.sync import SyncOptions
+from crawler.syncer import SyncOptions
 from storage.archive import Archive, stamp, utc_now
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""``statements sync``: the main job, as a thin adapter over :class:`crawler.sync.Syncer`.
+"""``statements sync``: the main job, as a thin adapter over :func:`crawler.api.sync`.
 
 Ctrl-C asks the run to stop: no new request starts, what was fetched is recorded, and the command
 says how many statements it saved and exits 130. A second Ctrl-C aborts at once (the journal keeps
@@ -18,15 +18,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crawler.api import sync
 from crawler.cli_archive import add_wait, event_json, parse_since
 from crawler.cli_args import count
 from crawler.cli_crawl import sources_for
-from crawler.config import load_config
 from crawler.errors import Interrupted, SourceError
-from crawler.jobs import FetchSettings, RunResult, run_sync
+from crawler.jobs import FetchSettings, RunResult
 from crawler.schedule import Stop
 from crawler.source import Source
-from crawler.sync import SyncOptions, SyncReport
+from crawler.syncer import SyncReport
 from storage.archive import Recorded, utc_now
 
 LISTED = 20  # changed statements named in the summary; --json has them all
@@ -73,22 +73,21 @@ def add_command(
 
 def cmd_sync(args: argparse.Namespace) -> int:
     sources = _chosen(args)
-    options = SyncOptions(
-        full=args.full,
-        since=None if args.since is None else parse_since(args.since, utc_now()),
-        dry_run=args.dry_run,
-        audit=args.audit,
-        confirm_removals=args.confirm_removals,
-    )
-    root = Path(args.archive)
+    since = None if args.since is None else parse_since(args.since, utc_now())
     with _interruptible() as stop, _progress(args) as progress_for:
-        result = run_sync(
-            root,
+        result = sync(  # the Python API's sync: one code path
+            Path(args.archive),
             sources,
-            options,
-            fetch_settings(args),
-            config=load_config(root),
+            full=args.full,
+            since=since,
+            audit=args.audit,
+            dry_run=args.dry_run,
+            base_url=args.base_url,
+            confirm_removals=args.confirm_removals,
             commit=args.commit,
+            rate=args.rate,
+            concurrency=args.concurrency,
+            user_agent=args.user_agent,
             wait=args.wait,
             stop=stop,
             progress_for=progress_for,

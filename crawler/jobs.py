@@ -26,7 +26,7 @@ from crawler.config import ArchiveConfig
 from crawler.errors import DiscoveryError
 from crawler.fetch import Fetcher, make_client
 from crawler.source import Source
-from crawler.sync import Progress, Syncer, SyncOptions, SyncReport
+from crawler.syncer import Progress, Syncer, SyncOptions, SyncReport
 from storage.archive import STATE_DIR, Archive, stamp, utc_now
 from storage.importer import import_dir, statement_files
 from storage.index import EventFilter

@@ -11,14 +11,15 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.backend import IndexBackend
 from storage.diff import KINDS, classify, is_replacement, words_hash
+from storage.diffs import Diff, compare
 from storage.document import (
     KEY_ORDERS,
     KeyOrder,
@@ -37,6 +38,8 @@ from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_fo
 from storage.layout import STATE_DIR as STATE_DIR  # re-exported: the crawler takes it here
 
 log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from storage.index import EventRow
 
 Clock = Callable[[], dt.datetime]
 #: A revert (A -> B -> A) within this time of the edit it undoes is flapping, as CMS caches do.
@@ -551,9 +554,10 @@ class Archive:
                 return row
         return None
 
-    def revision(self, row: StatementRow, number: int | None = None) -> RevisionRow:
+    def revision(self, target: StatementRow | str, number: int | None = None) -> RevisionRow:
         """Revision ``number`` of a statement: the latest when None; counted back from the latest
         when negative (-1 is the one before the latest)."""
+        row = self._row(target)
         wanted = row.head if number is None else number
         if wanted < 0:
             wanted = row.head + wanted
@@ -568,6 +572,73 @@ class Archive:
 
     def statement(self, revision: RevisionRow) -> Statement:
         return Statement(load_meta(revision.front_matter), revision.body, revision.front_matter)
+
+    # -- the read API (docs/python.md): a statement is a StatementRow or a target to resolve --
+
+    def statements(
+        self, *, source: str | None = None, status: str | None = None, limit: int | None = None
+    ) -> list[StatementRow]:
+        """Statements in the order they entered the archive; ``source``: recorded by a sync of
+        that source; ``status``: ``active``, ``removed`` or ``replaced``."""
+        return self.index.statements(source=source, status=status, limit=limit)
+
+    def revisions(self, target: StatementRow | str) -> list[RevisionRow]:
+        """Every revision of a statement, oldest first."""
+        return self.index.revisions(self._row(target).id)
+
+    def history(self, target: StatementRow | str) -> list[EventRow]:
+        """A statement's change events, oldest first (a removal has no revision of its own)."""
+        return self.index.events(statement_id=self._row(target).id)[::-1]
+
+    def diff(
+        self, target: StatementRow | str, old: int | None = None, new: int | None = None
+    ) -> Diff:
+        """Revision ``old`` against revision ``new`` (numbered as :meth:`revision`'s); by default
+        the latest against the one before it."""
+        row = self._row(target)
+        after = self.revision(row, new)
+        if old is None and after.number <= 1:
+            raise RevisionError("has only one revision: nothing to compare", where=row.url)
+        before = self.revision(row, after.number - 1 if old is None else old)
+        kinds: tuple[str, ...] = ()
+        event = self.index.event_of_revision(row.id, after.number)
+        if event is not None and event.from_rev == before.number:
+            kinds = event.kinds  # silent, restored, reverted: known only to the event
+        return compare(row, before, after, kinds)
+
+    def changes(
+        self,
+        *,
+        since: dt.datetime | str | None = None,
+        until: dt.datetime | str | None = None,
+        kinds: Sequence[str] | str = (),
+        sources: Sequence[str] | str = (),
+        limit: int | None = None,
+        **filters: Any,
+    ) -> list[EventRow]:
+        """Change events of the whole archive, newest first: at or after ``since``, before
+        ``until``, of any of ``kinds``, of one of ``sources``, and any other field of
+        :class:`storage.index.EventFilter` (``news``, ``min_size``, ``flaps``...)."""
+        return self.index.events(
+            since=_moment(since),
+            until=_moment(until),
+            kinds=_names(kinds),
+            sources=_names(sources),
+            limit=limit,
+            **filters,
+        )
+
+    def _row(self, target: StatementRow | str) -> StatementRow:
+        return target if isinstance(target, StatementRow) else self.resolve(target)
+
+
+def _moment(value: dt.datetime | str | None) -> str | None:
+    """A time as the index stores it (UTC text); text is taken as it is."""
+    return stamp(value) if isinstance(value, dt.datetime) else value
+
+
+def _names(value: Sequence[str] | str) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _unchanged(row: StatementRow | None, head: RevisionRow | None, digest: str, url: str) -> bool:

@@ -93,6 +93,12 @@ class IndexBackend(Protocol):
     def count_statements(self) -> int:
         """How many statements the index holds."""
 
+    def statements(
+        self, *, source: str | None = None, status: str | None = None, limit: int | None = None
+    ) -> list[StatementRow]:
+        """Statements in the order they entered the archive, of one source or status if given
+        (imported statements have no source), at most ``limit``."""
+
     def count_of_source(
         self,
         source: str,

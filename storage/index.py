@@ -268,6 +268,21 @@ class Index:
         )
         return [StatementRow(*r) for r in rows]
 
+    def statements(
+        self, *, source: str | None = None, status: str | None = None, limit: int | None = None
+    ) -> list[StatementRow]:
+        """Statements in the order they entered the archive, of one source or status if given
+        (imported statements have no source)."""
+        where, args = ["1"], []
+        for column, value in (("source", source), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = f"SELECT {_STATEMENT_COLS} FROM statements WHERE {' AND '.join(where)} ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [StatementRow(*r) for r in self.db.execute(sql, args)]
+
     def last_from(self, origin: str) -> str | None:
         """The content hash of the latest revision that came from an origin (file or URL)."""
         row = self.db.execute(

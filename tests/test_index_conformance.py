@@ -169,6 +169,8 @@ def test_reopening_keeps_data_and_runs_no_migration_twice(store: Store) -> None:
     try:
         assert again.schema_version() == len(MIGRATIONS)
         assert again.by_id(sid).slug == "kept" and again.count_statements() == 1
+        assert [row.id for row in again.statements(status="active")] == [sid]
+        assert again.statements(status="removed") == [] and again.statements(limit=0) == []
     finally:
         again.close()
 

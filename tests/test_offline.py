@@ -19,7 +19,7 @@ from crawler import cli_crawl, jobs
 from crawler.cli import main
 from crawler.errors import FetchError, Stopped, Unreachable
 from crawler.fetch import Fetcher, make_client
-from crawler.sync import Syncer, SyncOptions
+from crawler.syncer import Syncer, SyncOptions
 from crawler.walk import discover
 from storage.archive import Archive
 from tests.test_fetch import PAGE, FakeTime, source

@@ -14,7 +14,7 @@ from crawler.cli import main
 from crawler.discover import Found
 from crawler.errors import SourceError
 from crawler.source import load_source
-from crawler.sync import absent
+from crawler.syncer import absent
 from storage.archive import Archive
 from storage.document import loads
 from tests.conftest import PROJECT
@@ -197,9 +197,10 @@ def test_an_interrupted_sync_leaves_its_removals_to_the_next_one(
 ) -> None:
     """A stopped run saw only part of the source: its 404s are not judged against the whole
     (which would let an outage slip under the guard) but re-checked by the next sync."""
+    from crawler.sync import SyncOptions, SyncReport
+
     from crawler.config import ArchiveConfig
     from crawler.jobs import FetchSettings, failure_reason, run_sync
-    from crawler.sync import SyncOptions, SyncReport
 
     archive_dir = tmp_path / "a"
     seed = load_source(PROJECT / "seeds" / "whitehouse.toml")

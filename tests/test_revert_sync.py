@@ -13,7 +13,7 @@ import pytest
 from crawler.cli import main
 from crawler.config import Alerts, ArchiveConfig, WebhookAlert
 from crawler.jobs import FetchSettings, run_sync
-from crawler.sync import SyncOptions
+from crawler.syncer import SyncOptions
 from storage.document import Statement, dumps, loads
 from tests.fixture_site import FixtureSite, usable_texts
 from tests.receiver import Receiver

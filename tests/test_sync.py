@@ -15,7 +15,7 @@ from crawler.cli import main
 from crawler.convert import convert_many
 from crawler.fetch import Fetcher, RetryPolicy, make_client
 from crawler.source import Source, load_source
-from crawler.sync import Syncer, SyncOptions, SyncReport, plan
+from crawler.syncer import Syncer, SyncOptions, SyncReport, plan
 from storage import diff as wdiff
 from storage.archive import Archive
 from storage.document import loads, split

@@ -20,7 +20,7 @@ import pytest
 from crawler import cli_schedule
 from crawler.cli import main
 from crawler.fetch import Fetcher, make_client
-from crawler.sync import Syncer, SyncOptions
+from crawler.syncer import Syncer, SyncOptions
 from storage.archive import Archive
 from storage.document import Statement, dumps, loads
 from tests.conftest import PROJECT

@@ -34,9 +34,10 @@ from crawler.discover import Found
 from crawler.errors import Stopped
 from crawler.fetch import Fetcher, Response
 from crawler.parse import Page, parse_many
+from crawler.recorder import Outcome, recorder_for
 from crawler.source import Source
 from crawler.walk import Discovered, discover
-from storage.archive import Archive, Deferred, Recorded, stamp, utc_now
+from storage.archive import Archive, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.document import Statement
 from storage.errors import StatementSyncError
@@ -185,7 +186,8 @@ def _not_after(lastmod: str, modified: str | None) -> bool:
 
 
 class Syncer:
-    """Syncs one source into an archive with a fetcher; writes nothing on a dry run."""
+    """Syncs one source into an archive with a fetcher; writes through a recorder, which on a
+    dry run writes nothing (:mod:`crawler.recorder`)."""
 
     def __init__(
         self,
@@ -203,6 +205,7 @@ class Syncer:
         self.stop = stop
         self.progress = progress or (lambda phase, done, total: None)
         self.report = SyncReport(source.name, options.dry_run)
+        self.recorder = recorder_for(archive, source.name, clock, dry_run=options.dry_run)
         self._done, self._total = 0, 0  # statements fetched, of those planned
         self._done_lock = threading.Lock()
         self._listed: set[str] = set()
@@ -217,8 +220,7 @@ class Syncer:
     def run(self) -> SyncReport:
         started = time.perf_counter()
         index = self.archive.index
-        if not self.options.dry_run:
-            self._settle_archive_settings()
+        self._settle_archive_settings()
         had_items = self._known_count() > 0
         since = self.options.since
         first = since is None and not had_items and not self.options.full
@@ -264,13 +266,11 @@ class Syncer:
                 f"{self.report.counts['reformatted']} statements differ only in rendering (nothing"
                 " a reader sees): files kept; 'statements reformat' rewrites them"
             )
-        if not self.options.dry_run:
-            self._remember_places(found, states)
-        if not self.options.dry_run and not self.report.failures and not self.stop():
+        self._remember_places(found, states)
+        if not self.report.failures and not self.stop():
             # Children of the sitemap index are skipped next time only if nothing failed now.
-            with index.transaction():
-                for url, lastmod in found.sitemaps.items():
-                    index.set_setting(f"sitemap:{self.source.name}:{url}", lastmod)
+            prefix = f"sitemap:{self.source.name}:"
+            self.recorder.set_settings({prefix + url: m for url, m in found.sitemaps.items()})
         self.report.requests = self.fetcher.stats.requests
         self.report.bytes = self.fetcher.stats.bytes
         self.report.seconds = time.perf_counter() - started
@@ -278,12 +278,9 @@ class Syncer:
 
     def _settle_archive_settings(self) -> None:
         """An archive first filled by a source takes the source's key order and layout."""
+        wanted = {"key_order": self.source.archive.key_order, "layout": self.source.archive.layout}
         index = self.archive.index
-        with index.transaction():
-            if index.setting("key_order") is None:
-                index.set_setting("key_order", self.source.archive.key_order)
-            if index.setting("layout") is None:
-                index.set_setting("layout", self.source.archive.layout)
+        self.recorder.set_settings({k: v for k, v in wanted.items() if index.setting(k) is None})
 
     def _known_count(self) -> int:
         """Statements of this source in the archive, synced or imported (0 or 1: any?)."""
@@ -387,8 +384,8 @@ class Syncer:
         elif isinstance(parsed, Statement):
             outcome = self._record(task, reply, parsed, state)
             self._note(outcome)
-            if isinstance(outcome, Recorded):
-                statement_id = outcome.statement_id
+            if outcome.event is not None:
+                statement_id = outcome.event.statement_id
         else:
             why = parsed.message if isinstance(parsed, StatementSyncError) else str(parsed)
             return self._fail(task, why)
@@ -397,7 +394,7 @@ class Syncer:
 
     def _record(
         self, task: Task, reply: Response, statement: Statement, state: FetchState | None
-    ) -> Recorded | Deferred | tuple[str, ...] | None:
+    ) -> Outcome:
         previous = reply.redirects[0] if reply.redirects else None
         if state is None and previous is None and statement.body.strip():
             # The same words, published at the same time, under a new URL: the statement moved.
@@ -409,17 +406,8 @@ class Syncer:
             )
             gone = [u for u, status in twins if status == "removed" or u not in self._listed]
             previous = gone[0] if gone else None
-        if self.options.dry_run:
-            return self.archive.preview(
-                statement, previous_url=previous, unannounced=task.unannounced
-            )
-        return self.archive.record(
-            statement,
-            origin=reply.url,
-            at=self.clock(),
-            previous_url=previous,
-            source=self.source.name,
-            unannounced=task.unannounced,
+        return self.recorder.record(
+            statement, origin=reply.url, previous_url=previous, unannounced=task.unannounced
         )
 
     def _decide_removals(self) -> None:
@@ -443,21 +431,18 @@ class Syncer:
         else:
             with self.archive.batch():
                 for task, reply, state in gone:
-                    self._note(self._removed(state, reply.status))
+                    self._note(self.recorder.mark_removed(state.statement_id, reply.status))
                     self._remember(state.statement_id, task, reply)
-        if not self.options.dry_run:
-            unsettled = [u for u in self._held_before if u not in self._answered]
-            held = list(dict.fromkeys([*report.held, *self._unjudged, *unsettled]))
-            if held or self._held_before:
-                with self.archive.index.transaction():
-                    key = f"held_removals:{self.source.name}"
-                    self.archive.index.set_setting(key, json.dumps(held))
+        unsettled = [u for u in self._held_before if u not in self._answered]
+        held = list(dict.fromkeys([*report.held, *self._unjudged, *unsettled]))
+        if held or self._held_before:
+            self.recorder.set_settings({f"held_removals:{self.source.name}": json.dumps(held)})
 
     def _remember_places(self, found: Discovered, states: Mapping[str, FetchState | None]) -> None:
         """Where discovery listed each statement now; none for one re-checked as no longer
         listed (it is re-checked again once listed again and dropped again)."""
         index = self.archive.index
-        with index.transaction():
+        with self.recorder.transaction():
             for url in found.sitemap_of.keys() | found.listing_of.keys():
                 # New ones, and URLs now leading to a replacing document: recorded just now.
                 state = None if url in self._replacing else states.get(url)
@@ -474,22 +459,14 @@ class Syncer:
                     if value is not None and value != old
                 }
                 if values:
-                    index.set_fetch_state(state.statement_id, **values)
+                    self.recorder.set_fetch_state(state.statement_id, **values)
             for url in self._absent & self._answered:
                 state = states.get(url)
                 if state is not None:
-                    index.set_fetch_state(state.statement_id, sitemap=None, listing=None)
-
-    def _removed(self, state: FetchState, status: int) -> Recorded | tuple[str, ...]:
-        if self.options.dry_run:
-            return ("removed",)
-        row = self.archive.index.by_id(state.statement_id)
-        return self.archive.mark_removed(row, at=self.clock(), why=f"HTTP {status}")
+                    self.recorder.set_fetch_state(state.statement_id, sitemap=None, listing=None)
 
     def _remember(self, statement_id: int | None, task: Task, reply: Response) -> None:
         """What the next sync needs to know of this URL: validators, lastmod, when checked."""
-        if self.options.dry_run:
-            return
         if statement_id is None:  # a new URL that redirected to a statement already archived
             state = self.archive.index.fetch_state(reply.url)
             if state is None:
@@ -505,26 +482,25 @@ class Syncer:
             )
         if task.lastmod is not None:
             values["sitemap_lastmod"] = task.lastmod
-        self.archive.index.set_fetch_state(statement_id, **values)
+        self.recorder.set_fetch_state(statement_id, **values)
 
-    def _note(self, outcome: Recorded | Deferred | tuple[str, ...] | None) -> None:
+    def _note(self, outcome: Outcome) -> None:
         counts = self.report.counts
-        if outcome is None:
+        if outcome.unchanged:
             counts["unchanged"] += 1
             return
-        if isinstance(outcome, Deferred) or outcome == ("reformatted",):  # a dry run's preview
+        if outcome.deferred:
             counts["reformatted"] += 1  # the same content, rendered anew: no event, no rewrite
             return
-        kinds = outcome if isinstance(outcome, tuple) else outcome.kinds
-        if isinstance(outcome, Recorded):
-            self.report.events.append(outcome)
-            if "replaced" in outcome.kinds:
-                self._replacing.add(outcome.url)
-            if outcome.flap:
-                counts["flapping"] += 1
-                return
-        counts.update(kinds)
-        if not {"new", "removed"} & set(kinds):
+        if outcome.event is not None:
+            self.report.events.append(outcome.event)
+            if "replaced" in outcome.event.kinds:
+                self._replacing.add(outcome.event.url)
+        if outcome.flap:
+            counts["flapping"] += 1
+            return
+        counts.update(outcome.kinds)
+        if not {"new", "removed"} & set(outcome.kinds):
             counts["changed"] += 1  # statements changed, whatever the number of their kinds
 
     def _fail(self, task: Task, reason: str) -> None:
