@@ -16,9 +16,7 @@ from typing import Any
 from crawler.cli_args import count, revision, seconds
 from storage import diff as wdiff
 from storage.archive import STATE_DIR, Archive, Recorded, stamp, utc_now
-from storage.change import compare
 from storage.errors import ArchiveError, RevisionError
-from storage.event import event_json as storage_event_json
 from storage.importer import import_dir
 from storage.index import EventFilter, EventRow, StatementRow
 from storage.lock import archive_lock
@@ -149,8 +147,16 @@ def _print_json(value: Any) -> None:
 
 
 def event_json(event: Recorded) -> dict[str, Any]:
-    """A recorded change event for ``--json`` output: the one shape (storage/event.py)."""
-    return storage_event_json(event)
+    """A recorded change event for ``--json`` output."""
+    return {
+        "kinds": list(event.kinds),
+        "url": event.url,
+        "path": event.path,
+        "title": event.title,
+        "from_rev": event.from_rev,
+        "to_rev": event.to_rev,
+        "flap": event.flap,
+    }
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -354,7 +360,9 @@ def _statement_json(row: StatementRow) -> dict[str, Any]:
 
 
 def _event_row_json(event: EventRow) -> dict[str, Any]:
-    return storage_event_json(event)
+    from storage.event import event_json  # the one shape of an event
+
+    return event_json(event)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -388,6 +396,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             wdiff.unified(old.text, new.text, f"rev {old.number}", f"rev {new.number}")
         )
         return 0
+    from storage.change import compare  # the change model and its renderers
+
     change = compare(before, after, recorded or None)
     if args.format == "json":
         revs = {"from_rev": old.number, "to_rev": new.number}

@@ -36,7 +36,7 @@ class AtomFeed:
             return Outcome(self.name)
         chosen = entries(run.archive, self.alert)
         path = write(run.archive, self.alert, chosen, run.now)
-        return Outcome(self.name, len(chosen), str(path))
+        return Outcome(self.name, run.ours(chosen), str(path))
 
 
 @register("atom")

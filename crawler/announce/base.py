@@ -58,13 +58,22 @@ class Run:
     def events(self) -> list[Recorded]:
         return [e for b in self.batches for e in b.events]
 
+    @property
+    def first_event(self) -> int:
+        """Events with a higher id were recorded by this run."""
+        return min((b.first_event for b in self.batches), default=0)
+
+    def ours(self, events: Sequence[Event]) -> int:
+        """How many of ``events`` this run recorded."""
+        return sum(1 for e in events if (e.id or 0) > self.first_event)
+
 
 @dataclass(frozen=True)
 class Outcome:
     """What an announcer did with a run."""
 
     announcer: str
-    told: int = 0  # events announced (entries written, events posted, events committed)
+    told: int = 0  # events of this run it announced (reformat-only events are never told)
     ref: str | None = None  # what it made: the feed's path, the commit's id
     pending: tuple[threading.Thread, ...] = ()  # deliveries still under way (webhooks)
     problem: str | None = None  # why it failed (logged; the sync is not failed by it)

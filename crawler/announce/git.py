@@ -35,7 +35,8 @@ class GitCommit:
         events = run.events
         statements = run.archive.index.count_statements() if events else 0
         head = commit(run.archive.root, events, statements=statements)
-        return Outcome(self.name, len(events) if head else 0, head)
+        news = [e for e in events if set(e.kinds) - set(QUIET_KINDS)]
+        return Outcome(self.name, len(news) if head else 0, head)
 
 
 @register("git")
