@@ -119,7 +119,8 @@ def announce_all(announcers: Sequence[Announcer], run: Run) -> list[Outcome]:
         try:
             outcomes.append(announcer.announce(run))
         except Exception as exc:  # an announcement must never fail the sync
-            log.error("%s: could not announce: %s", announcer.name, exc, exc_info=True)
+            log.error("%s: could not announce: %s", announcer.name, exc)  # one line on stderr
+            log.debug("%s failed", announcer.name, exc_info=True)
             outcomes.append(Outcome(announcer.name, problem=str(exc)))
     return outcomes
 
