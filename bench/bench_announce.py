@@ -21,6 +21,7 @@ sync's edits, which now includes rendering each event's announcement once.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import lzma
@@ -38,12 +39,14 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from crawler import alerts  # noqa: E402
+from crawler import announce  # noqa: E402
+from crawler.announce import atom, webhook  # noqa: E402
 from crawler.config import AtomAlert  # noqa: E402
 from storage import diff as wdiff  # noqa: E402
 from storage.archive import Archive  # noqa: E402
 from storage.atomic import write_atomic  # noqa: E402
 from storage.document import loads  # noqa: E402
+from storage.event import Event  # noqa: E402
 from storage.importer import import_dir  # noqa: E402
 from storage.index import EventFilter, EventRow  # noqa: E402
 
@@ -62,7 +65,7 @@ def timed(into: dict[str, float], key: str) -> Iterator[None]:
 # -- the announce step before stored announcements (the old algorithm, for comparison) --------
 
 
-def old_announce(archive: Archive, event: EventRow) -> alerts.Announcement:
+def old_announce(archive: Archive, event: EventRow) -> Event:
     size, text = 0, ""
     row = archive.index.by_id(event.statement_id)
     if event.to_rev is not None:
@@ -78,10 +81,7 @@ def old_announce(archive: Archive, event: EventRow) -> alerts.Announcement:
             text = "\n".join(lines)
     elif "removed" in event.kinds:
         text = f"Removed from the source ({event.detail.get('why', '')})."
-    a = alerts.announce(event)
-    return alerts.Announcement(
-        a.id, a.at, a.kinds, a.url, a.path, a.title, a.source, a.from_rev, a.to_rev, size, text
-    )
+    return dataclasses.replace(Event.of(event), size=size, diff=text)
 
 
 def old_step(archive: Archive, first_event: int, now: dt.datetime) -> None:
@@ -89,16 +89,16 @@ def old_step(archive: Archive, first_event: int, now: dt.datetime) -> None:
     chosen = [
         a
         for a in (old_announce(archive, e) for e in events)
-        if alerts.wanted(a, FEED.kinds, FEED.sources, FEED.min_change)
+        if announce.wanted(a, FEED.kinds, FEED.sources, FEED.min_change)
     ][: FEED.entries]
-    write_atomic(archive.file(FEED.path), alerts.atom_xml(chosen, now, "Changes"))
+    write_atomic(archive.file(FEED.path), atom.atom_xml(chosen, now, "Changes"))
     mine = [old_announce(archive, e) for e in archive.index.events(after_id=first_event)]
-    alerts.payload("whitehouse", {}, mine)
+    webhook.payload("whitehouse", {}, mine)
 
 
 def new_step(archive: Archive, first_event: int, now: dt.datetime) -> None:
-    alerts.write_atom(archive, FEED, now)
-    alerts.payload("whitehouse", {}, alerts.latest(archive, EventFilter(after_id=first_event)))
+    atom.write_atom(archive, FEED, now)
+    webhook.payload("whitehouse", {}, announce.latest(archive, EventFilter(after_id=first_event)))
 
 
 # -- the replay -------------------------------------------------------------------------------

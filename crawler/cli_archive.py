@@ -351,19 +351,9 @@ def _statement_json(row: StatementRow) -> dict[str, Any]:
 
 
 def _event_row_json(event: EventRow) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": event.at,
-        "kinds": list(event.kinds),
-        "url": event.url,
-        "path": event.path,
-        "title": event.title,
-        "from_rev": event.from_rev,
-        "to_rev": event.to_rev,
-        "detail": event.detail,
-        "reverted_at": event.reverted_at,
-        "flips": event.flips,
-    }
+    from storage.event import event_json  # the one shape of an event
+
+    return event_json(event)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -392,46 +382,26 @@ def cmd_diff(args: argparse.Namespace) -> int:
         old = archive.revision(row, new.number - 1 if args.from_rev is None else args.from_rev)
         before, after = archive.statement(old), archive.statement(new)
         recorded = _recorded_kinds(archive, row, old.number, new.number)
-    kinds = recorded or wdiff.classify(before, after)
-    fields = wdiff.meta_changes(before, after)
     if args.format == "unified":
         sys.stdout.write(
             wdiff.unified(old.text, new.text, f"rev {old.number}", f"rev {new.number}")
         )
         return 0
-    chunks = wdiff.word_diff(before.body, after.body)
+    from storage.change import compare  # the change model and its renderers
+
+    change = compare(before, after, recorded or None)
     if args.format == "json":
-        _print_json(
-            {
-                **_statement_json(row),
-                "from_rev": old.number,
-                "to_rev": new.number,
-                "kinds": list(kinds),
-                "front_matter": [{"key": f.key, "old": f.old, "new": f.new} for f in fields],
-                "body": wdiff.chunks_as_json(chunks, args.context),
-            }
-        )
+        revs = {"from_rev": old.number, "to_rev": new.number}
+        _print_json({**_statement_json(row), **revs, **change.as_json(args.context)})
         return 0
     style = wdiff.ANSI if _colour(args.color) else wdiff.PLAIN
     print(f"{row.title}\n{row.url}")
     print(
         f"revision {old.number} ({old.seen_at}) -> {new.number} ({new.seen_at}): "
-        f"{' '.join(kinds) or 'no change'}"
+        f"{' '.join(change.kinds) or 'no change'}"
     )
-    for field in fields:
-        if field.key == "title":
-            title = wdiff.word_diff(str(field.old), str(field.new), markdown=False)
-            print("title: " + " ".join(wdiff.render_hunks(title, args.context, style)))
-        else:
-            print(f"{field.key}: {_value(field.old)} -> {_value(field.new)}")
-    if before.body == after.body:
-        print("body: unchanged")
-    elif "updated" not in kinds or all(c.op == "equal" for c in chunks):
-        print("body: presentation only (wrapping, escaping, markup); nothing a reader sees changed")
-    else:
-        print("body:")
-        for hunk in wdiff.render_hunks(chunks, args.context, style):
-            print("  " + hunk)
+    for line in change.terminal(args.context, style):
+        print(line)
     return 0
 
 
@@ -475,10 +445,6 @@ def _print_replaced(
     print(f"  now:    {row.title}\n          {row.path}")
     print("no word diff between different documents: see 'statements show' for either")
     return 0
-
-
-def _value(value: Any) -> str:
-    return "(none)" if value is None else str(value)
 
 
 def _colour(choice: str) -> bool:

@@ -18,6 +18,10 @@
     kinds = ["updated", "silent"]
     sources = ["whitehouse"]
     min_change = 3                     # words added or removed
+
+``commit``, ``[alerts.atom]`` and ``[[alerts.webhooks]]`` are the configs of the announcers
+``git``, ``atom`` and ``webhooks`` (:mod:`crawler.announce`), whose factories read them from
+:class:`ArchiveConfig`; an announcer to come adds its table under ``[alerts]`` here.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """One sync run of an archive, as both ``statements sync`` and the scheduler do it.
 
 Holds the archive's lock for the run, cleans what a killed writer left, adopts a folder of
-archive files on first use, syncs each source, records the run, announces the changes (Atom feed,
-webhooks) and, when asked, commits the changed files to git.
+archive files on first use, syncs each source, records the run, and asks the announcers the
+archive's ``statements.toml`` configures (Atom feed, git commit, webhooks: :mod:`crawler.announce`)
+to announce the changes; an announcer that fails is logged, never a failed sync.
 
 ``stop`` (a :class:`crawler.schedule.Stop`, set by Ctrl-C or SIGTERM) ends the run early and
 cleanly: no new request starts, what was fetched is recorded, announced and committed. Each run is
@@ -17,11 +18,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crawler import alerts, publish
+from crawler import announce
 from crawler.config import ArchiveConfig
 from crawler.errors import DiscoveryError
 from crawler.fetch import Fetcher, make_client
@@ -29,7 +30,6 @@ from crawler.source import Source
 from crawler.syncer import Progress, Syncer, SyncOptions, SyncReport
 from storage.archive import STATE_DIR, Archive, stamp, utc_now
 from storage.importer import import_dir, statement_files
-from storage.index import EventFilter
 from storage.lock import archive_lock
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class RunResult:
     adopted: int = 0
     commit: str | None = None
     deliveries: list[threading.Thread] = field(default_factory=list)
+    announced: list[announce.Outcome] = field(default_factory=list)
 
     @property
     def saved(self) -> int:
@@ -96,12 +97,7 @@ def run_sync(
                     break
                 _sync_source(archive, source, options, fetch, result, stop, clock, progress_for)
             if not options.dry_run:
-                _announce(archive, config, result, clock)
-                if commit or config.commit:
-                    events = [e for r in result.reports for e in r.events]
-                    result.commit = publish.commit(
-                        archive.root, events, statements=archive.index.count_statements()
-                    )
+                _announce(archive, replace(config, commit=commit or config.commit), result, clock)
     finally:
         archive.close()
     return result
@@ -199,23 +195,19 @@ def _last_event_id(archive: Archive) -> int:
 def _announce(
     archive: Archive, config: ArchiveConfig, result: RunResult, clock: Callable[[], dt.datetime]
 ) -> None:
-    """The Atom feed and the webhooks; a failure here is logged, never raised."""
-    if not any(r.events for r in result.reports):
-        return
-    try:
-        alerts.write_atom(archive, config.alerts.atom, clock())
-    except Exception:  # an alert must never fail the sync
-        log.exception("could not write the Atom feed")
-    if not config.alerts.webhooks:
-        return
-    for report in result.reports:
-        # Every event of the sync, each flip-back of a flapping page too (it says what the page
-        # says now), from the text stored when it was recorded; reformat-only events never.
-        where = EventFilter(after_id=report.first_event, sources=(report.source,))
-        announcements = alerts.latest(archive, where)
-        if not announcements:
-            continue
-        summary = {"counts": dict(report.counts), "failed": len(report.failures)}
-        result.deliveries += alerts.send_webhooks(
-            config.alerts.webhooks, report.source, summary, announcements
+    """Ask the announcers ``statements.toml`` configures (see :mod:`crawler.announce`)."""
+    batches = tuple(
+        announce.Batch(
+            r.source,
+            {"counts": dict(r.counts), "failed": len(r.failures)},
+            r.first_event,
+            tuple(r.events),
         )
+        for r in result.reports
+    )
+    run = announce.Run(archive, clock(), batches)
+    result.announced = announce.announce_all(announce.announcers_for(config), run)
+    for outcome in result.announced:
+        result.deliveries += outcome.pending
+        if outcome.announcer == "git":
+            result.commit = outcome.ref

@@ -32,7 +32,7 @@ from storage.document import (
 )
 from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
 from storage.eventtext import describe
-from storage.index import Index, RevisionRow, StatementRow, writable
+from storage.index import EventRow, Index, RevisionRow, StatementRow, writable
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
 from storage.layout import STATE_DIR as STATE_DIR  # re-exported: the crawler takes it here
@@ -110,6 +110,7 @@ class Recorded:
     to_rev: int | None
     title: str
     flap: bool = False  # a revert soon after the edit it undoes: flapping, reported once
+    event: EventRow | None = None  # the event as the index holds it (id, time, detail, text)
 
 
 class Archive:
@@ -466,10 +467,15 @@ class Archive:
             before = None if head is None else head.number
             old = None if head is None else self.statement(head)
             size, text = describe(old, new, change.kinds, detail)
-            self.index.add_event(
+            event_id = self.index.add_event(
                 statement_id, when, change.kinds, before, number, detail, text=text, size=size
             )
         log.debug("%s %s (revision %d)", " ".join(change.kinds), url, number)
+        source = change.source or (change.row.source if change.row else None)
+        event = EventRow(
+            event_id, statement_id, when, change.kinds, before, number, detail, url, change.path,
+            title, source, text, size,
+        )  # fmt: skip
         return Recorded(
             statement_id,
             url,
@@ -479,6 +485,7 @@ class Archive:
             number,
             title,
             flap="flapping" in change.kinds,
+            event=event,
         )
 
     def _detail(self, change: _Change) -> dict[str, Any]:
@@ -506,10 +513,16 @@ class Archive:
         with self.index.transaction():
             self.index.update_statement(row.id, status="removed", last_seen=when)
             self.index.clear_pending_reformat(row.id)  # a removed page is not re-rendered
-            self.index.add_event(
+            event_id = self.index.add_event(
                 row.id, when, ("removed",), row.head, None, detail, text=text, size=size
             )
-        return Recorded(row.id, row.url, row.path, ("removed",), row.head, None, row.title)
+        event = EventRow(
+            event_id, row.id, when, ("removed",), row.head, None, detail, row.url, row.path,
+            row.title, row.source, text, size,
+        )  # fmt: skip
+        return Recorded(
+            row.id, row.url, row.path, ("removed",), row.head, None, row.title, event=event
+        )
 
     # -- reading ----------------------------------------------------------------------------
 

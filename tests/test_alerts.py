@@ -10,10 +10,12 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from crawler import alerts, publish
+from crawler import announce
+from crawler.announce import atom, git, webhook
 from crawler.config import AtomAlert, WebhookAlert, load_config
 from crawler.errors import SourceError
 from storage.archive import Archive
+from storage.event import Event
 from tests.receiver import Receiver
 from tests.test_archive import URL, Clock, make
 
@@ -32,7 +34,7 @@ def archive(tmp_path: Path) -> Archive:
 
 
 def test_the_atom_feed_is_valid_and_carries_the_word_diff(archive: Archive) -> None:
-    path = alerts.write_atom(archive, AtomAlert(), NOW)
+    path = atom.write_atom(archive, AtomAlert(), NOW)
     assert path == archive.root / "changes.atom"
     feed = feedparser.parse(path.read_bytes())
     assert not feed.bozo, feed.get("bozo_exception")
@@ -42,42 +44,42 @@ def test_the_atom_feed_is_valid_and_carries_the_word_diff(archive: Archive) -> N
     assert "[retitled]" in newest.title and updated.title.startswith("[updated]")
     assert "[-three-]{+four and <five> & six+}" in updated.content[0].value
     assert updated.link == URL and {t.term for t in updated.tags} == {"updated"}
-    only_updates = alerts.write_atom(archive, AtomAlert(kinds=("updated",)), NOW)
+    only_updates = atom.write_atom(archive, AtomAlert(kinds=("updated",)), NOW)
     assert only_updates is not None
     assert len(feedparser.parse(only_updates.read_bytes()).entries) == 1
 
 
 def test_filters_by_kind_source_and_size(archive: Archive) -> None:
-    events = [alerts.announce(e) for e in archive.index.events()]
+    events = [Event.of(e) for e in archive.index.events()]
     updated = next(a for a in events if "updated" in a.kinds)
     assert updated.size == 8  # "three" out; "four", "and", "<", "five", ">", "&", "six" in
-    assert alerts.wanted(updated, ("updated",), (), 0)
-    assert not alerts.wanted(updated, ("retitled",), (), 0)
-    assert not alerts.wanted(updated, (), ("gov.uk",), 0)
-    assert alerts.wanted(updated, (), (), 8)
-    assert not alerts.wanted(updated, (), (), 9)
+    assert announce.wanted(updated, ("updated",), (), 0)
+    assert not announce.wanted(updated, ("retitled",), (), 0)
+    assert not announce.wanted(updated, (), ("gov.uk",), 0)
+    assert announce.wanted(updated, (), (), 8)
+    assert not announce.wanted(updated, (), (), 9)
 
 
 def test_webhooks_are_signed_and_a_dead_receiver_fails_nothing(
     archive: Archive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOOK_SECRET", "s3cret")
-    events = [alerts.announce(e) for e in archive.index.events()]
+    events = [Event.of(e) for e in archive.index.events()]
     with Receiver() as receiver:
         hook = WebhookAlert(url=receiver.url, secret_env="HOOK_SECRET", kinds=("updated",))
-        for thread in alerts.send_webhooks([hook], "whitehouse", {"counts": {}}, events):
+        for thread in webhook.send([hook], "whitehouse", {"counts": {}}, events):
             thread.join(10)
         ((headers, body),) = receiver.posts
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert headers[alerts.SIGNATURE_HEADER.lower()] == expected
+    assert headers[webhook.SIGNATURE_HEADER.lower()] == expected
     payload = json.loads(body)
     assert [e["kinds"] for e in payload["events"]] == [["updated"]]
     sleeps: list[float] = []
     dead = WebhookAlert(url="http://127.0.0.1:9/hook", attempts=3, timeout=1.0)
-    assert alerts.deliver(dead, body, sleep=sleeps.append) is False
+    assert webhook.deliver(dead, body, sleep=sleeps.append) is False
     assert sleeps == [1.0, 2.0]
     with Receiver(status=500) as failing:
-        assert not alerts.deliver(
+        assert not webhook.deliver(
             WebhookAlert(url=failing.url, attempts=2), body, sleep=sleeps.append
         )
         assert len(failing.posts) == 2
@@ -101,10 +103,10 @@ def test_archive_config_is_validated(tmp_path: Path) -> None:
 
 def test_git_commit_summarises_the_sync(archive: Archive) -> None:
     events = [archive.record(make("Other words entirely.\n"), origin=URL)]
-    head = publish.commit(archive.root, [e for e in events if e is not None])
+    head = git.commit(archive.root, [e for e in events if e is not None])
     assert head is not None
     events = [archive.record(make("Yet other words.\n"), origin=URL)]
-    assert publish.commit(archive.root, [e for e in events if e is not None]) is not None
+    assert git.commit(archive.root, [e for e in events if e is not None]) is not None
     log = subprocess.run(
         ["git", "-C", str(archive.root), "log", "--format=%s"],
         capture_output=True,
@@ -117,15 +119,15 @@ def test_git_commit_summarises_the_sync(archive: Archive) -> None:
         ["git", "-C", str(archive.root), "ls-files"], capture_output=True, text=True, check=True
     ).stdout.split()
     assert ".gitignore" in tracked and not any(t.startswith(".statements") for t in tracked)
-    assert publish.commit(archive.root, []) is None
-    assert publish.commit_message([e for e in events if e is not None]).startswith("1 updated")
+    assert git.commit(archive.root, []) is None
+    assert git.commit_message([e for e in events if e is not None]).startswith("1 updated")
 
 
 def test_webhook_urls_are_redacted_in_logs(caplog: pytest.LogCaptureFixture) -> None:
     hook = WebhookAlert(
         url="http://user:pa55@127.0.0.1:9/hook?token=t0k3n", attempts=1, timeout=0.5
     )
-    assert alerts.deliver(hook, b"{}") is False
+    assert webhook.deliver(hook, b"{}") is False
     assert (
         "pa55" not in caplog.text
         and "t0k3n" not in caplog.text

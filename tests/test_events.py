@@ -11,11 +11,13 @@ from typing import Any
 import feedparser
 import pytest
 
-from crawler import alerts, publish
+from crawler import announce
+from crawler.announce import atom, git
 from crawler.cli import main
 from crawler.config import AtomAlert
 from storage import diff as wdiff
 from storage.archive import Archive, Deferred, Recorded
+from storage.event import Event
 from storage.index import EventFilter
 from storage.schema import MIGRATIONS
 from tests.test_archive import URL, make
@@ -134,7 +136,7 @@ def test_the_feed_reads_stored_text_and_announces_reverts(
         raise AssertionError("write_atom diffed")
 
     monkeypatch.setattr(wdiff, "word_diff", no_diff)
-    path = alerts.write_atom(archive, AtomAlert(), clock())
+    path = atom.write_atom(archive, AtomAlert(), clock())
     assert path is not None
     feed = feedparser.parse(path.read_bytes())
     assert not feed.bozo
@@ -144,12 +146,12 @@ def test_the_feed_reads_stored_text_and_announces_reverts(
         "[updated] A statement",
         "[new] A statement",
     ]  # the reformat is never announced: not in the feed, not to a webhook
-    assert [a.to_rev for a in alerts.latest(archive, EventFilter())] == [3, 2, 1]
-    assert not alerts.wanted(alerts.announce(archive.index.events()[0]), (), (), 0)
+    assert [a.to_rev for a in announce.latest(archive, EventFilter())] == [3, 2, 1]
+    assert not announce.wanted(Event.of(archive.index.events()[0]), (), (), 0)
     revert, edit, _ = feed.entries
     assert revert.content[0].value.startswith("Reverted: the page says again what it said")
     assert "reverted 2026-03-04T13:00:00+00:00" in edit.summary
-    only = alerts.write_atom(archive, AtomAlert(kinds=("reverted",)), clock())
+    only = atom.write_atom(archive, AtomAlert(kinds=("reverted",)), clock())
     assert only is not None and len(feedparser.parse(only.read_bytes()).entries) == 1
 
 
@@ -161,13 +163,13 @@ def test_a_revert_reaches_whoever_was_told_of_the_edit(archive: Archive, clock: 
     clock.advance(days=3)
     back = record(archive, A, modified_time=clock())  # put back openly: not silent itself
     assert "silent" not in back.kinds
-    feed = alerts.write_atom(archive, AtomAlert(kinds=("silent",)), clock())
+    feed = atom.write_atom(archive, AtomAlert(kinds=("silent",)), clock())
     assert feed is not None
     titles = [e.title for e in feedparser.parse(feed.read_bytes()).entries]
     assert titles == ["[updated metadata reverted] A statement", "[updated silent] A statement"]
-    told = alerts.latest(archive, EventFilter())
-    assert [alerts.wanted(a, ("silent",), (), 0) for a in told] == [True, True, False]
-    assert [alerts.wanted(a, ("metadata",), (), 0) for a in told] == [True, False, False]
+    told = announce.latest(archive, EventFilter())
+    assert [announce.wanted(a, ("silent",), (), 0) for a in told] == [True, True, False]
+    assert [announce.wanted(a, ("metadata",), (), 0) for a in told] == [True, False, False]
 
 
 def test_events_recorded_before_stored_text_are_rendered_once(
@@ -179,11 +181,11 @@ def test_events_recorded_before_stored_text_are_rendered_once(
     stored = {e.id: (e.diff, e.size) for e in archive.index.events()}
     archive.index.db.execute("UPDATE events SET diff = NULL, size = NULL")
     # min_change 2 keeps the 4-word edit, not the 1-word one: decided on the rendered size.
-    chosen = alerts.latest(archive, EventFilter(min_size=2, kinds=("updated",)))
+    chosen = announce.latest(archive, EventFilter(min_size=2, kinds=("updated",)))
     assert [a.size for a in chosen] == [4]
     assert [e.diff is None for e in archive.index.events()] == [False, False, True]
     monkeypatch.setattr(wdiff, "word_diff", lambda *_: 1 / 0)
-    assert alerts.write_atom(archive, AtomAlert(), clock()) is not None  # renders "new" only
+    assert atom.write_atom(archive, AtomAlert(), clock()) is not None  # renders "new" only
     assert {e.id: (e.diff, e.size) for e in archive.index.events()} == stored
 
 
@@ -239,10 +241,10 @@ def test_commit_messages_name_what_changed_never_a_reformat(
     archive.record(make("One  two\nthree.\n"), origin=URL)
     reformat = archive.reformat(archive.resolve(URL))
     assert reformat is not None
-    assert publish.commit_message([new], holds=63) == "63 statements"
-    assert publish.commit_message([edit, reformat]) == "1 updated: A statement"
-    assert publish.commit_message([back]) == "1 reverted: A statement"
-    assert publish.commit_message([reformat]) == "1 reformatted, no words changed"
+    assert git.commit_message([new], holds=63) == "63 statements"
+    assert git.commit_message([edit, reformat]) == "1 updated: A statement"
+    assert git.commit_message([back]) == "1 reverted: A statement"
+    assert git.commit_message([reformat]) == "1 reformatted, no words changed"
 
 
 def test_changes_filters_by_source_and_time_and_says_when_it_stops(

@@ -197,10 +197,9 @@ def test_an_interrupted_sync_leaves_its_removals_to_the_next_one(
 ) -> None:
     """A stopped run saw only part of the source: its 404s are not judged against the whole
     (which would let an outage slip under the guard) but re-checked by the next sync."""
-    from crawler.syncer import SyncOptions, SyncReport
-
     from crawler.config import ArchiveConfig
     from crawler.jobs import FetchSettings, failure_reason, run_sync
+    from crawler.syncer import SyncOptions, SyncReport
 
     archive_dir = tmp_path / "a"
     seed = load_source(PROJECT / "seeds" / "whitehouse.toml")

@@ -1,7 +1,9 @@
-"""Publishing an archive with git: every sync that changed files becomes one commit.
+"""The ``git`` announcer: every sync that changed files becomes one commit.
 
 This is how the public archive is published; the tool does it itself with ``--commit`` (or
-``commit = true`` in ``statements.toml``). The index (``.statements/``) is kept out of git.
+``commit = true`` in ``statements.toml``). The index (``.statements/``) is kept out of git. The
+message names what changed (never a reformat alone); a git that fails is the outcome's problem,
+logged, never a failed sync (the files are recorded either way).
 """
 
 from __future__ import annotations
@@ -10,14 +12,37 @@ import logging
 import subprocess
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from crawler.announce.base import Announcer, Outcome, Run, register
+from crawler.config import ArchiveConfig
 from storage.archive import Recorded
 from storage.errors import ArchiveError
 from storage.importer import statement_files
 from storage.index import QUIET_KINDS
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GitCommit:
+    """The ``git`` announcer: on with ``commit = true`` (or ``statements sync --commit``)."""
+
+    name: str = "git"
+
+    def announce(self, run: Run) -> Outcome:
+        events = run.events
+        statements = run.archive.index.count_statements() if events else 0
+        head = commit(run.archive.root, events, statements=statements)
+        news = [e for e in events if set(e.kinds) - set(QUIET_KINDS)]
+        return Outcome(self.name, len(news) if head else 0, head)
+
+
+@register("git")
+def from_config(config: ArchiveConfig) -> Sequence[Announcer]:
+    return [GitCommit()] if config.commit else []
+
 
 IDENTITY = ["-c", "user.name=statement-sync", "-c", "user.email=statement-sync@localhost"]
 

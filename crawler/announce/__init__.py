@@ -1,0 +1,47 @@
+"""Announcers: who is told of a sync's change events, behind one interface.
+
+``base`` holds the :class:`Announcer` protocol, the registry of announcer factories by name
+and what announcers share (the events a filter wants, from their stored text). The built-in
+announcers register themselves here, in the order a run asks them:
+
+- ``atom`` (:mod:`crawler.announce.atom`): ``changes.atom`` in the archive;
+- ``git`` (:mod:`crawler.announce.git`): a commit of the changed files;
+- ``webhooks`` (:mod:`crawler.announce.webhook`): signed POSTs from background threads (after
+  the commit, so a receiver that pulls the archive finds it).
+
+All are configured in the archive's ``statements.toml`` (:mod:`crawler.config`). The run
+(:mod:`crawler.jobs`) builds them with :func:`announcers_for` and asks them with
+:func:`announce_all`; an announcer to come (the HTML report) registers a factory under its name.
+"""
+
+from __future__ import annotations
+
+from crawler.announce import atom, git, webhook
+from crawler.announce.base import (
+    Announcer,
+    Batch,
+    Outcome,
+    Run,
+    announce_all,
+    announcers_for,
+    latest,
+    register,
+    registered,
+    wanted,
+)
+
+__all__ = [
+    "Announcer",
+    "Batch",
+    "Outcome",
+    "Run",
+    "announce_all",
+    "announcers_for",
+    "atom",
+    "git",
+    "latest",
+    "register",
+    "registered",
+    "wanted",
+    "webhook",
+]

@@ -1,0 +1,154 @@
+"""The change model: what differs between two revisions, once, and its renderers.
+
+:class:`Change` is built from two revisions (either may be missing: a new statement, a removal)
+and holds what every reader of a change needs: its kinds, the front-matter fields that differ,
+the word-diff chunks of the body, and how many words were added and removed. Computing it is the
+costly part (the word diff, :mod:`storage.diff`); rendering it is cheap, and each output has its
+renderer here:
+
+- :meth:`Change.text`: plain text, as stored with an event when it is recorded
+  (:mod:`storage.eventtext`); an Atom entry's content and a webhook's ``diff`` are this text,
+  read back, never re-diffed;
+- :meth:`Change.terminal`: the lines of ``statements diff``, plain or coloured (ANSI);
+- :meth:`Change.as_json`: ``statements diff --format json``'s fields;
+- an HTML renderer (the report to come) plugs in beside them, reading the same fields.
+
+A revert (A -> B -> A) opens its text with a sentence saying that the page says again what it
+said before, naming the revision it undid and when that edit was seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from storage import diff as wdiff
+from storage.document import Statement
+
+_PRESENTATION = "wrapping, escaping, markup"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step from ``old`` to ``new`` (``None``: no such revision)."""
+
+    kinds: tuple[str, ...]
+    span: Literal["first", "step", "gone"] = "step"  # no old revision, both, no new revision
+    title: str = ""  # the new revision's title ("" when there is none)
+    fields: tuple[wdiff.FieldChange, ...] = ()
+    chunks: tuple[wdiff.Chunk, ...] = ()  # the body's word diff (empty: bodies equal)
+    body_changed: bool = False  # the body text differs (maybe only in presentation)
+    added: int = 0  # words added (a new statement: all its words)
+    removed: int = 0  # words removed
+    detail: Mapping[str, Any] = field(default_factory=dict)  # the event's detail (reverts, why)
+
+    @property
+    def size(self) -> int:
+        """Words added or removed: what an alert's ``min_change`` compares with."""
+        return self.added + self.removed
+
+    @property
+    def news(self) -> bool:
+        """Whether the body changed in words a reader sees (not only in presentation)."""
+        return "updated" in self.kinds and any(c.op != "equal" for c in self.chunks)
+
+    def text(self) -> str:
+        """Plain text: front-matter changes and the changed words in context (see module)."""
+        return "\n".join(_text_lines(self))
+
+    def terminal(self, context: int = 8, style: wdiff.Style = wdiff.PLAIN) -> Iterator[str]:
+        """The lines ``statements diff`` prints below its heading (``wdiff.ANSI``: coloured)."""
+        for change in self.fields:
+            if change.key == "title":
+                words = wdiff.word_diff(str(change.old), str(change.new), markdown=False)
+                yield "title: " + " ".join(wdiff.render_hunks(words, context, style))
+            else:
+                yield f"{change.key}: {_value(change.old)} -> {_value(change.new)}"
+        if not self.body_changed:
+            yield "body: unchanged"
+        elif not self.news:
+            yield f"body: presentation only ({_PRESENTATION}); nothing a reader sees changed"
+        else:
+            yield "body:"
+            yield from ("  " + hunk for hunk in wdiff.render_hunks(self.chunks, context, style))
+
+    def as_json(self, context: int = 8) -> dict[str, Any]:
+        return {
+            "kinds": list(self.kinds),
+            "front_matter": [{"key": f.key, "old": f.old, "new": f.new} for f in self.fields],
+            "body": wdiff.chunks_as_json(self.chunks, context),
+            "added": self.added,
+            "removed": self.removed,
+        }
+
+
+def compare(
+    old: Statement | None,
+    new: Statement | None,
+    kinds: Sequence[str] | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> Change:
+    """The change from ``old`` to ``new``; ``kinds`` default to :func:`storage.diff.classify`'s."""
+    if kinds is None:
+        kinds = () if new is None else wdiff.classify(old, new)
+    detail = detail or {}
+    if new is None:
+        return Change(tuple(kinds), "gone", detail=detail)
+    if old is None:
+        words = len(wdiff.words(new.body))
+        return Change(tuple(kinds), "first", new.title, added=words, detail=detail)
+    chunks: tuple[wdiff.Chunk, ...] = ()
+    if old.body != new.body:
+        chunks = tuple(wdiff.word_diff(old.body, new.body))
+    changed = [c for c in chunks if c.op != "equal"]
+    return Change(
+        tuple(kinds),
+        "step",
+        new.title,
+        tuple(wdiff.meta_changes(old, new)),
+        chunks,
+        old.body != new.body,
+        added=sum(len(c.new) for c in changed),
+        removed=sum(len(c.old) for c in changed),
+        detail=detail,
+    )
+
+
+def _text_lines(change: Change) -> Iterator[str]:
+    if "reverted" in change.kinds:
+        yield revert_sentence(change.detail)
+    if change.span == "gone":
+        if "removed" in change.kinds:
+            yield f"Removed from the source ({change.detail.get('why', '')})."
+    elif change.span == "first":
+        yield _first_words(change.title, change.detail.get("replaces"))
+    else:
+        yield from (f"{c.key}: {c.old} -> {c.new}" for c in change.fields)
+        yield from wdiff.render_hunks(change.chunks)
+
+
+def _first_words(title: str, replaces: Mapping[str, Any] | None) -> str:
+    """A new statement, or a different document that took over a known statement's URL."""
+    if not replaces:
+        return f"New statement: {title}"
+    return (
+        f"Replaced: a different document now has this URL: {title}. The document it"
+        f" replaces, {replaces.get('title')}, keeps its file ({replaces.get('path')})."
+    )
+
+
+def revert_sentence(detail: Mapping[str, Any]) -> str:
+    """'Reverted: ...' for an event that undid the one before it."""
+    undone, seen, back = detail.get("reverts"), detail.get("reverts_seen"), detail.get("back_to")
+    text = (
+        f"Reverted: the page says again what it said at revision {back}, undoing the edit of"
+        f" revision {undone} (seen {seen})."
+    )
+    if "flap_of" in detail:
+        text += f" Flapping: flip-back {detail.get('flips', 1)} within a day."
+    return text
+
+
+def _value(value: Any) -> str:
+    return "(none)" if value is None else str(value)
