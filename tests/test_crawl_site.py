@@ -1,4 +1,4 @@
-"""The crawler end to end over a socket, against the fixture site (tests/fixture_site.py)."""
+"""The crawler end to end over a socket, against the fixture site (tests/fixture_site/)."""
 
 from __future__ import annotations
 
