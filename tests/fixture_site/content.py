@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from crawler.convert import convert_many
+from crawler.pandoc import convert_many
 from crawler.source import Source, load_source
 from storage.document import Statement, loads
 from storage.errors import DocumentError
