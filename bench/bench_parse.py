@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from crawler.convert import MARKDOWN, pandoc_path, pandoc_version  # noqa: E402
+from crawler.pandoc import MARKDOWN, pandoc_path, pandoc_version  # noqa: E402
 from crawler.parse import Page, parse_many  # noqa: E402
 from crawler.source import load_source  # noqa: E402
 

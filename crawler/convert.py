@@ -1,117 +1,75 @@
-"""HTML to Markdown (and back, for the fixture site) with pandoc, many documents per process.
+"""Converters: the body HTML of a statement page to the archive's Markdown, by a named engine.
 
-pandoc comes from the ``pypandoc_binary`` wheel, so nothing needs a system install. Starting one
-pandoc process per page is what bounds a naive pipeline; here a batch of documents goes through
-one process, split apart again on a separator paragraph no document contains, and batches run in
-parallel processes. Each document's output is identical to converting it alone (tested).
-``--sandbox`` keeps pandoc from reading files or the network (it would otherwise fetch an
-``<iframe src>`` and inline it).
+A :class:`Converter` converts one document or many (an engine may batch them; each output must
+equal converting that document alone). Engines are registered by name with the dataclass of
+their own options; a seed's ``[convert]`` names one (``converter = "pandoc"``, the default) and
+may set its options in a table named after it (``[convert.pandoc]``). What the archive's
+Markdown is, is each engine's business: no engine's format names or flags appear in the general
+seed schema, and errors name the converter.
+
+pandoc (:mod:`crawler.pandoc`) is the one engine today. Its functions ``convert``,
+``convert_many`` and ``MARKDOWN`` stay importable from here for existing callers.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import secrets
-import subprocess
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from crawler.errors import ConvertError
+from crawler.pandoc import MARKDOWN, Pandoc, PandocOptions, convert, convert_many
 
-log = logging.getLogger(__name__)
-
-#: The archive's body format: pandoc's markdown_strict at 72 columns, pandoc 2 list style.
-MARKDOWN = "markdown_strict+four_space_rule"
-
-
-@cache
-def pandoc_path() -> str:
-    try:
-        import pypandoc
-
-        return str(pypandoc.get_pandoc_path())
-    except (ImportError, OSError) as exc:  # pragma: no cover - depends on the install
-        raise ConvertError(
-            f"pandoc is not available ({exc})", hint="pip install pypandoc_binary"
-        ) from None
+__all__ = [
+    "CONVERTERS",
+    "MARKDOWN",
+    "Converter",
+    "Engine",
+    "convert",
+    "convert_many",
+    "converter",
+    "register",
+]
 
 
-@cache
-def pandoc_version() -> str:
-    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True)
-    return out.stdout.split()[1]
+class Converter(Protocol):
+    """HTML to the archive's Markdown."""
+
+    @property
+    def name(self) -> str: ...
+
+    def convert(self, html: str) -> str:
+        """One document. Raises :class:`~crawler.errors.ConvertError`."""
+        ...
+
+    def convert_many(self, htmls: Sequence[str], *, jobs: int = 2) -> list[str]:
+        """Many documents, in order, each as :meth:`convert` gives it alone."""
+        ...
 
 
-def _run(text: str, reader: str, writer: str, timeout: float) -> str:
-    command = [pandoc_path(), "--sandbox", "-f", reader, "-t", writer]
-    try:
-        done = subprocess.run(
-            command, input=text.encode("utf-8"), capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise ConvertError(f"pandoc took longer than {timeout:.0f} s") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ConvertError(f"pandoc failed: {message[-1] if message else done.returncode}")
-    return done.stdout.decode("utf-8")
+@dataclass(frozen=True)
+class Engine:
+    """A converter by name: the dataclass of its seed options and how to make one from them."""
+
+    name: str
+    options: type[Any]  # a frozen dataclass with defaults; a seed's [convert.<name>]
+    make: Callable[[Any], Converter]
 
 
-def convert(text: str, reader: str = "html", writer: str = MARKDOWN, timeout: float = 60) -> str:
-    """Convert one document."""
-    return _run(text, reader, writer, timeout)
+CONVERTERS: dict[str, Engine] = {}
 
 
-def convert_many(
-    texts: Sequence[str],
-    reader: str = "html",
-    writer: str = MARKDOWN,
-    *,
-    jobs: int = 2,
-    batch: int = 50,
-    timeout: float = 120,
-) -> list[str]:
-    """Convert many documents, ``batch`` per pandoc process, ``jobs`` processes at a time."""
-    if not texts:
-        return []
-    groups = [list(texts[i : i + batch]) for i in range(0, len(texts), batch)]
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = pool.map(lambda g: _convert_group(g, reader, writer, timeout), groups)
-        return [out for group in results for out in group]
+def register(engine: Engine) -> None:
+    CONVERTERS[engine.name] = engine
 
 
-def _convert_group(texts: list[str], reader: str, writer: str, timeout: float) -> list[str]:
-    if len(texts) == 1:
-        return [_run(texts[0], reader, writer, timeout)]
-    token = f"SPLIT{secrets.token_hex(8).upper()}X"
-    if any(token in t for t in texts):  # pragma: no cover - 64 random bits
-        return [_run(t, reader, writer, timeout) for t in texts]
-    mark = "\n<p>{}</p>\n" if reader.startswith("html") else "\n\n{}\n\n"
-    joined = "".join(t + mark.format(f"{token}{i:06d}") for i, t in enumerate(texts))
-    output = _run(joined, reader, writer, timeout)
-    parts = _split(output, token, len(texts))
-    if parts is None:
-        # A document swallowed or moved a separator (broken markup): convert each alone instead.
-        log.debug("batch of %d did not split back; converting one by one", len(texts))
-        return [_run(t, reader, writer, timeout) for t in texts]
-    return [_tidy(p) for p in parts]
+def converter(name: str = "pandoc", options: Any = None) -> Converter:
+    """The converter ``name`` with its options (the engine's defaults when None)."""
+    engine = CONVERTERS.get(name)
+    if engine is None:
+        known = ", ".join(sorted(CONVERTERS))
+        raise ConvertError(f"no converter named {name!r}", hint=f"one of: {known}")
+    return engine.make(engine.options() if options is None else options)
 
 
-def _split(output: str, token: str, count: int) -> list[str] | None:
-    """The batch's output cut at its separators, or None unless they are all there, in order.
-
-    A separator is a line of its own, matched exactly: ``\\s`` would also eat the lines of NBSPs
-    (or other Unicode spaces) a document begins or ends with, and an indented separator is one a
-    document swallowed (an unclosed list), which must not split.
-    """
-    pattern = re.compile(rf"^(?:<p>)?{token}(\d{{6}})(?:</p>)?\n", re.M)
-    pieces = pattern.split(output + "\n")
-    numbers, parts, rest = pieces[1::2], pieces[0:-1:2], pieces[-1]
-    if numbers != [f"{i:06d}" for i in range(count)] or rest.strip("\n"):
-        return None
-    return parts
-
-
-def _tidy(part: str) -> str:
-    return part.strip("\n") + "\n"  # as pandoc ends every output, an empty one too
+register(Engine("pandoc", PandocOptions, lambda options: Pandoc(options)))

@@ -64,4 +64,4 @@ class NotAStatement(StatementSyncError):
 
 
 class ConvertError(StatementSyncError):
-    """pandoc failed to convert a statement's body."""
+    """The converter (crawler/convert.py) failed to convert a statement's body."""

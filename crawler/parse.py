@@ -1,7 +1,7 @@
 """Statement pages to archive documents: pure functions, driven by the source's selectors.
 
 :func:`parse_statement` never fetches, sleeps or writes. It is two steps, so that many pages can
-share pandoc processes (:func:`parse_many`): :func:`extract` reads the front-matter values and the
+share converter runs (:func:`parse_many`): :func:`extract` reads the front-matter values and the
 body HTML out of a page, :func:`build` makes the document once the body is Markdown.
 
 What makes a page a statement is its markup: a statement URL of the source, a title, a
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Tag
 
-from crawler.convert import convert, convert_many
+from crawler.convert import Converter, converter
 from crawler.errors import ConvertError, NotAStatement
 from crawler.source import ArticleSelectors, Source
 from storage.document import Statement, new_statement
@@ -106,7 +106,7 @@ def parse_statement(
 ) -> Statement:
     """A statement page as an archive document."""
     extracted = extract(html, url, source, published=published)
-    markdown = convert(extracted.body_html, source.convert.reader, source.convert.writer)
+    markdown = converter_of(source).convert(extracted.body_html)
     return build(extracted, markdown, source)
 
 
@@ -127,7 +127,7 @@ def parse_many(
     htmls = [e.body_html for _, e in extracted]
     bodies: list[str | ConvertError]
     try:
-        bodies = list(convert_many(htmls, source.convert.reader, source.convert.writer, jobs=jobs))
+        bodies = list(converter_of(source).convert_many(htmls, jobs=jobs))
     except ConvertError:
         bodies = [_convert_alone(e, source) for _, e in extracted]
     for (slot, item), body in zip(extracted, bodies, strict=True):
@@ -141,9 +141,14 @@ def parse_many(
     return results
 
 
+def converter_of(source: Source) -> Converter:
+    """The converter the source's seed names, with its options."""
+    return converter(source.convert.converter, source.convert.options)
+
+
 def _convert_alone(item: Extracted, source: Source) -> str | ConvertError:
     try:
-        return convert(item.body_html, source.convert.reader, source.convert.writer)
+        return converter_of(source).convert(item.body_html)
     except ConvertError as exc:
         return exc
 
@@ -235,5 +240,5 @@ def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
     for tag in [body, *body.find_all(True)]:
         for name in [n for n in tag.attrs if n in exact or n.startswith(prefixes)]:
             del tag[name]
-    body.name = "div"  # pandoc keeps only the content of <main> when there is one
+    body.name = "div"  # pandoc (the converter) keeps only the content of <main> when there is one
     return str(body)

@@ -14,8 +14,10 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.convert import CONVERTERS
 from crawler.errors import SourceError
 from crawler.tomlconfig import Context, build, read_toml
 from storage.document import KEY_ORDERS
@@ -117,13 +119,15 @@ class ArchiveSettings:
 
 @dataclass(frozen=True)
 class Convert:
-    """How the body HTML becomes Markdown: pandoc's reader and writer formats."""
+    """How the body HTML becomes the archive's Markdown: a converter by name (crawler/convert.py),
+    with its own options from the seed's ``[convert.<converter>]`` (built at load by the engine's
+    options dataclass, not a key of its own)."""
 
-    reader: str = "html"
-    writer: str = "markdown_strict+four_space_rule"
+    converter: str = "pandoc"
     # "timezone": modified_time in the source's time zone. "published": with published_time's
     # UTC offset, as the public whitehouse archive wrote it (wrong by an hour across DST).
     modified_time_offset: str = "timezone"
+    options: Any = None
 
 
 @dataclass(frozen=True)
@@ -190,8 +194,10 @@ def load_source(path: Path) -> Source:
     """Read and validate one seed file."""
     data, ctx = read_toml(path, SourceError)
     data.setdefault("name", path.stem)
+    options = _converter_options(data, ctx)
     built: Source = build(Source, data, ctx, skip=("path",))
-    source = dataclasses.replace(built, path=str(path))
+    convert = dataclasses.replace(built.convert, options=options)
+    source = dataclasses.replace(built, path=str(path), convert=convert)
     _check(source, ctx)
     return source
 
@@ -215,6 +221,33 @@ def load_sources(dirs: Iterable[Path]) -> dict[str, Source]:
             source = load_source(path)
             sources[source.name] = source
     return sources
+
+
+#: Keys of ``[convert]`` from before converters had names: pandoc's, read as ``[convert.pandoc]``.
+_PANDOC_KEYS = ("reader", "writer")
+
+
+def _converter_options(data: dict[str, Any], ctx: Context) -> Any:
+    """The converter's own options: its table ``[convert.<converter>]``, taken out of ``[convert]``
+    and built by the engine's options dataclass (its defaults when the table is absent)."""
+    table = data.get("convert", {})
+    if not isinstance(table, dict):
+        return None  # build() says what is wrong
+    name = table.get("converter", "pandoc")
+    engine = CONVERTERS.get(name) if isinstance(name, str) else None
+    if engine is None:
+        raise ctx.fail("convert.converter", f"one of {', '.join(sorted(CONVERTERS))}", name)
+    own = table.pop(name, {})
+    legacy = {key: table.pop(key) for key in _PANDOC_KEYS if key in table}
+    if legacy and (name != "pandoc" or not isinstance(own, dict) or set(legacy) & set(own)):
+        key = next(iter(legacy))
+        expected = f"{key} in [convert.pandoc] (an option of pandoc)"
+        raise ctx.fail(f"convert.{key}", expected, legacy[key])
+    if legacy:
+        own = {**legacy, **own}
+    for other in sorted(set(table) & {*CONVERTERS, "options"}):
+        raise ctx.fail(f"convert.{other}", f"options of the converter in use only ({name})")
+    return build(engine.options, own, ctx, f"convert.{name}.")
 
 
 def _check(source: Source, ctx: Context) -> None:

@@ -1,4 +1,4 @@
-"""The crawler end to end over a socket, against the fixture site (tests/fixture_site.py)."""
+"""The crawler end to end over a socket, against the fixture site (tests/fixture_site/)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from crawler.cli import main
 from crawler.convert import convert_many
 from crawler.errors import FetchError, OffSiteError, RobotsDisallowed
 from crawler.fetch import Fetcher, RetryPolicy, make_client
-from crawler.parse import Page, parse_many
+from crawler.parse import Page, converter_of, parse_many
 from crawler.source import Source, load_source
 from storage.document import dumps, loads, split
 from tests.conftest import PROJECT
@@ -102,9 +102,7 @@ def test_300_statements_fetched_and_parsed_match_the_corpus(
         pages.append(Page(response.content, response.url))
     results = parse_many(pages, source)
     bodies = [loads(t).body for t in expected.values()]
-    round_trip = convert_many(
-        convert_many(bodies, "markdown_strict", "html"), "html", source.convert.writer
-    )
+    round_trip = converter_of(source).convert_many(convert_many(bodies, "markdown_strict", "html"))
     stable = older = same = 0
     for (url, text), result, again, body in zip(
         expected.items(), results, round_trip, bodies, strict=True

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from crawler.convert import convert
+from crawler.parse import converter_of
 from storage.document import Statement, dumps, loads
 from tests.conftest import CORPUS, PROJECT, need
 from tests.fixture_site import (
@@ -127,7 +127,7 @@ def body_markdown(doc: BeautifulSoup) -> str:
         for name in list(node.attrs):
             if any(fnmatch.fnmatch(name, p) for p in ARTICLE.strip_attributes):
                 del node[name]
-    return convert(str(main), seed().convert.reader, seed().convert.writer)
+    return converter_of(seed()).convert(str(main))
 
 
 def sitemap(client: httpx.Client, site: FixtureSite, url: str) -> dict[str, dt.datetime | None]:

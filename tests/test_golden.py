@@ -1,0 +1,125 @@
+"""Golden folders: every source's parser cases as files, no Python per case.
+
+``tests/seeds/<source>/`` holds, for the seed ``seeds/<source>.toml``, pairs of a saved page and
+its outcome: ``<case>.html`` with ``<case>.expected.md`` (the archive file the page must give, byte
+for byte; the URL parsed is its ``source_url``), or with ``<case>.error.txt`` (the URL on its
+first line, a fragment of the refusal's message on the second). A new case is two files. The real
+page of ../shared, with the archive file the public archive wrote for it, is collected too when
+present. Each source's pages are also parsed in one batch, which must give the same files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from crawler.errors import NotAStatement
+from crawler.parse import Page, parse_many, parse_statement
+from crawler.source import Source, load_source
+from storage.document import dumps, loads
+from tests.conftest import PROJECT, SHARED, need
+
+GOLDEN = Path(__file__).resolve().parent / "seeds"
+_WH = SHARED / "pages" / "whitehouse.gov-2025"
+#: Real pages outside the repository (never copied in): source -> (page, expected archive file).
+SHARED_CASES = {
+    "whitehouse": [
+        (
+            _WH / "article" / "articles_2025-03-14_week-eight-wins_PRETTIFIED.html",
+            _WH
+            / "expected"
+            / (
+                "articles_2025-03_2025-03-14-week-eight-wins-a-testament-to-american-greatness-"
+                "under-president-trump.md"
+            ),
+        )
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    source: str
+    name: str
+    page: Path
+    outcome: Path  # .expected.md or .error.txt
+
+    @property
+    def url(self) -> str:
+        text = self.outcome.read_text(encoding="utf-8")
+        return text.splitlines()[0] if self.refused else loads(text).source_url
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome.name.endswith(".error.txt")
+
+
+def _folders() -> list[Path]:
+    return sorted(p for p in GOLDEN.iterdir() if p.is_dir())
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for folder in _folders():
+        for page in sorted(folder.glob("*.html")):
+            name = page.name.removesuffix(".html")
+            outcomes = [folder / f"{name}.expected.md", folder / f"{name}.error.txt"]
+            found = [o for o in outcomes if o.exists()]
+            cases.append(Case(folder.name, name, page, found[0] if found else outcomes[0]))
+    for source, pairs in SHARED_CASES.items():
+        for page, expected in pairs:
+            cases.append(Case(source, f"shared:{page.stem}", page, expected))
+    return cases
+
+
+@cache
+def _seed(name: str) -> Source:
+    return load_source(PROJECT / "seeds" / f"{name}.toml")
+
+
+def _read(path: Path) -> bytes:
+    return need(path).read_bytes() if path.is_relative_to(SHARED) else path.read_bytes()
+
+
+CASES = _cases()
+
+
+def test_every_golden_folder_is_a_source_and_every_file_part_of_a_case() -> None:
+    assert _folders(), "no golden folders"
+    for folder in _folders():
+        assert (PROJECT / "seeds" / f"{folder.name}.toml").exists(), f"{folder.name}: no seed"
+        names = {p.name.removesuffix(".html") for p in folder.glob("*.html")}
+        for path in folder.iterdir():
+            case = path.name.removesuffix(".expected.md").removesuffix(".error.txt")
+            if path.name != "README.md" and path.suffix != ".html":
+                assert case in names, f"{path}: no {case}.html beside it"
+        for name in names:
+            outcomes = [folder / f"{name}.expected.md", folder / f"{name}.error.txt"]
+            assert sum(o.exists() for o in outcomes) == 1, f"{folder / name}: one outcome file"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.source}/{c.name}")
+def test_golden_page_gives_its_archive_file_or_its_refusal(case: Case) -> None:
+    page, source = _read(case.page), _seed(case.source)
+    if case.refused:
+        fragment = case.outcome.read_text(encoding="utf-8").splitlines()[1]
+        with pytest.raises(NotAStatement, match=fragment):
+            parse_statement(page, case.url, source)
+        return
+    expected = _read(case.outcome).decode("utf-8")
+    assert dumps(parse_statement(page, case.url, source)) == expected
+
+
+@pytest.mark.parametrize("name", sorted({c.source for c in CASES}))
+def test_golden_pages_parsed_in_one_batch_give_the_same(name: str) -> None:
+    cases = [c for c in CASES if c.source == name and c.page.exists() and c.outcome.exists()]
+    results = parse_many([Page(_read(c.page), c.url) for c in cases], _seed(name))
+    for case, result in zip(cases, results, strict=True):
+        if case.refused:
+            assert isinstance(result, NotAStatement), case.name
+        else:
+            assert not isinstance(result, Exception), f"{case.name}: {result}"
+            assert dumps(result) == _read(case.outcome).decode("utf-8"), case.name
