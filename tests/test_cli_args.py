@@ -21,8 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler import cli_args, cli_crawl, cli_schedule, jobs
+from crawler import jobs
+from crawler.cli import args as cli_args
 from crawler.cli import build_parser, main
+from crawler.cli import crawl as cli_crawl
+from crawler.cli import schedule as cli_schedule
 from crawler.fetch import make_client
 from tests.conftest import REFERENCE
 from tests.test_offline import no_dns
@@ -40,7 +43,7 @@ def kind_of(action: argparse.Action) -> str | None:
     duration; None for an option that takes no number."""
     parse = action.type
     if parse in (int, float):
-        raise AssertionError(f"{action.option_strings}: use a type from crawler.cli_args")
+        raise AssertionError(f"{action.option_strings}: use a type from crawler.cli.args")
     if parse in TYPES:
         return TYPES[parse]  # type: ignore[index]
     name = getattr(parse, "__name__", "")
@@ -131,6 +134,7 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "discover": ["discover", "whitehouse", *online],
         "import": ["import", str(v1), *a],
         "verify": ["verify", *a],
+        "reformat": ["reformat", "--dry-run", *a],
         "show": ["show", "statement-from-senior", *a],
         "diff": ["diff", "statement-from-senior", "--color=never", *a],
         "changes": ["changes", *a],

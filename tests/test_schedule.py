@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from crawler.cli_schedule import IndexState
+from crawler.cli.schedule import IndexState
 from crawler.errors import SourceError
 from crawler.schedule import Job, Scheduler, due, make_trigger, parse_duration
 from crawler.source import Schedule

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_args import count, revision, seconds
+from crawler.cli.args import count, revision, seconds
 from storage import diff as wdiff
 from storage.archive import STATE_DIR, Archive, Recorded, stamp, utc_now
 from storage.errors import ArchiveError, RevisionError

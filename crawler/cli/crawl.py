@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_args import count, number, origin
+from crawler.cli.args import count, number, origin
 from crawler.errors import FetchError, SourceError
 from crawler.fetch import Fetcher, make_client
 from crawler.parse import parse_statement

@@ -21,8 +21,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from crawler import cli_archive, cli_crawl, cli_schedule, cli_sync
-from crawler.cli_args import Parser
+from crawler.cli import archive as cli_archive
+from crawler.cli import crawl as cli_crawl
+from crawler.cli import schedule as cli_schedule
+from crawler.cli import sync as cli_sync
+from crawler.cli.args import Parser
 from crawler.errors import DiscoveryError, Interrupted, SourceError
 from storage.errors import ArchiveError, StatementSyncError
 from storage.journal import WriteError

@@ -17,9 +17,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_args import count, duration
-from crawler.cli_crawl import sources_for
-from crawler.cli_sync import fetch_settings
+from crawler.cli.args import count, duration
+from crawler.cli.crawl import sources_for
+from crawler.cli.sync import fetch_settings
 from crawler.config import ArchiveConfig, load_config
 from crawler.errors import SourceError
 from crawler.jobs import failure_reason, run_sync

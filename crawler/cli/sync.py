@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_archive import add_wait, event_json, parse_since
-from crawler.cli_args import count
-from crawler.cli_crawl import sources_for
+from crawler.cli.archive import add_wait, event_json, parse_since
+from crawler.cli.args import count
+from crawler.cli.crawl import sources_for
 from crawler.config import load_config
 from crawler.errors import Interrupted, SourceError
 from crawler.jobs import FetchSettings, RunResult, run_sync
