@@ -204,5 +204,6 @@ def test_bad_values_are_one_line_usage_errors_at_once(
 ) -> None:
     assert main([*argv, "--archive", str(tmp_path / "a")]) == 2
     _, err = capsys.readouterr()
-    assert err.count("\n") == 1 and err.startswith(f"statements {argv[0]}: argument {argv[-2]}")
+    assert err.count("\n") == 1 and err.startswith(f"statements: {argv[0]}: argument {argv[-2]}")
+    assert err.endswith(f"(see 'statements {argv[0]} --help')\n")
     assert not (tmp_path / "a").exists()  # nothing ran
