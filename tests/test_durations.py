@@ -1,7 +1,9 @@
-"""One grammar of durations (crawler.durations) for the scheduler, seed files and --since ages."""
+"""One grammar of durations (crawler.durations) for the scheduler, seed files and --since ages;
+bad options and arguments are a UsageError (exit 2), and every --help lists the exit codes."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import re
 from pathlib import Path
@@ -10,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.cli import main
+from crawler.cli import build_parser, main
 from crawler.cli import schedule as cli_schedule
 from crawler.cli.common import parse_since, parse_until
 from crawler.durations import (
@@ -167,3 +169,13 @@ def test_only_ascii_digits() -> None:
     for text in ("\u0661h", "\u00b2s", "\u0663\u0660m"):  # Arabic-Indic, superscript
         with pytest.raises(DurationError, match="is not a duration"):
             parse_duration(text)
+
+
+def test_every_command_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert len(commands.choices) >= 12
+    for name in ["", *commands.choices]:
+        assert main([name, "--help"] if name else ["--help"]) == 0
+        out, _ = capsys.readouterr()
+        assert "exit codes:" in out and "2  usage or configuration error" in out, name
