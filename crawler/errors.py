@@ -9,6 +9,13 @@ class SourceError(StatementSyncError):
     """A seed file is not valid: names the file, the line, the key and what is expected."""
 
 
+class UsageError(StatementSyncError):
+    """A command-line option or argument is not valid (exit 2): says which, and what to try.
+
+    Raised by the CLI's option parsing and checks, never by the library: a bad seed file is a
+    :class:`SourceError`, a bad archive an ``ArchiveError``."""
+
+
 class FetchError(StatementSyncError):
     """A request failed for good (after any retries the policy allows)."""
 

@@ -6,14 +6,14 @@ and the clock: missed runs are coalesced into one, a run later than the misfire 
 skipped to the next regular time. :class:`Scheduler` is the loop around it, with the clock and
 the sleep injected so tests run a simulated day in milliseconds. Runs are sequential (a source is
 never synced twice at once) and their times persist in the archive's index, so a restart resumes
-the schedule instead of firing everything again.
+the schedule instead of firing everything again. Spans (``every``, the grace time) are read by
+:mod:`crawler.durations`, the one grammar of durations.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,27 +23,13 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.durations import DurationError, parse_duration
 from crawler.errors import SourceError
 from crawler.source import Schedule
 
 log = logging.getLogger(__name__)
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DEFAULT_GRACE = dt.timedelta(hours=1)
-LONGEST = dt.timedelta(days=366)  # a longer span is a typo, and would overflow a datetime
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    """ "90s", "30m", "2h", "1h30m", "1d" as a time span."""
-    cleaned = text.strip().lower().replace(" ", "")
-    parts = _DURATION.findall(cleaned)
-    if not parts or "".join(f"{n}{u}" for n, u in parts) != cleaned:
-        raise SourceError(f"{text!r} is not a duration", hint="try 90s, 30m, 2h or 1h30m")
-    seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
-    if not 0 < seconds <= LONGEST.total_seconds():
-        raise SourceError(f"{text!r} is not a duration from 1s to 366d")
-    return dt.timedelta(seconds=seconds)
 
 
 def make_trigger(schedule: Schedule, *, start: dt.datetime, timezone: str = "UTC") -> BaseTrigger:
@@ -65,7 +51,10 @@ def make_trigger(schedule: Schedule, *, start: dt.datetime, timezone: str = "UTC
             raise SourceError(f"cron {schedule.cron!r} is not valid: {exc}") from None
     if not schedule.every:
         raise SourceError("no schedule", hint="set every = '2h' or cron = '28 */2 * * *'")
-    every = parse_duration(schedule.every)
+    try:
+        every = parse_duration(schedule.every)
+    except DurationError as exc:
+        raise SourceError(f"every: {exc}") from None
     # Jitter spreads load; it never delays a run by more than a tenth of the interval.
     jitter = int(min(schedule.jitter, every.total_seconds() / 10)) or None
     return IntervalTrigger(

@@ -14,10 +14,11 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
 from crawler.convert import CONVERTERS
+from crawler.durations import interval, seconds
 from crawler.errors import SourceError
 from crawler.tomlconfig import Context, build, read_toml
 from storage.document import KEY_ORDERS
@@ -64,9 +65,9 @@ class Feed:
 class Schedule:
     """When ``statements schedule`` syncs a source: ``every`` ("2h", "30m") or ``cron``."""
 
-    every: str = ""
+    every: Annotated[str, interval] = ""  # checked at load, kept as written
     cron: str = ""
-    jitter: float = 0.0  # seconds added at random to each run time
+    jitter: Annotated[float, seconds] = 0.0  # added at random to each run time: 120 or "2m"
     audit: int = 0  # statements re-checked per run, so the whole archive is swept over time
 
 

@@ -27,13 +27,16 @@ class Context:
     error: type[StatementSyncError]
 
     def fail(self, key: str, expected: str, got: Any = dataclasses.MISSING) -> StatementSyncError:
+        found = "" if got is dataclasses.MISSING else f", got {got!r}"
+        return self.invalid(key, f"expected {expected}{found}")
+
+    def invalid(self, key: str, message: str) -> StatementSyncError:
         name = re.escape(key.rsplit(".", 1)[-1].split("[")[0])
         pattern = rf"\s*(\[+\s*)?([\w.-]*\.)?({name}|\"{name}\")\s*(=|\])"
         rows = self.text.splitlines()
         line = next((n for n, row in enumerate(rows, 1) if re.match(pattern, row)), None)
         where = f"{self.path}, line {line}" if line else str(self.path)
-        found = "" if got is dataclasses.MISSING else f", got {got!r}"
-        return self.error(f"{key}: expected {expected}{found}", where=where)
+        return self.error(f"{key}: {message}", where=where)
 
 
 def read_toml(path: Path, error: type[StatementSyncError]) -> tuple[dict[str, Any], Context]:
@@ -53,7 +56,7 @@ def build(
     """A ``cls`` from a TOML table, every value checked against the field's type."""
     if not isinstance(table, dict):
         raise ctx.fail(prefix.rstrip(".") or "(top level)", "a table", table)
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in skip}
     unknown = sorted(set(table) - set(fields))
     if unknown:
@@ -73,6 +76,13 @@ def build(
 def convert(hint: Any, value: Any, key: str, ctx: Context) -> Any:
     args = typing.get_args(hint)
     origin = typing.get_origin(hint)
+    if origin is typing.Annotated:  # Annotated[T, read]: a string goes through read(), e.g. "2m"
+        if isinstance(value, str):
+            try:
+                return args[1](value)
+            except ValueError as exc:
+                raise ctx.invalid(key, str(exc)) from None
+        return convert(args[0], value, key, ctx)
     if isinstance(hint, types.UnionType):  # X | None
         inner = next(a for a in args if a is not type(None))
         return convert(inner, value, key, ctx)

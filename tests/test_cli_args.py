@@ -21,8 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler import cli_args, cli_crawl, cli_schedule, jobs
+from crawler import jobs
+from crawler.cli import args as cli_args
 from crawler.cli import build_parser, main
+from crawler.cli import crawl as cli_crawl
+from crawler.cli import schedule as cli_schedule
 from crawler.fetch import make_client
 from tests.conftest import REFERENCE
 from tests.test_offline import no_dns
@@ -40,7 +43,7 @@ def kind_of(action: argparse.Action) -> str | None:
     duration; None for an option that takes no number."""
     parse = action.type
     if parse in (int, float):
-        raise AssertionError(f"{action.option_strings}: use a type from crawler.cli_args")
+        raise AssertionError(f"{action.option_strings}: use a type from crawler.cli.args")
     if parse in TYPES:
         return TYPES[parse]  # type: ignore[index]
     name = getattr(parse, "__name__", "")
@@ -131,10 +134,10 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "discover": ["discover", "whitehouse", *online],
         "import": ["import", str(v1), *a],
         "verify": ["verify", *a],
+        "reformat": ["reformat", "--dry-run", *a],
         "show": ["show", "statement-from-senior", *a],
         "diff": ["diff", "statement-from-senior", "--color=never", *a],
         "changes": ["changes", *a],
-        "reformat": ["reformat", "--dry-run", *a],
     }
 
 
@@ -201,5 +204,6 @@ def test_bad_values_are_one_line_usage_errors_at_once(
 ) -> None:
     assert main([*argv, "--archive", str(tmp_path / "a")]) == 2
     _, err = capsys.readouterr()
-    assert err.count("\n") == 1 and err.startswith(f"statements {argv[0]}: argument {argv[-2]}")
+    assert err.count("\n") == 1 and err.startswith(f"statements: {argv[0]}: argument {argv[-2]}")
+    assert err.endswith(f"(see 'statements {argv[0]} --help')\n")
     assert not (tmp_path / "a").exists()  # nothing ran

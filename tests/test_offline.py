@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crawler import cli_crawl, jobs
+from crawler import jobs
+from crawler.cli import crawl as cli_crawl
 from crawler.cli import main
 from crawler.errors import FetchError, Stopped, Unreachable
 from crawler.fetch import Fetcher, make_client

@@ -50,6 +50,9 @@ def test_the_builtin_whitehouse_source() -> None:
         (("[selectors.article]\n", "[selectors.article]\nbody2 = 1\n"), "selectors.article.body2"),
         (("[listing]", "[listing\n"), r"not valid TOML: .*line"),
         (('title = "h1.wp', 'titles = "h1.wp'), "selectors.article.titles"),
+        (('every = "2h"', 'every = "2 hours"'), r"line \d+: schedule.every: '2 hours' is not a"),
+        (("jitter = 120", 'jitter = "-2m"'), r"line \d+: schedule.jitter: '-2m' is not a"),
+        (('every = "2h"', 'every = "0s"'), "schedule.every: '0s' is not a duration from 1s to"),
     ],
 )
 def test_a_bad_seed_names_file_line_and_key(

@@ -17,8 +17,8 @@ from unittest import mock
 
 import pytest
 
-from crawler import cli_schedule
 from crawler.cli import main
+from crawler.cli import schedule as cli_schedule
 from crawler.fetch import Fetcher, make_client
 from crawler.syncer import Syncer, SyncOptions
 from storage.archive import Archive

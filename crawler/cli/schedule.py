@@ -17,13 +17,13 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_args import count, duration
-from crawler.cli_crawl import sources_for
-from crawler.cli_sync import fetch_settings
+from crawler.cli.args import count, duration
+from crawler.cli.common import fetch_settings, named_sources, sources_for
 from crawler.config import ArchiveConfig, load_config
+from crawler.durations import parse_duration
 from crawler.errors import SourceError
 from crawler.jobs import failure_reason, run_sync
-from crawler.schedule import Job, Scheduler, Stop, make_trigger, parse_duration
+from crawler.schedule import Job, Scheduler, Stop, make_trigger
 from crawler.source import Schedule, Source
 from crawler.syncer import SyncOptions
 from storage.archive import Archive, stamp, utc_now
@@ -101,13 +101,8 @@ def schedule_for(source: Source, config: ArchiveConfig, args: argparse.Namespace
 def cmd_schedule(args: argparse.Namespace) -> int:
     root = Path(args.archive)
     config = load_config(root)
-    sources = [
-        s
-        for s in sources_for(args).values()
-        if s.enabled and (not args.sources or s.name in args.sources)
-    ]
-    if args.sources and len(sources) != len(set(args.sources)):
-        raise SourceError(f"unknown source among {', '.join(args.sources)}")
+    known = sources_for(args)
+    sources = named_sources(known, args.sources) if args.sources else enabled(known)
     stop = Stop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.event.set())
@@ -125,6 +120,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         _save_scheduler(root, schedules, stopped=True)
     log.info("stopped")
     return 0
+
+
+def enabled(sources: dict[str, Source]) -> list[Source]:
+    return [s for s in sources.values() if s.enabled]
 
 
 def _save_scheduler(root: Path, schedules: dict[str, Schedule], *, stopped: bool) -> None:

@@ -1,33 +1,34 @@
 """The command line's argument types, in one place, and a parser that fails in one line.
 
 Every numeric option of every command takes its value through one of these functions, so a
-value out of range (``--audit -5``, ``--wait -1``, ``--rate nan``, ``--limit 10**30``) is a usage
-error (exit 2) with one line on stderr, before any work starts: never a traceback later, deep in
-SQL or in :func:`itertools.islice`. Bounds are generous but finite, so no value overflows a
-SQLite integer, a ``timedelta`` or a sleep.
+value out of range (``--audit -5``, ``--wait -1``, ``--rate nan``, ``--limit 10**30``) is a
+:class:`~crawler.errors.UsageError` (exit 2) with one line on stderr, before any work starts:
+never a traceback later, deep in SQL or in :func:`itertools.islice`. Bounds are generous but
+finite, so no value overflows a SQLite integer, a ``timedelta`` or a sleep.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 from collections.abc import Callable
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from storage.errors import StatementSyncError
+from crawler.durations import DurationError, interval
+from crawler.errors import UsageError
 
 BIG = 1_000_000_000  # a count no archive reaches; keeps SQL LIMIT and offsets in range
 LONGEST_WAIT = 7 * 86400.0  # seconds: a week
 
 
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose usage errors are one line: what, and where to look."""
+    """An ``ArgumentParser`` whose usage errors are a :class:`UsageError`: what, and where to
+    look. ``crawler.cli.main`` writes it in one line and exits 2, as for every usage error."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
-        sys.exit(2)
+        command = self.prog.removeprefix("statements").strip() or None
+        raise UsageError(message, where=command, hint=f"see '{self.prog} --help'")
 
 
 def count(low: int = 0, high: int = BIG) -> Callable[[str], int]:
@@ -79,14 +80,12 @@ def seconds(text: str) -> float:
 
 
 def duration(text: str) -> str:
-    """A time span such as 90s, 30m, 2h or 1h30m (kept as written; checked now)."""
-    from crawler.schedule import parse_duration
-
+    """A run interval such as 90s, 30m, 2h or 1h30m, 1s to 366d (kept as written; checked now,
+    in the grammar of :mod:`crawler.durations`)."""
     try:
-        parse_duration(text)
-    except StatementSyncError as exc:
+        return interval(text)
+    except DurationError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
-    return text
 
 
 def origin(text: str) -> str:

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crawler.cli_args import count, revision, seconds
+from crawler.cli.args import count, revision
+from crawler.cli.common import add_wait, event_json, parse_since, parse_until, plural
+from crawler.cli.common import open_archive as _open
+from crawler.cli.common import print_json as _print_json
 from storage import diff as wdiff
-from storage.archive import STATE_DIR, Archive, Recorded, stamp, utc_now
-from storage.errors import ArchiveError, RevisionError
+from storage.archive import STATE_DIR, Archive, stamp, utc_now
+from storage.errors import RevisionError
 from storage.importer import import_dir
 from storage.index import EventFilter, EventRow, StatementRow
 from storage.lock import archive_lock
 from storage.verify import verify
 
-_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 #: ``statements changes`` lists at most this many events unless told otherwise.
 CHANGES_LIMIT = 50
 
@@ -115,48 +114,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_changes)
-
-
-def add_wait(parser: argparse.ArgumentParser, default: float) -> None:
-    """``--wait SECONDS``, for the commands that take the archive's lock."""
-    parser.add_argument(
-        "--wait",
-        type=seconds,
-        default=default,
-        metavar="SECONDS",
-        help="wait this long for a running sync to release the archive",
-    )
-
-
-@contextmanager
-def _open(args: argparse.Namespace, create: bool = False) -> Iterator[Archive]:
-    archive = Archive(Path(args.archive), create=create)
-    try:
-        yield archive
-    finally:
-        archive.close()
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 problem``, ``2 problems``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def event_json(event: Recorded) -> dict[str, Any]:
-    """A recorded change event for ``--json`` output."""
-    return {
-        "kinds": list(event.kinds),
-        "url": event.url,
-        "path": event.path,
-        "title": event.title,
-        "from_rev": event.from_rev,
-        "to_rev": event.to_rev,
-        "flap": event.flap,
-    }
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -456,31 +413,8 @@ def _colour(choice: str) -> bool:
 # -- changes ----------------------------------------------------------------------------------
 
 
-def parse_since(text: str, now: dt.datetime, option: str = "--since") -> dt.datetime:
-    """``--since``: an ISO date or time (UTC unless it says), or an age such as ``7d``."""
-    relative = _RELATIVE.match(text.strip().lower())
-    if relative:
-        amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
-        return now - dt.timedelta(**{unit: amount})
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ArchiveError(
-            f"{option} {text!r} is not a date, a time or an age", hint="try 2026-11-01 or 7d"
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-def parse_until(text: str, now: dt.datetime) -> dt.datetime:
-    """``--until``: as ``--since``, but a bare date means the end of that day."""
-    moment = parse_since(text, now, "--until")
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        moment += dt.timedelta(days=1)
-    return moment
-
-
 def changes_filter(args: argparse.Namespace, now: dt.datetime) -> EventFilter:
-    """The events ``statements changes`` lists, from its options (a bad value: ArchiveError)."""
+    """The events ``statements changes`` lists, from its options (a bad value: UsageError)."""
     since = None if args.since is None else stamp(parse_since(args.since, now))
     until = None if args.until is None else stamp(parse_until(args.until, now))
     return EventFilter(

@@ -9,19 +9,17 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from crawler.cli_args import count, number, origin
-from crawler.errors import FetchError, SourceError
+from crawler.cli.common import crawl_options, named_sources, seeds_option, sources_for
+from crawler.errors import FetchError, UsageError
 from crawler.fetch import Fetcher, make_client
 from crawler.parse import parse_statement
-from crawler.source import Source, load_sources, seed_dirs
+from crawler.source import Source
 from crawler.walk import discover
 from storage.document import dumps
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-MAX_CONCURRENCY = 64
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -48,37 +46,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_discover)
 
 
-def seeds_option() -> argparse.ArgumentParser:
-    seeds = argparse.ArgumentParser(add_help=False)
-    seeds.add_argument(
-        "--seeds",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of your own seed files (also: <archive>/seeds)",
-    )
-    return seeds
-
-
-def crawl_options() -> argparse.ArgumentParser:
-    """Options of every command that makes requests."""
-    crawling = argparse.ArgumentParser(add_help=False, parents=[seeds_option()])
-    crawling.add_argument(
-        "--base-url",
-        type=origin,
-        metavar="URL",
-        help="send every request to this origin (a mirror, the "
-        "fixture site); the archive still records the real URLs",
-    )
-    crawling.add_argument(
-        "--rate", type=number(0.0), help="requests per second per host (0: no limit)"
-    )
-    crawling.add_argument("--concurrency", type=count(1, MAX_CONCURRENCY), help="requests at once")
-    crawling.add_argument("--user-agent", help="the User-Agent to send (default names this tool)")
-    return crawling
-
-
 @contextmanager
 def fetcher_for(args: argparse.Namespace, source: Source) -> Iterator[Fetcher]:
     with make_client(user_agent=args.user_agent, timeout=source.politeness.timeout) as client:
@@ -90,13 +57,11 @@ def fetcher_for(args: argparse.Namespace, source: Source) -> Iterator[Fetcher]:
 def source_of(args: argparse.Namespace, name: str | None = None, url: str | None = None) -> Source:
     sources = sources_for(args)
     if name is not None:
-        if name not in sources:
-            raise SourceError(f"no source named {name!r}", hint=f"known: {', '.join(sources)}")
-        return sources[name]
+        return named_sources(sources, [name])[0]
     for source in sources.values():
         if url is not None and source.statement_match(url):
             return source
-    raise SourceError(
+    raise UsageError(
         "no source has statements at this URL", where=url, hint="see 'statements sources'"
     )
 
@@ -145,11 +110,6 @@ def cmd_discover(args: argparse.Namespace) -> int:
     for failure in found.failures:
         print(f"statements: {failure}", file=sys.stderr)
     return 1 if found.failures else 0
-
-
-def sources_for(args: argparse.Namespace) -> dict[str, Source]:
-    """Built-in seeds, then $STATEMENTS_SEEDS, the archive's seeds/, and --seeds folders."""
-    return load_sources(seed_dirs([Path(args.archive) / "seeds", *args.seeds]))
 
 
 def cmd_sources(args: argparse.Namespace) -> int:

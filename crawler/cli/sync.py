@@ -19,11 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from crawler.api import sync
-from crawler.cli_archive import add_wait, event_json, parse_since
-from crawler.cli_args import count
-from crawler.cli_crawl import sources_for
+from crawler.cli.args import count
+from crawler.cli.common import (
+    add_wait,
+    event_json,
+    named_sources,
+    parse_since,
+    sources_for,
+)
 from crawler.errors import Interrupted, SourceError
-from crawler.jobs import FetchSettings, RunResult
+from crawler.jobs import RunResult
 from crawler.schedule import Stop
 from crawler.source import Source
 from crawler.syncer import SyncReport
@@ -48,7 +53,11 @@ def add_command(
         action="store_true",
         help="walk everything and re-check every known statement (catches silent edits)",
     )
-    p.add_argument("--since", metavar="DATE", help="only statements published since then")
+    p.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only statements published since WHEN (a date, or an age: 7d)",
+    )
     p.add_argument(
         "--audit",
         type=count(0),
@@ -128,10 +137,6 @@ def _interruptible() -> Iterator[Stop]:
         signal.signal(signal.SIGINT, previous)
 
 
-def fetch_settings(args: argparse.Namespace) -> FetchSettings:
-    return FetchSettings(args.base_url, args.rate, args.concurrency, args.user_agent)
-
-
 def _chosen(args: argparse.Namespace) -> list[Source]:
     sources = sources_for(args)
     if not args.sources:
@@ -142,10 +147,7 @@ def _chosen(args: argparse.Namespace) -> list[Source]:
                 hint="see 'statements sources'; add seed files with --seeds DIR",
             )
         return enabled
-    unknown = [name for name in args.sources if name not in sources]
-    if unknown:
-        raise SourceError(f"no source named {unknown[0]!r}", hint=f"known: {', '.join(sources)}")
-    return [sources[name] for name in args.sources]
+    return named_sources(sources, args.sources)
 
 
 PHASES = {

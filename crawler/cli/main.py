@@ -1,7 +1,9 @@
 """The ``statements`` command line: a thin adapter over the library.
 
 ``main(argv) -> int`` parses arguments, configures logging, runs one command and turns every
-expected failure into a one-line message on stderr and an exit code:
+expected failure into a one-line message on stderr and an exit code. This is the one place that
+maps exceptions to exit codes; a bad option or argument is a ``UsageError`` (exit 2), whether
+argparse finds it or a command's own check does.
 
 ====  =========================================================
 0     all well
@@ -21,9 +23,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from crawler import cli_archive, cli_crawl, cli_schedule, cli_sync
-from crawler.cli_args import Parser
-from crawler.errors import DiscoveryError, Interrupted, SourceError
+from crawler.cli import archive as cli_archive
+from crawler.cli import crawl as cli_crawl
+from crawler.cli import schedule as cli_schedule
+from crawler.cli import sync as cli_sync
+from crawler.cli.args import Parser
+from crawler.cli.common import crawl_options
+from crawler.errors import DiscoveryError, Interrupted, SourceError, UsageError
 from storage.errors import ArchiveError, StatementSyncError
 from storage.journal import WriteError
 from storage.lock import ArchiveLocked
@@ -65,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
-    crawling = cli_crawl.crawl_options()
+    crawling = crawl_options()
     cli_sync.add_command(sub, common, crawling)
     cli_schedule.add_commands(sub, common, crawling)
     cli_crawl.add_commands(sub, common)
@@ -79,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed its message already
+    except UsageError as exc:  # crawler.cli.args.Parser.error: a bad option or argument
+        return _fail(exc, EXIT_USAGE)
+    except SystemExit as exc:  # --help, --version: argparse has printed what was asked
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(
@@ -95,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_BROKEN)
     except Interrupted as exc:
         return _fail(exc, EXIT_INTERRUPTED)
-    except (ArchiveError, SourceError) as exc:
+    except (UsageError, ArchiveError, SourceError) as exc:
         return _fail(exc, EXIT_USAGE)
     except StatementSyncError as exc:
         return _fail(exc, EXIT_FAILED)
