@@ -65,7 +65,7 @@ _INLINE = re.compile(
     rf"|(?<!\\)\[(?P<text>{_BRACKETED})\]{_destination_pattern('href')}"
     r"""|(?<!\\)<(?P<close>/?)(?P<tag>[A-Za-z][\w:-]*)(?=[\s/>])"""
     r"""(?P<attrs>(?:\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*/?>"""
-    r"|(?P<emphasis>(?<!\\)\*+|(?<![\w\\])_+|(?<!\\)_+(?!\w))",
+    r"|(?P<emphasis>(?:\\?\*)+|(?<![\w\\])(?:\\?_)+|(?:\\?_)+(?!\w))",
     re.S,
 )
 # Line syntax: thematic breaks and setext underlines, ATX heading marks, "*" and "+" bullets.
