@@ -1,9 +1,10 @@
 """Two revisions of a statement compared, as :meth:`storage.archive.Archive.diff` returns them.
 
-A :class:`Diff` is the word-diff model of :mod:`storage.diff` gathered for one pair of
-revisions: the change kinds (those the event recorded when the revisions are one step apart,
-else :func:`storage.diff.classify`'s), the front-matter values that differ, and the word diff of
-the bodies' visible text. It computes once and renders cheaply (:meth:`Diff.hunks`).
+A :class:`Diff` names the statement and the two revisions, and holds their
+:class:`storage.change.Change`: the one change model (kinds, front-matter fields, the word diff
+of what a reader sees of the bodies, words added and removed) with its renderers. The kinds are
+those the event recorded when the revisions are one step apart, else
+:func:`storage.diff.classify`'s. It computes once and renders cheaply (:meth:`Diff.hunks`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.diff import Chunk, FieldChange, classify, meta_changes, render_hunks, word_diff
+from storage.change import Change
+from storage.change import compare as compare_revisions
+from storage.diff import Chunk, FieldChange, render_hunks
 from storage.document import Statement, load_meta
 from storage.index import RevisionRow, StatementRow
 
@@ -23,19 +26,31 @@ class Diff:
     statement: StatementRow
     old: RevisionRow
     new: RevisionRow
-    kinds: tuple[str, ...]
-    fields: tuple[FieldChange, ...]  # front-matter values that differ, by key
-    chunks: tuple[Chunk, ...]  # the bodies' word diff (one "equal" run: no visible change)
+    change: Change
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return self.change.kinds
+
+    @property
+    def fields(self) -> tuple[FieldChange, ...]:
+        """Front-matter values that differ, by key."""
+        return self.change.fields
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        """The bodies' word diff (empty, or one "equal" run: no visible change)."""
+        return self.change.chunks
 
     @property
     def added(self) -> int:
         """Words inserted in the body."""
-        return sum(len(c.new) for c in self.chunks if c.op != "equal")
+        return self.change.added
 
     @property
     def removed(self) -> int:
         """Words deleted from the body."""
-        return sum(len(c.old) for c in self.chunks if c.op != "equal")
+        return self.change.removed
 
     def hunks(self, context: int = 8) -> list[str]:
         """One line per changed place in the body: deleted words as ``[-...-]``, inserted ones
@@ -47,15 +62,8 @@ def compare(
     statement: StatementRow, old: RevisionRow, new: RevisionRow, kinds: Sequence[str] = ()
 ) -> Diff:
     """The diff of two revisions; ``kinds`` (the recorded ones) default to the classified."""
-    before, after = _statement(old), _statement(new)
-    return Diff(
-        statement,
-        old,
-        new,
-        tuple(kinds) or classify(before, after),
-        tuple(meta_changes(before, after)),
-        tuple(word_diff(before.body, after.body)),
-    )
+    change = compare_revisions(_statement(old), _statement(new), tuple(kinds) or None)
+    return Diff(statement, old, new, change)
 
 
 def _statement(revision: RevisionRow) -> Statement:
