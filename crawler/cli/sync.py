@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crawler.api import sync
+from crawler.api import choose_sources, sync
 from crawler.cli.args import count
 from crawler.cli.common import (
     add_wait,
@@ -27,7 +27,7 @@ from crawler.cli.common import (
     parse_since,
     sources_for,
 )
-from crawler.errors import Interrupted, SourceError
+from crawler.errors import Interrupted
 from crawler.jobs import RunResult
 from crawler.schedule import Stop
 from crawler.source import Source
@@ -139,15 +139,9 @@ def _interruptible() -> Iterator[Stop]:
 
 def _chosen(args: argparse.Namespace) -> list[Source]:
     sources = sources_for(args)
-    if not args.sources:
-        enabled = [s for s in sources.values() if s.enabled]
-        if not enabled:  # a sync of nothing is no success: an install without its seeds?
-            raise SourceError(
-                "no source to sync: no enabled seed file was found",
-                hint="see 'statements sources'; add seed files with --seeds DIR",
-            )
-        return enabled
-    return named_sources(sources, args.sources)
+    if args.sources:
+        return named_sources(sources, args.sources)  # an unknown name is a usage error
+    return choose_sources(sources, None)  # every enabled source; none at all is an error
 
 
 PHASES = {
