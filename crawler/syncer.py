@@ -310,10 +310,15 @@ class Syncer:
         limit = None if self.options.full else self.options.audit
         yield from ((url, reason) for url in list(islice(mine, limit)))
 
+    @property
+    def _held_key(self) -> str:
+        """The setting that keeps this source's held removals (docs/index.md)."""
+        return f"held_removals:{self.source.name}"
+
     def _missing(self, found: Discovered) -> list[tuple[str, str]]:
         """Held removals, then statements no longer listed where they were, to re-check."""
-        key = f"held_removals:{self.source.name}"
-        self._held_before = json.loads(self.archive.index.setting(key) or "[]")
+        held = self.archive.index.setting(self._held_key)
+        self._held_before = json.loads(held or "[]")
         listed = self.archive.index.listed_in(
             sorted(found.sitemaps_read), sorted(found.listings_read)
         )
@@ -436,7 +441,7 @@ class Syncer:
         unsettled = [u for u in self._held_before if u not in self._answered]
         held = list(dict.fromkeys([*report.held, *self._unjudged, *unsettled]))
         if held or self._held_before:
-            self.recorder.set_settings({f"held_removals:{self.source.name}": json.dumps(held)})
+            self.recorder.set_settings({self._held_key: json.dumps(held)})
 
     def _remember_places(self, found: Discovered, states: Mapping[str, FetchState | None]) -> None:
         """Where discovery listed each statement now; none for one re-checked as no longer
