@@ -79,6 +79,20 @@ class Outcome:
     problem: str | None = None  # why it failed (logged; the sync is not failed by it)
 
 
+class Delivery(threading.Thread):
+    """A background delivery of some events: once finished, ``ok`` says whether it got through
+    (the outbox then marks them delivered, or keeps them pending: :mod:`.outbox`)."""
+
+    def __init__(self, events: Sequence[int], send: Callable[[], bool]) -> None:
+        super().__init__(daemon=True)
+        self.events = tuple(events)
+        self.ok = False
+        self._send = send
+
+    def run(self) -> None:
+        self.ok = self._send()
+
+
 class Announcer(Protocol):
     """Announces a finished sync run; must not block on the network (use ``pending``)."""
 
