@@ -8,8 +8,10 @@ from typing import Any
 
 
 class Receiver:
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, hold: threading.Event | None = None) -> None:
         self.status = status
+        self.hold = hold  # set: each POST, once recorded, waits for it before it is answered
+        self.arrived = threading.Event()  # set by the first POST
         self.posts: list[tuple[dict[str, str], bytes]] = []
         outer = self
 
@@ -17,6 +19,9 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.posts.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                outer.arrived.set()
+                if outer.hold is not None:
+                    outer.hold.wait(30)
                 self.send_response(outer.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

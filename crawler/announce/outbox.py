@@ -18,6 +18,8 @@ So an announcer gets the outbox for free: it announces ``run.batches`` as it alw
   else its ``name``. A key newly named starts with nothing pending: only events written after
   it was enabled are announced to it (no flood of the archive's history). A key no longer named
   (an announcer turned off in the config) is dropped with what it had pending.
+
+``statements announce`` is :func:`announce_pending`: the delivery step of a sync, alone.
 """
 
 from __future__ import annotations
@@ -25,11 +27,23 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from crawler.announce.base import Announcer, Batch, Delivery, Outcome, Run, announce_all
-from storage.archive import Archive, Recorded
+from crawler.announce.base import (
+    Announcer,
+    Batch,
+    Delivery,
+    Outcome,
+    Run,
+    announce_all,
+    announcers_for,
+)
+from crawler.config import ArchiveConfig
+from storage.archive import STATE_DIR, Archive, Recorded, utc_now
 from storage.index import EventRow
+from storage.lock import archive_lock
 
 #: How long a run waits for its background deliveries before it keeps them pending.
 WAIT = 15.0
@@ -120,3 +134,40 @@ def _recorded(row: EventRow) -> Recorded:
         row.statement_id, row.url, row.path, row.kinds, row.from_rev, row.to_rev, row.title,
         flap="flapping" in row.kinds, event=row,
     )  # fmt: skip
+
+
+@dataclass
+class Announced:
+    """What ``statements announce`` did: per announcer, what it delivered and what is left."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    delivered: dict[str, int] = field(default_factory=dict)  # key -> events delivered now
+    left: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)  # outbox_state
+
+    @property
+    def exit_code(self) -> int:
+        """1 when something is still pending (a receiver down), else 0."""
+        return 1 if any(n for n, _, _ in self.left.values()) else 0
+
+
+def announce_pending(
+    root: Path,
+    config: ArchiveConfig,
+    *,
+    wait: float = 0.0,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> Announced:
+    """Deliver what every configured announcer has pending, holding the archive's lock."""
+    announcers = announcers_for(config)
+    done = Announced()
+    with (
+        Archive(root, clock=clock, create=False) as archive,
+        archive_lock(archive.root / STATE_DIR, wait=wait),
+    ):
+        archive.recover()
+        enable(archive, announcers)
+        before = archive.index.outbox_state()
+        done.outcomes = deliver(archive, announcers, clock())
+        done.left = archive.index.outbox_state()
+    done.delivered = {k: before[k][0] - n for k, (n, _, _) in done.left.items() if k in before}
+    return done
