@@ -10,7 +10,10 @@ Announcers are built from the archive's ``statements.toml`` (:mod:`crawler.confi
 factories registered here under a name (:func:`register`), in registration order: a new
 announcer plugs in by registering a factory, not by editing the run. :func:`announce_all` asks
 each in turn and never lets one fail the sync: an exception is logged and becomes the outcome's
-``problem``.
+``problem``. A run asks them through the outbox (:mod:`crawler.announce.outbox`): what a
+run gives an announcer is what it has not delivered yet, so a run that was killed, or an
+announcer that failed, loses nothing; an announcer with several receivers names each by a
+``key`` (a webhook: its URL), else its ``name`` is its key.
 
 Every announcer announces from the text stored with each event (:mod:`storage.eventtext`), never
 diffs, never announces an event that only reformatted a file, and always announces a revert
