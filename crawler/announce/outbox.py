@@ -25,6 +25,7 @@ So an announcer gets the outbox for free: it announces ``run.batches`` as it alw
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from crawler.config import ArchiveConfig
 from storage.archive import STATE_DIR, Archive, Recorded, utc_now
 from storage.index import EventRow
 from storage.lock import archive_lock
+
+log = logging.getLogger("crawler.announce")
 
 #: How long a run waits for its background deliveries before it keeps them pending.
 WAIT = 15.0
@@ -106,9 +109,12 @@ def deliver(
     for outcome in outcomes:
         for thread in outcome.pending:
             thread.join(max(0.0, deadline - monotonic()))
-    with archive.index.transaction():
-        for announcer, run, outcome in zip(announcers, runs, outcomes, strict=True):
-            settle(archive, key(announcer), run, outcome)
+    try:
+        with archive.index.transaction():
+            for announcer, run, outcome in zip(announcers, runs, outcomes, strict=True):
+                settle(archive, key(announcer), run, outcome)
+    except Exception as exc:  # never a failed sync: unmarked alerts are only sent again
+        log.error("could not mark the alerts delivered (they will be sent again): %s", exc)
     return outcomes
 
 
