@@ -3,7 +3,9 @@
 Holds the archive's lock for the run, cleans what a killed writer left, adopts a folder of
 archive files on first use, syncs each source, records the run, and asks the announcers the
 archive's ``statements.toml`` configures (Atom feed, git commit, webhooks: :mod:`crawler.announce`)
-to announce the changes; an announcer that fails is logged, never a failed sync.
+to announce the changes; an announcer that fails is logged, never a failed sync. The changes are
+announced through the index's outbox (:mod:`crawler.announce.outbox`): what a killed run
+recorded, or an announcer failed to deliver, is delivered by the next run.
 
 ``stop`` (a :class:`crawler.schedule.Stop`, set by Ctrl-C or SIGTERM) ends the run early and
 cleanly: no new request starts, what was fetched is recorded, announced and committed. Each run is
@@ -88,16 +90,19 @@ def run_sync(
 ) -> RunResult:
     result = RunResult()
     archive = Archive(root, clock=clock)
+    announcers = announce.announcers_for(replace(config, commit=commit or config.commit))
     try:
         with archive_lock(archive.root / STATE_DIR, wait=wait):
             archive.recover()
             result.adopted = _adopt(archive, options.dry_run)
+            if not options.dry_run:  # every event from here on is pending for each announcer
+                announce.outbox.enable(archive, announcers)
             for source in sources:
                 if stop():
                     break
                 _sync_source(archive, source, options, fetch, result, stop, clock, progress_for)
             if not options.dry_run:
-                _announce(archive, replace(config, commit=commit or config.commit), result, clock)
+                _announce(archive, announcers, result, clock)
     finally:
         archive.close()
     return result
@@ -193,20 +198,17 @@ def _last_event_id(archive: Archive) -> int:
 
 
 def _announce(
-    archive: Archive, config: ArchiveConfig, result: RunResult, clock: Callable[[], dt.datetime]
+    archive: Archive,
+    announcers: Sequence[announce.Announcer],
+    result: RunResult,
+    clock: Callable[[], dt.datetime],
 ) -> None:
-    """Ask the announcers ``statements.toml`` configures (see :mod:`crawler.announce`)."""
-    batches = tuple(
-        announce.Batch(
-            r.source,
-            {"counts": dict(r.counts), "failed": len(r.failures)},
-            r.first_event,
-            tuple(r.events),
-        )
-        for r in result.reports
-    )
-    run = announce.Run(archive, clock(), batches)
-    result.announced = announce.announce_all(announce.announcers_for(config), run)
+    """Deliver what each announcer has pending, this run's events and any a killed run left
+    (:mod:`crawler.announce.outbox`)."""
+    summaries = {
+        r.source: {"counts": dict(r.counts), "failed": len(r.failures)} for r in result.reports
+    }
+    result.announced = announce.outbox.deliver(archive, announcers, clock(), summaries)
     for outcome in result.announced:
         result.deliveries += outcome.pending
         if outcome.announcer == "git":

@@ -33,7 +33,8 @@ if TYPE_CHECKING:  # only for annotations: storage.index imports this module
 @runtime_checkable
 class IndexBackend(Protocol):
     """One archive's index: statements, their URLs, revisions and change events, the
-    crawler's fetch state, settings, runs, the schedule, and the work a crash may leave."""
+    announcements not yet delivered (the outbox), the crawler's fetch state, settings, runs,
+    the schedule, and the work a crash may leave."""
 
     # -- connection, schema and transactions --------------------------------------------------
 
@@ -157,7 +158,8 @@ class IndexBackend(Protocol):
         size: int | None = None,
     ) -> int:
         """Store a change event (``detail`` is JSON-able, ``text`` its announcement, ``size``
-        the words added or removed); return its id, larger than every earlier event's."""
+        the words added or removed) with one pending announcement per named announcer (the
+        outbox, :meth:`set_announcers`); return its id, larger than every earlier event's."""
 
     def set_event_text(self, event_id: int, text: str, size: int) -> None:
         """Store the announcement of an event recorded before announcements were stored."""
@@ -181,6 +183,28 @@ class IndexBackend(Protocol):
 
     def count_events(self, where: EventFilter) -> int:
         """How many events ``where`` selects (``limit`` aside, as :meth:`events` would)."""
+
+    # -- the outbox: announcements not yet delivered ------------------------------------------
+
+    def set_announcers(self, names: Sequence[str]) -> None:
+        """Name the announcers events are announced to: :meth:`add_event` writes one pending
+        announcement per name with the event. A new name has nothing pending (only events
+        written from now on); a name left out is dropped with what it had pending."""
+
+    def announcers(self) -> dict[str, int]:
+        """Announcer name -> the latest event id when it was named (later events are its)."""
+
+    def outbox(self, announcer: str, limit: int | None = None) -> list[EventRow]:
+        """The events an announcer has not delivered yet, oldest first (as :meth:`events`)."""
+
+    def delivered(self, announcer: str, event_ids: Sequence[int]) -> None:
+        """An announcer delivered these events: they are no longer pending."""
+
+    def undelivered(self, announcer: str, event_ids: Sequence[int], error: str) -> None:
+        """An attempt to deliver these events failed: they stay pending, counted, with the error."""
+
+    def outbox_state(self) -> dict[str, tuple[int, int, str | None]]:
+        """Each named announcer -> (events pending, most attempts at one, the latest error)."""
 
     # -- the crawler's fetch state ------------------------------------------------------------
 

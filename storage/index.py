@@ -572,7 +572,11 @@ class Index:
                 size,
             ),
         )
-        return int(cursor.lastrowid or 0)
+        event_id = int(cursor.lastrowid or 0)
+        self.db.execute(  # the outbox: one pending announcement per announcer, in this transaction
+            "INSERT INTO outbox (announcer, event_id) SELECT name, ? FROM announcers", (event_id,)
+        )
+        return event_id
 
     def set_event_text(self, event_id: int, text: str, size: int) -> None:
         """Store the announcement of an event recorded before announcements were stored."""
@@ -611,24 +615,86 @@ class Index:
             clause += " AND e.to_rev = ?"
             args.append(to_rev)
         sql = (
-            "SELECT e.id, e.statement_id, e.at, e.kinds, e.from_rev, e.to_rev, e.detail,"
-            " s.url, s.path, s.title, s.source, e.diff, e.size,"
-            " (SELECT r.at FROM events r WHERE r.statement_id = e.statement_id AND r.id > e.id"
-            "  AND json_extract(r.detail, '$.reverts') = e.to_rev ORDER BY r.id LIMIT 1)"
-            " FROM events e JOIN statements s ON s.id = e.statement_id"
+            f"SELECT {_EVENT_COLUMNS} FROM events e JOIN statements s ON s.id = e.statement_id"
             f" WHERE {clause} ORDER BY e.at DESC, e.id DESC"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [
-            EventRow(r[0], r[1], r[2], tuple(r[3].split()), r[4], r[5], json.loads(r[6]), *r[7:])
-            for r in self.db.execute(sql, args)
-        ]
+        return [_event_row(r) for r in self.db.execute(sql, args)]
 
     def count_events(self, where: EventFilter) -> int:
         clause, args = _event_clause(where)
         sql = "SELECT count(*) FROM events e JOIN statements s ON s.id = e.statement_id"
         return int(self.db.execute(f"{sql} WHERE {clause}", args).fetchone()[0])
+
+    # -- the outbox -------------------------------------------------------------------------
+
+    def set_announcers(self, names: Sequence[str]) -> None:
+        """The announcers events are announced to: a new name has nothing pending (only events
+        written from now on), a name left out is dropped with what it had pending."""
+        since = self.last_event_id()
+        wanted = list(dict.fromkeys(names))
+        marks = ", ".join("?" for _ in wanted)
+        self.db.execute(f"DELETE FROM outbox WHERE announcer NOT IN ({marks})", wanted)
+        self.db.execute(f"DELETE FROM announcers WHERE name NOT IN ({marks})", wanted)
+        self.db.executemany(
+            "INSERT INTO announcers (name, since) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            [(name, since) for name in wanted],
+        )
+
+    def announcers(self) -> dict[str, int]:
+        """Announcer name -> the latest event id when it was enabled (later ones are its)."""
+        rows = self.db.execute("SELECT name, since FROM announcers ORDER BY name")
+        return {str(name): int(since) for name, since in rows}
+
+    def outbox(self, announcer: str, limit: int | None = None) -> list[EventRow]:
+        """The events an announcer has not delivered yet, oldest first."""
+        sql = (
+            f"SELECT {_EVENT_COLUMNS} FROM outbox o JOIN events e ON e.id = o.event_id"
+            " JOIN statements s ON s.id = e.statement_id WHERE o.announcer = ? ORDER BY e.id"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_event_row(r) for r in self.db.execute(sql, (announcer,))]
+
+    def delivered(self, announcer: str, event_ids: Sequence[int]) -> None:
+        """An announcer delivered these events: they are no longer pending."""
+        self.db.executemany(
+            "DELETE FROM outbox WHERE announcer = ? AND event_id = ?",
+            [(announcer, i) for i in event_ids],
+        )
+
+    def undelivered(self, announcer: str, event_ids: Sequence[int], error: str) -> None:
+        """An attempt to deliver these events failed: they stay pending, the error is kept."""
+        self.db.executemany(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?"
+            " WHERE announcer = ? AND event_id = ?",
+            [(error, announcer, i) for i in event_ids],
+        )
+
+    def outbox_state(self) -> dict[str, tuple[int, int, str | None]]:
+        """Announcer name -> (events pending, most attempts at one, the latest error)."""
+        rows = self.db.execute(
+            "SELECT a.name, count(o.event_id), coalesce(max(o.attempts), 0),"
+            " (SELECT l.last_error FROM outbox l WHERE l.announcer = a.name"
+            "  AND l.last_error IS NOT NULL ORDER BY l.attempts DESC, l.event_id DESC LIMIT 1)"
+            " FROM announcers a LEFT JOIN outbox o ON o.announcer = a.name"
+            " GROUP BY a.name ORDER BY a.name"
+        )
+        return {str(n): (int(c), int(t), e) for n, c, t, e in rows}
+
+
+#: An :class:`EventRow`'s columns, on ``events e`` joined to ``statements s``.
+_EVENT_COLUMNS = (
+    "e.id, e.statement_id, e.at, e.kinds, e.from_rev, e.to_rev, e.detail,"
+    " s.url, s.path, s.title, s.source, e.diff, e.size,"
+    " (SELECT r.at FROM events r WHERE r.statement_id = e.statement_id AND r.id > e.id"
+    "  AND json_extract(r.detail, '$.reverts') = e.to_rev ORDER BY r.id LIMIT 1)"
+)
+
+
+def _event_row(r: Sequence[Any]) -> EventRow:
+    return EventRow(r[0], r[1], r[2], tuple(r[3].split()), r[4], r[5], json.loads(r[6]), *r[7:])
 
 
 def _has_kind(column: str) -> str:

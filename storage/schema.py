@@ -161,4 +161,19 @@ MIGRATIONS: tuple[str, ...] = (
         text         TEXT NOT NULL
     );
     """,
+    # 6: the outbox: which announcers an archive announces to, and each event's announcement
+    # that one of them has not yet delivered (written with the event, deleted once delivered).
+    """
+    CREATE TABLE announcers (
+        name  TEXT PRIMARY KEY,
+        since INTEGER NOT NULL
+    );
+    CREATE TABLE outbox (
+        announcer  TEXT NOT NULL REFERENCES announcers (name) ON DELETE CASCADE,
+        event_id   INTEGER NOT NULL REFERENCES events (id),
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        PRIMARY KEY (announcer, event_id)
+    );
+    """,
 )

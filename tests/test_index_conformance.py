@@ -553,3 +553,36 @@ def test_pending_reformats(index: IndexBackend) -> None:
         index.clear_pending_reformat(a)
         index.clear_pending_reformat(999)  # none: nothing to do
     assert index.pending_reformat(a) is None and index.pending_reformat_ids() == [b]
+
+
+def test_the_outbox_holds_each_event_for_each_named_announcer(index: IndexBackend) -> None:
+    a = add(index, "a")
+    before = event(index, a, 1, "new")  # no announcer named yet: nothing pending
+    with index.transaction():
+        index.set_announcers(["atom", "webhook x"])
+    assert index.announcers() == {"atom": before, "webhook x": before}
+    assert index.outbox("atom") == []  # enabling one floods it with no earlier event
+    first, second = event(index, a, 2, "updated", to_rev=2), event(index, a, 3, "retitled")
+    assert [e.id for e in index.outbox("atom")] == [first, second]  # oldest first
+    assert [e.url for e in index.outbox("webhook x", limit=1)] == ["https://example.org/a/"]
+    with index.transaction():
+        index.delivered("atom", [first])
+        index.undelivered("webhook x", [first, second], "HTTP 503")
+        index.undelivered("webhook x", [second], "timed out")
+    assert [e.id for e in index.outbox("atom")] == [second]
+    assert index.outbox_state() == {"atom": (1, 0, None), "webhook x": (2, 2, "timed out")}
+    with index.transaction():
+        index.set_announcers(["atom", "git"])  # the webhook is dropped with what it had pending
+    assert index.outbox("webhook x") == [] and set(index.announcers()) == {"atom", "git"}
+    assert index.announcers()["atom"] == before and index.announcers()["git"] == second
+    assert index.outbox_state()["git"] == (0, 0, None)
+
+
+def test_an_event_undone_takes_its_pending_announcements_with_it(index: IndexBackend) -> None:
+    a = add(index, "a")
+    with index.transaction():
+        index.set_announcers(["atom"])
+    with pytest.raises(RuntimeError), index.transaction():
+        index.add_event(a, at(2), ("updated",), 1, 2)
+        raise RuntimeError("killed before the commit")
+    assert index.outbox("atom") == [] and index.last_event_id() == 0

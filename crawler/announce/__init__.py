@@ -10,16 +10,18 @@ announcers register themselves here, in the order a run asks them:
   the commit, so a receiver that pulls the archive finds it).
 
 All are configured in the archive's ``statements.toml`` (:mod:`crawler.config`). The run
-(:mod:`crawler.jobs`) builds them with :func:`announcers_for` and asks them with
-:func:`announce_all`; an announcer to come (the HTML report) registers a factory under its name.
+(:mod:`crawler.jobs`) builds them with :func:`announcers_for` and asks them, through the outbox
+(:mod:`crawler.announce.outbox`), to announce what they have not delivered yet, so no alert is
+lost to a crash; an announcer to come (the HTML report) registers a factory under its name.
 """
 
 from __future__ import annotations
 
-from crawler.announce import atom, git, webhook
+from crawler.announce import atom, git, outbox, webhook
 from crawler.announce.base import (
     Announcer,
     Batch,
+    Delivery,
     Outcome,
     Run,
     announce_all,
@@ -33,6 +35,7 @@ from crawler.announce.base import (
 __all__ = [
     "Announcer",
     "Batch",
+    "Delivery",
     "Outcome",
     "Run",
     "announce_all",
@@ -40,6 +43,7 @@ __all__ = [
     "atom",
     "git",
     "latest",
+    "outbox",
     "register",
     "registered",
     "wanted",

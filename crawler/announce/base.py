@@ -10,7 +10,10 @@ Announcers are built from the archive's ``statements.toml`` (:mod:`crawler.confi
 factories registered here under a name (:func:`register`), in registration order: a new
 announcer plugs in by registering a factory, not by editing the run. :func:`announce_all` asks
 each in turn and never lets one fail the sync: an exception is logged and becomes the outcome's
-``problem``.
+``problem``. A run asks them through the outbox (:mod:`crawler.announce.outbox`): what a
+run gives an announcer is what it has not delivered yet, so a run that was killed, or an
+announcer that failed, loses nothing; an announcer with several receivers names each by a
+``key`` (a webhook: its URL), else its ``name`` is its key.
 
 Every announcer announces from the text stored with each event (:mod:`storage.eventtext`), never
 diffs, never announces an event that only reformatted a file, and always announces a revert
@@ -77,6 +80,20 @@ class Outcome:
     ref: str | None = None  # what it made: the feed's path, the commit's id
     pending: tuple[threading.Thread, ...] = ()  # deliveries still under way (webhooks)
     problem: str | None = None  # why it failed (logged; the sync is not failed by it)
+
+
+class Delivery(threading.Thread):
+    """A background delivery of some events: once finished, ``ok`` says whether it got through
+    (the outbox then marks them delivered, or keeps them pending: :mod:`.outbox`)."""
+
+    def __init__(self, events: Sequence[int], send: Callable[[], bool]) -> None:
+        super().__init__(daemon=True)
+        self.events = tuple(events)
+        self.ok = False
+        self._send = send
+
+    def run(self) -> None:
+        self.ok = self._send()
 
 
 class Announcer(Protocol):

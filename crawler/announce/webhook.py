@@ -6,16 +6,20 @@ flapping page, which says what the page says now), each in the one event shape
 signed with HMAC-SHA256 when a secret is set (from the environment or a file, never from the
 command line). Deliveries run in background threads with bounded retries: a receiver that is
 down is logged, never raised, and never blocks the sync.
+
+Each event carries its stable ``id``: the outbox (:mod:`crawler.announce.outbox`) delivers at
+least once, so a receiver drops an event whose id it has seen. Each webhook is its own entry in
+the outbox (:attr:`Webhook.key`), so one receiver that is down holds back no other.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crawler.announce.base import Announcer, Outcome, Run, latest, register, wanted
+from crawler.announce.base import Announcer, Delivery, Outcome, Run, latest, register, wanted
 from crawler.config import ArchiveConfig, WebhookAlert
 from crawler.fetch import make_client
 from storage.event import Event
@@ -49,10 +53,19 @@ class Webhook:
             if not batch.events:
                 continue
             where = EventFilter(after_id=batch.first_event, sources=(batch.source,))
-            events = latest(run.archive, where)
+            ids = {r.event.id for r in batch.events if r.event is not None}
+            events = [e for e in latest(run.archive, where) if e.id in ids]
             threads += send([self.hook], batch.source, batch.summary, events)
             told += len(chosen(self.hook, events))
         return Outcome(self.name, told, pending=tuple(threads))
+
+    @property
+    def key(self) -> str:
+        """Its name in the outbox: one per receiver (a URL with secrets in it, by a digest)."""
+        shown = redact(self.hook.url)
+        if shown != self.hook.url:
+            shown += " #" + hashlib.sha256(self.hook.url.encode()).hexdigest()[:8]
+        return f"webhook {shown}"
 
 
 @register("webhooks")
@@ -126,7 +139,7 @@ def send(
     summary: dict[str, Any],
     events: Sequence[Event],
     **kw: Any,
-) -> list[threading.Thread]:
+) -> list[Delivery]:
     """Start one background delivery per webhook with something to say; never raises."""
     threads = []
     for hook in hooks:
@@ -134,14 +147,16 @@ def send(
         if not wanted_events:
             continue
         body = payload(source, summary, wanted_events)
-        thread = threading.Thread(target=_safely, args=(hook, body, kw), daemon=True)
+        ids = [e.id for e in wanted_events if e.id is not None]
+        thread = Delivery(ids, functools.partial(_safely, hook, body, kw))
         thread.start()
         threads.append(thread)
     return threads
 
 
-def _safely(hook: WebhookAlert, body: bytes, kw: dict[str, Any]) -> None:
+def _safely(hook: WebhookAlert, body: bytes, kw: dict[str, Any]) -> bool:
     try:
-        deliver(hook, body, **kw)
+        return deliver(hook, body, **kw)
     except Exception:  # an alert must never take the sync down
         log.exception("webhook %s failed", redact(hook.url))
+        return False

@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from crawler.cli import announce as cli_announce
 from crawler.cli import archive as cli_archive
 from crawler.cli import crawl as cli_crawl
 from crawler.cli import schedule as cli_schedule
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_sync.add_command(sub, common, crawling)
     cli_schedule.add_commands(sub, common, crawling)
     cli_crawl.add_commands(sub, common)
+    cli_announce.add_command(sub, common)
     for command in sub.choices.values():  # every command's --help ends with the exit codes
         command.epilog = EXIT_CODES_HELP
         command.formatter_class = argparse.RawDescriptionHelpFormatter
