@@ -161,4 +161,16 @@ MIGRATIONS: tuple[str, ...] = (
         text         TEXT NOT NULL
     );
     """,
+    # 6: full-text search over the title and body of every revision (`statements search`).
+    # An external-content FTS5 table: it keeps only the inverted index, the text stays in
+    # `revisions` (no second copy); the latest revisions are those at `statements.head`.
+    # Index.add_revision adds each new revision in the transaction that records it; the
+    # 'rebuild' command indexes the revisions of an existing archive once.
+    """
+    CREATE VIRTUAL TABLE revisions_fts USING fts5(
+        title, body, content = 'revisions', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO revisions_fts (revisions_fts) VALUES ('rebuild');
+    """,
 )
