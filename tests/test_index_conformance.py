@@ -614,7 +614,7 @@ def test_search_ranks_latest_revisions_with_snippets(index: IndexBackend) -> Non
 
 def test_search_words_phrases_prefixes_and_raw_syntax(index: IndexBackend) -> None:
     a = write(index, "a", "The climate is warm; a change of policy.")
-    b = write(index, "b", "Climate change is the phrase here.")
+    b = write(index, "b", "Climate change is the phrase here, and not another.")
     assert {h.statement.id for h in index.search(SearchQuery("climate change"))} == {a, b}
     assert [h.statement.id for h in index.search(SearchQuery('"climate change"'))] == [b]
     assert {h.statement.id for h in index.search(SearchQuery("clim*"))} == {a, b}
