@@ -716,7 +716,9 @@ class Index:
         try:
             return self.db.execute(sql, args).fetchall()
         except sqlite3.OperationalError as exc:
-            if not re.search(r"fts5|syntax|unterminated string|no such column|unknown special query", str(exc)):
+            if not re.search(
+                r"fts5|syntax|unterminated string|no such column|unknown special query", str(exc)
+            ):
                 raise
             raise QueryError(
                 f"cannot read the search query: {exc}",
