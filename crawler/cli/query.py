@@ -261,11 +261,15 @@ def _output(path: Path | None, *, binary: bool) -> Iterator[IO[Any]]:
         raise UsageError(f"no folder {str(folder)!r} to write {path.name} in", where="--out")
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
-        out: IO[Any] = (
-            open(handle, "wb") if binary else open(handle, "w", encoding="utf-8", newline="")
-        )
-        with out:
-            yield out
+        if binary:
+            with open(handle, "wb") as binary_out:
+                yield binary_out
+        else:
+            with open(handle, "w", encoding="utf-8", newline="") as text_out:
+                yield text_out
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
