@@ -554,7 +554,8 @@ class Archive:
             raise TargetError(
                 "no statement matches this URL, path or slug",
                 where=target,
-                hint="see 'statements changes' for what the archive holds",
+                hint="to find statements by their words: statements search WORDS;"
+                " 'statements list' shows what the archive holds",
             )
         shown = ", ".join(m.url for m in matches[:3]) + (", ..." if len(matches) > 3 else "")
         raise TargetError(
