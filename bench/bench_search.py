@@ -77,7 +77,10 @@ def migration(index_file: Path, tmp: Path) -> dict[str, float]:
     db.execute(f"VACUUM INTO '{copy}'")
     db.close()
     db = sqlite3.connect(copy)
-    db.executescript("DROP TABLE revisions_fts; PRAGMA user_version = 5; VACUUM;")
+    db.executescript(
+        "DROP TABLE revisions_fts; DROP VIEW latest; DROP VIEW changes;"
+        " PRAGMA user_version = 5; VACUUM;"
+    )
     db.close()
     before = copy.stat().st_size
     t = time.perf_counter()

@@ -138,6 +138,9 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "show": ["show", "statement-from-senior", *a],
         "diff": ["diff", "statement-from-senior", "--color=never", *a],
         "changes": ["changes", *a],
+        "search": ["search", "statement", *a],
+        "list": ["list", *a],
+        "export": ["export", "--out", str(root / "export.jsonl"), *a],
     }
 
 

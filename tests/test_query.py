@@ -237,7 +237,9 @@ def test_the_index_follows_revisions_through_commits_and_rollbacks(root: Path) -
 def test_the_migration_indexes_an_existing_archive(root: Path) -> None:
     path = root / ".statements" / "index.sqlite"
     db = sqlite3.connect(path)  # the index as schema 5 left it: no full-text table
-    db.executescript("DROP TABLE revisions_fts; PRAGMA user_version = 5;")
+    db.executescript(
+        "DROP TABLE revisions_fts; DROP VIEW latest; DROP VIEW changes; PRAGMA user_version = 5;"
+    )
     db.close()
     index = Index(path)
     try:
@@ -245,6 +247,15 @@ def test_the_migration_indexes_an_existing_archive(root: Path) -> None:
     finally:
         index.close()
     fts_check(path)
+    db = sqlite3.connect(path)  # the views for people browsing the index
+    assert db.execute("SELECT url, revisions FROM latest ORDER BY id").fetchall() == [
+        (STEEL, 2), (PRICES, 1), (OLD, 1),
+    ]  # fmt: skip
+    assert db.execute("SELECT count(*), min(title) FROM changes").fetchone() == (
+        5,
+        "Inflation report",
+    )
+    db.close()
     with Archive(root, create=False) as archive:
         assert {h.statement.url for h in archive.search("tariffs", every_revision=True)} == {
             STEEL,
