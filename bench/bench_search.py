@@ -78,7 +78,7 @@ def migration(index_file: Path, tmp: Path) -> dict[str, float]:
     db.close()
     db = sqlite3.connect(copy)
     db.executescript(
-        "DROP TABLE revisions_fts; DROP VIEW latest; DROP VIEW changes;"
+        "DROP TABLE revisions_fts; DROP VIEW IF EXISTS latest; DROP VIEW IF EXISTS changes;"
         " PRAGMA user_version = 5; VACUUM;"
     )
     db.close()

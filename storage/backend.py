@@ -128,7 +128,8 @@ class IndexBackend(Protocol):
     # -- revisions ----------------------------------------------------------------------------
 
     def add_revision(self, revision: RevisionRow) -> int:
-        """Store a revision (its ``id`` is ignored); return its new id."""
+        """Store a revision (its ``id`` is ignored) and make its words searchable
+        (:meth:`search`) in the same transaction; return its new id."""
 
     def revision(self, statement_id: int, number: int) -> RevisionRow | None:
         """One revision of a statement by number (1 is the first)."""

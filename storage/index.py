@@ -4,6 +4,12 @@ It is one SQLite file, ``<archive>/.statements/index.sqlite``, in WAL mode, read
 ``sqlite3`` or Datasette; ``docs/index.md`` documents the tables. The schema is versioned with
 ``PRAGMA user_version`` and brought up to date by :data:`MIGRATIONS` when opened.
 
+Full-text search (:meth:`Index.search`) runs on ``revisions_fts``, an FTS5 table over the title
+and body of every revision that keeps only the inverted index (the text stays in ``revisions``);
+:meth:`Index.add_revision` adds each revision to it in the same transaction, and plain words are
+quoted (:func:`fts_query`) so that only a ``raw`` query can be an FTS5 syntax error. Lists and
+exports stream rows from a cursor (:meth:`Index.rows`).
+
 An index that cannot be written (an archive on a read-only mount, a CD, a folder of another user)
 is opened read-only (:func:`open_read_only`): every query works, nothing is migrated, and a
 write fails with :class:`~storage.errors.ArchiveError`.
@@ -567,6 +573,8 @@ class Index:
     # -- revisions --------------------------------------------------------------------------
 
     def add_revision(self, revision: RevisionRow) -> int:
+        """Store a revision, and its title and body in the full-text index, in the caller's
+        transaction; return its id."""
         values = [getattr(revision, c) for c in RevisionRow.__dataclass_fields__ if c != "id"]
         cols = ", ".join(c for c in RevisionRow.__dataclass_fields__ if c != "id")
         marks = ", ".join("?" for _ in values)
