@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 
-from crawler import announce
+from crawler import announce, sync
 from crawler.announce import apprise as notify
 from crawler.config import Alerts, AppriseAlert, ArchiveConfig, AtomAlert, load_config
 from crawler.errors import SourceError
 from storage.archive import Archive
+from storage.document import loads
+from tests.fixture_site import FixtureSite, usable_texts
 from tests.receiver import Receiver
 from tests.test_announce import A, B, ask, record, reformat, run_of
 from tests.test_archive import Clock
@@ -212,3 +214,25 @@ def test_the_config_is_validated(tmp_path: Path) -> None:
         toml.write_text(text)
         with pytest.raises(SourceError, match=key):
             load_config(tmp_path)
+
+
+@pytest.mark.corpus
+def test_a_real_sync_notifies_through_apprise(
+    corpus: tuple[tuple[str, str], ...], tmp_path: Path
+) -> None:
+    """``crawler.sync()`` over a socket, configured by the archive's statements.toml."""
+    texts = usable_texts((t for _, t in corpus), 5)
+    root = tmp_path / "archive"
+    root.mkdir()
+    with FixtureSite(texts) as site, Receiver() as receiver:
+        (root / "statements.toml").write_text(
+            f'[[alerts.apprise]]\nurls = ["{json_url(receiver)}"]\nkinds = ["new"]\n'
+        )
+        result = sync(root, ["whitehouse"], base_url=site.base_url, rate=0, full=True)
+        result.wait_for_deliveries(20)
+        ((_, body),) = receiver.posts
+    assert result.exit_code == 0 and result.reports[0].counts["new"] == 5
+    sent = json.loads(body)
+    assert sent["title"] == "statement-sync: 5 changes on whitehouse"
+    assert sent["message"].count("[new] ") == 5
+    assert all(loads(t).title in sent["message"] for t in texts)
