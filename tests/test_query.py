@@ -108,6 +108,8 @@ def test_search_says_how_many_more_match(root: Path, capsys: pytest.CaptureFixtu
         ["search", "x", "--since", "soon"],
         ["list", "--status", "gone"],
         ["export", "--format", "xml"],
+        ["export", "--out", "/"],
+        ["export", "--out", "/no/such/folder/x.csv"],
     ],
 )
 def test_bad_queries_and_options_are_one_line_usage_errors(

@@ -25,6 +25,7 @@ from crawler.cli.common import open_archive, parse_since, parse_until, print_jso
 from crawler.errors import UsageError
 from storage import export as exporter
 from storage.archive import stamp, utc_now
+from storage.errors import StatementSyncError
 from storage.index import SearchHit, SearchQuery, StatementFilter, StatementRow
 
 #: ``statements search`` shows at most this many statements unless told otherwise.
@@ -257,9 +258,13 @@ def _output(path: Path | None, *, binary: bool) -> Iterator[IO[Any]]:
         yield sys.stdout.buffer if binary else sys.stdout
         return
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"no folder {str(folder)!r} to write {path.name} in", where="--out")
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    if path.is_dir() or not folder.is_dir():
+        problem = "is a folder" if path.is_dir() else f"has no folder {str(folder)!r}"
+        raise UsageError(f"{problem}: give a file name", where=f"--out {path}")
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"cannot write there: {exc.strerror}", where=f"--out {path}") from None
     try:
         if binary:
             with open(handle, "wb") as binary_out:
@@ -271,6 +276,9 @@ def _output(path: Path | None, *, binary: bool) -> Iterator[IO[Any]]:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, path)
+    except OSError as exc:  # a disk full, a file turned folder meanwhile: nothing half-written
+        Path(tmp).unlink(missing_ok=True)
+        raise StatementSyncError(f"cannot write: {exc.strerror}", where=str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
