@@ -269,3 +269,22 @@ def test_the_migration_indexes_an_existing_archive(root: Path) -> None:
         assert read_only.count_search(SearchQuery("steel")) == 1
     finally:
         read_only.close()
+
+
+def test_hostile_text_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "hostile"
+    evil = "https://www.whitehouse.gov/briefing-room/2026/03/02/evil/"
+    with Archive(root, clock=Clock()) as archive:
+        archive.record(
+            make(
+                "Tariffs \x1b]0;owned\x07 and \x1b[2J cleared.\n",
+                title="Evil \x1b[31mred",
+                source_url=evil,
+            ),
+            origin=evil,
+        )
+    for argv in (["search", "tariffs"], ["list"]):
+        code, out, _ = run(root, *argv, capsys=capsys)
+        assert code == 0 and "Evil" in out and "\x1b" not in out and "\x07" not in out, argv
