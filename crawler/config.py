@@ -19,9 +19,14 @@
     sources = ["whitehouse"]
     min_change = 3                     # words added or removed
 
-``commit``, ``[alerts.atom]`` and ``[[alerts.webhooks]]`` are the configs of the announcers
-``git``, ``atom`` and ``webhooks`` (:mod:`crawler.announce`), whose factories read them from
-:class:`ArchiveConfig`; an announcer to come adds its table under ``[alerts]`` here.
+    [[alerts.apprise]]                 # needs the extra: pip install 'statement-sync[apprise]'
+    url_env = "STATEMENTS_APPRISE_URLS"        # or url_file, or urls = ["slack://${SLACK_TOKENS}"]
+    kinds = ["updated", "retitled", "removed"]
+
+``commit``, ``[alerts.atom]``, ``[[alerts.webhooks]]`` and ``[[alerts.apprise]]`` are the configs
+of the announcers ``git``, ``atom``, ``webhooks`` and ``apprise`` (:mod:`crawler.announce`),
+whose factories read them from :class:`ArchiveConfig`; an announcer to come adds its table under
+``[alerts]`` here.
 """
 
 from __future__ import annotations
@@ -62,9 +67,25 @@ class WebhookAlert:
 
 
 @dataclass(frozen=True)
+class AppriseAlert:
+    """Notifications through apprise (Slack, Matrix, e-mail...): its URLs carry secrets, so
+    they come from the environment (``url_env``), a file (``url_file``, one a line) or
+    ``urls`` whose ``${VAR}`` parts the environment fills in; never the command line."""
+
+    urls: tuple[str, ...] = ()
+    url_env: str = ""
+    url_file: str = ""
+    kinds: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    min_change: int = 0
+    timeout: float = 10.0  # seconds to connect and to read, per service
+
+
+@dataclass(frozen=True)
 class Alerts:
     atom: AtomAlert = field(default_factory=AtomAlert)
     webhooks: tuple[WebhookAlert, ...] = ()
+    apprise: tuple[AppriseAlert, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,9 +107,11 @@ def load_config(archive_root: Path) -> ArchiveConfig:
 
 
 def _check(config: ArchiveConfig, ctx: Context) -> None:
-    alerts = [("alerts.atom", config.alerts.atom)] + [
-        (f"alerts.webhooks[{i}]", hook) for i, hook in enumerate(config.alerts.webhooks)
+    alerts: list[tuple[str, AtomAlert | WebhookAlert | AppriseAlert]] = [
+        ("alerts.atom", config.alerts.atom)
     ]
+    alerts += [(f"alerts.webhooks[{i}]", hook) for i, hook in enumerate(config.alerts.webhooks)]
+    alerts += [(f"alerts.apprise[{i}]", a) for i, a in enumerate(config.alerts.apprise)]
     for key, alert in alerts:
         unknown = [k for k in alert.kinds if k not in KINDS]
         if unknown:
@@ -100,3 +123,8 @@ def _check(config: ArchiveConfig, ctx: Context) -> None:
             raise ctx.fail(f"alerts.webhooks[{i}].url", "an http(s) URL", hook.url)
         if hook.attempts < 1 or hook.timeout <= 0:
             raise ctx.fail(f"alerts.webhooks[{i}].attempts", "1 or more, and a timeout above 0")
+    for i, notify in enumerate(config.alerts.apprise):
+        if not (notify.urls or notify.url_env or notify.url_file):
+            raise ctx.fail(f"alerts.apprise[{i}].urls", "urls, url_env or url_file")
+        if notify.timeout <= 0:
+            raise ctx.fail(f"alerts.apprise[{i}].timeout", "a number above 0", notify.timeout)

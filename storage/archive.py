@@ -32,7 +32,16 @@ from storage.document import (
 )
 from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
 from storage.eventtext import describe
-from storage.index import EventRow, Index, RevisionRow, StatementRow, writable
+from storage.index import (
+    EventRow,
+    Index,
+    RevisionRow,
+    SearchHit,
+    SearchQuery,
+    StatementFilter,
+    StatementRow,
+    writable,
+)
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
 from storage.layout import STATE_DIR as STATE_DIR  # re-exported: the crawler takes it here
@@ -545,7 +554,8 @@ class Archive:
             raise TargetError(
                 "no statement matches this URL, path or slug",
                 where=target,
-                hint="see 'statements changes' for what the archive holds",
+                hint="to find statements by their words: statements search WORDS;"
+                " 'statements list' shows what the archive holds",
             )
         shown = ", ".join(m.url for m in matches[:3]) + (", ..." if len(matches) > 3 else "")
         raise TargetError(
@@ -639,6 +649,52 @@ class Archive:
             sources=_names(sources),
             limit=limit,
             **filters,
+        )
+
+    def search(
+        self,
+        words: str,
+        *,
+        raw: bool = False,
+        every_revision: bool = False,
+        sources: Sequence[str] | str = (),
+        since: dt.datetime | str | None = None,
+        until: dt.datetime | str | None = None,
+        limit: int | None = 20,
+    ) -> list[SearchHit]:
+        """Statements whose latest revision has these words (``every_revision``: any revision
+        ever recorded), best first, each with a snippet; ``since``/``until`` bound the
+        publication time. ``raw``: the index's own query syntax (SQLite FTS5), where a syntax
+        error is a :class:`~storage.errors.QueryError`."""
+        query = SearchQuery(words, raw, every_revision, self._filter(sources, since, until))
+        return self.index.search(query, limit=limit)
+
+    def select(
+        self,
+        *,
+        sources: Sequence[str] | str = (),
+        tags: Sequence[str] | str = (),
+        statuses: Sequence[str] | str = (),
+        since: dt.datetime | str | None = None,
+        until: dt.datetime | str | None = None,
+        every_revision: bool = False,
+        newest_first: bool = False,
+    ) -> Iterator[tuple[StatementRow, RevisionRow]]:
+        """Each statement (with its latest revision, or each of its revisions) of one of
+        ``sources``, with one of ``tags``, of one of ``statuses``, published at or after
+        ``since`` and before ``until``; streamed, by id (or newest publication first)."""
+        where = self._filter(sources, since, until, tags=_names(tags), statuses=_names(statuses))
+        return self.index.rows(where, every_revision=every_revision, newest_first=newest_first)
+
+    def _filter(
+        self,
+        sources: Sequence[str] | str,
+        since: dt.datetime | str | None,
+        until: dt.datetime | str | None,
+        **more: Any,
+    ) -> StatementFilter:
+        return StatementFilter(
+            sources=_names(sources), since=_moment(since), until=_moment(until), **more
         )
 
     def _row(self, target: StatementRow | str) -> StatementRow:

@@ -27,7 +27,16 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # only for annotations: storage.index imports this module
-    from storage.index import EventFilter, EventRow, FetchState, RevisionRow, StatementRow
+    from storage.index import (
+        EventFilter,
+        EventRow,
+        FetchState,
+        RevisionRow,
+        SearchHit,
+        SearchQuery,
+        StatementFilter,
+        StatementRow,
+    )
 
 
 @runtime_checkable
@@ -120,7 +129,8 @@ class IndexBackend(Protocol):
     # -- revisions ----------------------------------------------------------------------------
 
     def add_revision(self, revision: RevisionRow) -> int:
-        """Store a revision (its ``id`` is ignored); return its new id."""
+        """Store a revision (its ``id`` is ignored) and make its words searchable
+        (:meth:`search`) in the same transaction; return its new id."""
 
     def revision(self, statement_id: int, number: int) -> RevisionRow | None:
         """One revision of a statement by number (1 is the first)."""
@@ -142,6 +152,24 @@ class IndexBackend(Protocol):
 
     def same_words(self, digest: str, published_time: str | None) -> list[tuple[str, str]]:
         """(URL, status) of statements whose latest text has these words and publication time."""
+
+    # -- full-text search and lists ----------------------------------------------------------
+
+    def search(self, query: SearchQuery, *, limit: int | None = 20) -> list[SearchHit]:
+        """Statements whose words match ``query``, best first, one hit per statement with the
+        snippet of its best-matching revision; only latest revisions unless the query asks for
+        every revision. A raw query the backend cannot read is a
+        :class:`~storage.errors.QueryError`. Revisions enter the search index in the
+        transaction that adds them (:meth:`add_revision`)."""
+
+    def count_search(self, query: SearchQuery) -> int:
+        """How many statements :meth:`search` finds, its ``limit`` aside."""
+
+    def rows(
+        self, where: StatementFilter, *, every_revision: bool = False, newest_first: bool = False
+    ) -> Iterator[tuple[StatementRow, RevisionRow]]:
+        """Each statement ``where`` selects with its latest revision (or each of its revisions,
+        oldest first), by id or newest publication first; streamed in constant memory."""
 
     # -- events -------------------------------------------------------------------------------
 

@@ -42,3 +42,7 @@ class TargetError(ArchiveError):
 
 class RevisionError(ArchiveError):
     """A revision number names no revision of a statement."""
+
+
+class QueryError(ArchiveError):
+    """A search query the index cannot read (a syntax error in raw full-text syntax)."""

@@ -4,6 +4,12 @@ It is one SQLite file, ``<archive>/.statements/index.sqlite``, in WAL mode, read
 ``sqlite3`` or Datasette; ``docs/index.md`` documents the tables. The schema is versioned with
 ``PRAGMA user_version`` and brought up to date by :data:`MIGRATIONS` when opened.
 
+Full-text search (:meth:`Index.search`) runs on ``revisions_fts``, an FTS5 table over the title
+and body of every revision that keeps only the inverted index (the text stays in ``revisions``);
+:meth:`Index.add_revision` adds each revision to it in the same transaction, and plain words are
+quoted (:func:`fts_query`) so that only a ``raw`` query can be an FTS5 syntax error. Lists and
+exports stream rows from a cursor (:meth:`Index.rows`).
+
 An index that cannot be written (an archive on a read-only mount, a CD, a folder of another user)
 is opened read-only (:func:`open_read_only`): every query works, nothing is migrated, and a
 write fails with :class:`~storage.errors.ArchiveError`.
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +29,8 @@ from typing import Any
 from urllib.parse import quote
 
 from storage.backend import IndexBackend as IndexBackend  # re-exported
-from storage.errors import ArchiveError
+from storage.document import load_meta
+from storage.errors import ArchiveError, DocumentError, QueryError
 from storage.schema import MIGRATIONS
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -126,6 +134,45 @@ class EventFilter:
     follow_reverts: bool = False  # True: a revert also has the kinds of the edit it undid
 
 
+@dataclass(frozen=True)
+class StatementFilter:
+    """Which statements :meth:`Index.rows` and :meth:`Index.search` return; every field narrows
+    the set. ``since``/``until`` are publication times (UTC text): at or after, before."""
+
+    sources: Sequence[str] = ()  # recorded by a sync of one of them
+    statuses: Sequence[str] = ()  # active, removed, replaced, withdrawn
+    tags: Sequence[str] = ()  # the latest front matter's `tags` holds one of them
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A full-text search: ``words`` as a person types them (each word must appear; a
+    ``"quoted phrase"`` in that order; ``word*`` a prefix), or with ``raw`` the backend's own
+    query syntax (SQLite FTS5: ``AND``/``OR``/``NOT``, ``NEAR``, ``title:``). ``every_revision``
+    searches every revision ever recorded, not only the latest ones."""
+
+    words: str
+    raw: bool = False
+    every_revision: bool = False
+    where: StatementFilter = StatementFilter()
+    marks: tuple[str, str] = ("«", "»")  # around each matched word in the snippet
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A statement a search found, best first: the revision that matched best, its snippet,
+    and every matching revision (``latest``: the statement still says it)."""
+
+    statement: StatementRow
+    number: int  # the best-matching revision
+    score: float  # lower is better (bm25, as SQLite orders it)
+    snippet: str
+    numbers: tuple[int, ...]  # every matching revision, oldest first
+    latest: bool
+
+
 #: Events that say nothing a reader could see: never announced.
 QUIET_KINDS = ("reformatted",)
 
@@ -142,6 +189,7 @@ class Index:
         self._depth = 0
         if read_only:
             self.db = open_read_only(path)
+            _add_functions(self.db)
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +197,7 @@ class Index:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
+            _add_functions(self.db)
             self._migrate()
         except sqlite3.Error as exc:
             if path.exists() and not writable(path.parent):
@@ -524,11 +573,18 @@ class Index:
     # -- revisions --------------------------------------------------------------------------
 
     def add_revision(self, revision: RevisionRow) -> int:
+        """Store a revision, and its title and body in the full-text index, in the caller's
+        transaction; return its id."""
         values = [getattr(revision, c) for c in RevisionRow.__dataclass_fields__ if c != "id"]
         cols = ", ".join(c for c in RevisionRow.__dataclass_fields__ if c != "id")
         marks = ", ".join("?" for _ in values)
         cursor = self.db.execute(f"INSERT INTO revisions ({cols}) VALUES ({marks})", values)
-        return int(cursor.lastrowid or 0)
+        revision_id = int(cursor.lastrowid or 0)
+        self.db.execute(  # its words into the full-text index, in the same transaction
+            "INSERT INTO revisions_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (revision_id, revision.title, revision.body),
+        )
+        return revision_id
 
     def revision(self, statement_id: int, number: int) -> RevisionRow | None:
         row = self.db.execute(
@@ -683,6 +739,83 @@ class Index:
         )
         return {str(n): (int(c), int(t), e) for n, c, t, e in rows}
 
+    # -- full-text search and lists ---------------------------------------------------------
+
+    def search(self, query: SearchQuery, *, limit: int | None = 20) -> list[SearchHit]:
+        """Statements whose words match, best first (bm25; a word in the title weighs as much
+        as ten in the body), one hit per statement with its best revision's snippet."""
+        sql, args = _search_sql(query)
+        if sql is None:
+            return []
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._fts(query, sql, args)
+        width = len(StatementRow.__dataclass_fields__)
+        hits = []
+        for row in rows:
+            score, revision_id, number, numbers, latest = row[width:]
+            hits.append(
+                SearchHit(
+                    StatementRow(*row[:width]),
+                    int(number),
+                    float(score),
+                    self._snippet(query, int(revision_id)),
+                    tuple(sorted(int(n) for n in str(numbers).split(","))),
+                    bool(latest),
+                )
+            )
+        return hits
+
+    def count_search(self, query: SearchQuery) -> int:
+        """How many statements :meth:`search` finds (its ``limit`` aside)."""
+        sql, args = _search_sql(query)
+        if sql is None:
+            return 0
+        return int(self._fts(query, f"SELECT count(*) FROM ({sql})", args)[0][0])
+
+    def _fts(self, query: SearchQuery, sql: str, args: list[Any]) -> list[Any]:
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if not re.search(
+                r"fts5|syntax|unterminated string|no such column|unknown special query", str(exc)
+            ):
+                raise
+            raise QueryError(
+                f"cannot read the search query: {exc}",
+                where=query.words,
+                hint="raw queries take SQLite FTS5 syntax; without --raw the words are"
+                " searched as they are",
+            ) from None
+
+    def _snippet(self, query: SearchQuery, revision_id: int) -> str:
+        row = self.db.execute(
+            "SELECT snippet(revisions_fts, -1, ?, ?, '…', 24) FROM revisions_fts"
+            " WHERE revisions_fts MATCH ? AND rowid = ?",
+            (*query.marks, fts_query(query.words, raw=query.raw), revision_id),
+        ).fetchone()
+        return "" if row is None else " ".join(str(row[0]).split())
+
+    def rows(
+        self, where: StatementFilter, *, every_revision: bool = False, newest_first: bool = False
+    ) -> Iterator[tuple[StatementRow, RevisionRow]]:
+        """Each statement ``where`` selects with its latest revision (``every_revision``: with
+        each of its revisions, oldest first), by id or newest publication first. Streamed:
+        consume it before writing to the index."""
+        clause, args = _statement_clause(where)
+        latest = "" if every_revision else " AND r.number = s.head"
+        order = "datetime(s.published_time) DESC, s.id DESC" if newest_first else "s.id"
+        revision_cols = ", ".join(f"r.{c}" for c in RevisionRow.__dataclass_fields__)
+        width = len(StatementRow.__dataclass_fields__)
+        cursor = self.db.execute(
+            f"SELECT {_STATEMENT_COLS_S}, {revision_cols} FROM statements s"
+            f" JOIN revisions r ON r.statement_id = s.id WHERE {clause}{latest}"
+            f" ORDER BY {order}, r.number",
+            args,
+        )
+        for row in cursor:
+            yield StatementRow(*row[:width]), RevisionRow(*row[width:])
+
 
 #: An :class:`EventRow`'s columns, on ``events e`` joined to ``statements s``.
 _EVENT_COLUMNS = (
@@ -695,6 +828,86 @@ _EVENT_COLUMNS = (
 
 def _event_row(r: Sequence[Any]) -> EventRow:
     return EventRow(r[0], r[1], r[2], tuple(r[3].split()), r[4], r[5], json.loads(r[6]), *r[7:])
+
+
+def fts_query(words: str, *, raw: bool) -> str | None:
+    """The FTS5 ``MATCH`` expression of a search (None: nothing to search for).
+
+    Raw, the words are FTS5 syntax as they are. Otherwise each word is quoted, so no word is
+    an operator and nothing can be a syntax error: ``"quoted words"`` stay a phrase, a word
+    ending in ``*`` is a prefix, stray quotes and words without a letter or digit drop out.
+    """
+    if raw:
+        return words.strip() or None
+    parts = []
+    for phrase, bare in _TOKEN.findall(words):
+        text = phrase or bare.replace('"', "")
+        prefix = not phrase and text.endswith("*")
+        text = text.rstrip("*")
+        if re.search(r"\w", text):
+            parts.append(f'"{text}"' + ("*" if prefix else ""))
+    return " ".join(parts) or None
+
+
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_STATEMENT_COLS_S = ", ".join(f"s.{c}" for c in StatementRow.__dataclass_fields__)
+
+
+def _search_sql(query: SearchQuery) -> tuple[str | None, list[Any]]:
+    """The ranked search, one row per statement: its columns, the best score, the best
+    revision's id and number, every matching number, and whether its latest revision matches."""
+    match = fts_query(query.words, raw=query.raw)
+    if match is None:
+        return None, []
+    clause, args = _statement_clause(query.where)
+    latest = "" if query.every_revision else " AND r.number = s.head"
+    sql = (
+        "WITH hits AS MATERIALIZED (SELECT rowid AS rid, bm25(revisions_fts, 10.0, 1.0) AS score"
+        " FROM revisions_fts WHERE revisions_fts MATCH ?)"
+        f" SELECT {_STATEMENT_COLS_S}, min(h.score), r.id, r.number, group_concat(r.number),"
+        " max(r.number = s.head)"
+        " FROM hits h JOIN revisions r ON r.id = h.rid JOIN statements s ON s.id = r.statement_id"
+        f" WHERE {clause}{latest} GROUP BY s.id ORDER BY min(h.score), s.id"
+    )  # SQLite takes the bare columns r.id, r.number from the row of min(h.score)
+    return sql, [match, *args]
+
+
+def _statement_clause(f: StatementFilter) -> tuple[str, list[Any]]:
+    """The SQL condition (on ``statements s``) of a statement filter."""
+    where: list[str] = ["1"]
+    args: list[Any] = []
+    for column, values in (("s.source", f.sources), ("s.status", f.statuses)):
+        if values:
+            where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            args.extend(values)
+    if f.since is not None:
+        where.append("datetime(s.published_time) >= datetime(?)")
+        args.append(f.since)
+    if f.until is not None:
+        where.append("datetime(s.published_time) < datetime(?)")
+        args.append(f.until)
+    if f.tags:  # a cheap test of the text first, then the front matter read as YAML
+        tests = " OR ".join(
+            "(instr(t.front_matter, ?) AND statements_has_tag(t.front_matter, ?))" for _ in f.tags
+        )
+        where.append(
+            "EXISTS (SELECT 1 FROM revisions t WHERE t.statement_id = s.id"
+            f" AND t.number = s.head AND ({tests}))"
+        )
+        for tag in f.tags:
+            args += [tag, tag]
+    return " AND ".join(where), args
+
+
+def has_tag(front_matter: str, tag: str) -> bool:
+    """Whether a front matter's ``tags`` (one name or a list) holds ``tag``."""
+    try:
+        tags = load_meta(front_matter).get("tags")
+    except DocumentError:
+        return False
+    if isinstance(tags, str):
+        return tags == tag
+    return isinstance(tags, list) and tag in [str(t) for t in tags]
 
 
 def _has_kind(column: str) -> str:
@@ -740,6 +953,11 @@ def _event_clause(f: EventFilter) -> tuple[str, list[Any]]:
         where.append(f"s.source IN ({', '.join('?' for _ in f.sources)})")
         args.extend(f.sources)
     return " AND ".join(where), args
+
+
+def _add_functions(db: sqlite3.Connection) -> None:
+    """The SQL functions the queries here use (``statements_has_tag``)."""
+    db.create_function("statements_has_tag", 2, has_tag, deterministic=True)
 
 
 def _statements_of(script: str) -> list[str]:

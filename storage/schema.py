@@ -176,4 +176,28 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (announcer, event_id)
     );
     """,
+    # 7: full-text search over the title and body of every revision (`statements search`).
+    # An external-content FTS5 table: it keeps only the inverted index, the text stays in
+    # `revisions` (no second copy); the latest revisions are those at `statements.head`.
+    # Index.add_revision adds each new revision in the transaction that records it; the
+    # 'rebuild' command indexes the revisions of an existing archive once. `content="revisions"`
+    # is written the way Datasette looks for it, so its table page of revisions has a search box.
+    # Two views for people browsing the index (Datasette, sqlite3): `latest`, each statement with
+    # its latest text, and `changes`, each change event with its statement's title and path.
+    """
+    CREATE VIRTUAL TABLE revisions_fts USING fts5(
+        title, body, content="revisions", content_rowid="id",
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO revisions_fts (revisions_fts) VALUES ('rebuild');
+    CREATE VIEW latest AS
+        SELECT s.id, s.url, s.path, s.source, s.status, s.title, s.published_time,
+            r.modified_time, s.head AS revisions, s.first_seen, s.last_seen, r.id AS revision_id,
+            r.body
+        FROM statements s JOIN revisions r ON r.statement_id = s.id AND r.number = s.head;
+    CREATE VIEW changes AS
+        SELECT e.id, e.at, e.kinds, s.title, s.path, s.url, s.source, e.from_rev, e.to_rev,
+            e.size, e.diff, e.statement_id
+        FROM events e JOIN statements s ON s.id = e.statement_id;
+    """,
 )

@@ -84,7 +84,7 @@ def reformat(archive: Archive) -> Recorded:
 def test_every_registered_announcer_is_built_from_the_config(receiver: Receiver) -> None:
     names = {a.name for a in announce.announcers_for(everything(receiver))}
     assert names == {"atom", "webhook", "git"}
-    assert list(announce.registered()) == ["atom", "git", "webhooks"]  # the order a run asks
+    assert list(announce.registered()) == ["atom", "git", "webhooks", "apprise"]  # run order
     assert [a.name for a in announce.announcers_for(ArchiveConfig())] == ["atom"]  # the default
 
 

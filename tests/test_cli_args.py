@@ -139,6 +139,9 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "diff": ["diff", "statement-from-senior", "--color=never", *a],
         "changes": ["changes", *a],
         "announce": ["announce", *a],
+        "search": ["search", "statement", *a],
+        "list": ["list", *a],
+        "export": ["export", "--out", str(root / "export.jsonl"), *a],
     }
 
 

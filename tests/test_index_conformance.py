@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from storage.backend import IndexBackend
-from storage.errors import ArchiveError
-from storage.index import EventFilter, Index, RevisionRow
+from storage.errors import ArchiveError, QueryError
+from storage.index import EventFilter, Index, RevisionRow, SearchQuery
+from storage.index import StatementFilter as F
 from storage.schema import MIGRATIONS
 
 Opener = Callable[[Path, bool], IndexBackend]
@@ -586,3 +587,114 @@ def test_an_event_undone_takes_its_pending_announcements_with_it(index: IndexBac
         index.add_event(a, at(2), ("updated",), 1, 2)
         raise RuntimeError("killed before the commit")
     assert index.outbox("atom") == [] and index.last_event_id() == 0
+
+
+# -- full-text search and lists ---------------------------------------------------------------
+
+
+def write(
+    index: IndexBackend,
+    slug: str,
+    body: str,
+    *,
+    title: str | None = None,
+    published: str | None = "2026-01-01T12:00:00+00:00",
+    tags: str = "statements",
+    source: str | None = "wh",
+) -> int:
+    """A new revision of a statement (made if new) with this body, title and tags."""
+    url = f"https://example.org/{slug}/"
+    with index.transaction():
+        row = index.by_url(url)
+        sid = row.id if row is not None else index.insert_statement(
+            url=url, path=f"{slug}.md", slug=slug, title=title or slug, published_time=published,
+            at=T0, source=source,
+        )  # fmt: skip
+        number = index.by_id(sid).head + 1
+        index.add_revision(
+            RevisionRow(
+                0, sid, number, at(number), url, url, f"{slug}.md", title or slug, published,
+                None, f"h-{slug}-{number}", f"w-{slug}-{number}",
+                f"tags: {tags}\ntitle: {title or slug}\n", body,
+            )
+        )  # fmt: skip
+        index.update_statement(sid, head=number, title=title or slug, published_time=published)
+    return sid
+
+
+def test_search_ranks_latest_revisions_with_snippets(index: IndexBackend) -> None:
+    report = write(index, "report", "Inflation rose, and inflation fell.", title="Inflation")
+    aside = write(index, "aside", "A long text that mentions inflation once among many words.")
+    gone = write(index, "gone", "Inflation was the word here.")
+    write(index, "gone", "Now it speaks of prices.")  # its latest revision no longer says it
+    write(index, "other", "Nothing of the kind.")
+    query = SearchQuery("inflation")
+    hits = index.search(query)
+    assert [h.statement.id for h in hits] == [report, aside]  # a title match ranks first
+    assert hits[0].number == 1 and hits[0].latest and hits[0].numbers == (1,)
+    assert "«Inflation»" in hits[0].snippet and "«inflation»" in hits[0].snippet
+    assert hits[0].score <= hits[1].score
+    assert index.count_search(query) == 2
+    assert [h.statement.id for h in index.search(query, limit=1)] == [report]
+    ever = index.search(SearchQuery("inflation", every_revision=True))
+    assert {h.statement.id for h in ever} == {report, aside, gone}
+    said = next(h for h in ever if h.statement.id == gone)
+    assert said.numbers == (1,) and not said.latest and said.number == 1
+    assert "«Inflation»" in said.snippet
+    assert index.count_search(SearchQuery("inflation", every_revision=True)) == 3
+    assert [h.statement.id for h in index.search(SearchQuery("prices"))] == [gone]
+
+
+def test_search_words_phrases_prefixes_and_raw_syntax(index: IndexBackend) -> None:
+    a = write(index, "a", "The climate is warm; a change of policy.")
+    b = write(index, "b", "Climate change is the phrase here, and not another.")
+    assert {h.statement.id for h in index.search(SearchQuery("climate change"))} == {a, b}
+    assert [h.statement.id for h in index.search(SearchQuery('"climate change"'))] == [b]
+    assert {h.statement.id for h in index.search(SearchQuery("clim*"))} == {a, b}
+    assert [h.statement.id for h in index.search(SearchQuery("phrase", marks=("<", ">")))] == [b]
+    assert "<phrase>" in index.search(SearchQuery("phrase", marks=("<", ">")))[0].snippet
+    # plain words are never syntax: stray quotes, operators, punctuation
+    for words in ['"climate', "climate AND", "NOT climate", "climate (", "- climate :"]:
+        assert {h.statement.id for h in index.search(SearchQuery(words))} >= {b}, words
+    assert index.search(SearchQuery("  - ")) == [] and index.count_search(SearchQuery('"')) == 0
+    assert [h.statement.id for h in index.search(SearchQuery("phrase OR changed", raw=True))]
+    for bad in ['"climate', "climate AND", "AND", "(climate"]:
+        with pytest.raises(QueryError):
+            index.search(SearchQuery(bad, raw=True))
+        with pytest.raises(QueryError):
+            index.count_search(SearchQuery(bad, raw=True))
+
+
+def test_search_filters_by_source_and_publication_time(index: IndexBackend) -> None:
+    early = write(index, "early", "tariffs", published="2025-06-01T12:00:00-04:00")
+    late = write(index, "late", "tariffs", published="2025-06-02T02:00:00+00:00", source="x")
+    write(index, "undated", "tariffs", published=None)
+
+    def found(**kw: Any) -> set[int]:
+        return {h.statement.id for h in index.search(SearchQuery("tariffs", where=F(**kw)))}
+
+    assert found(sources=["x"]) == {late}
+    assert found(since="2025-06-01T16:00:00+00:00") == {early, late}  # 12:00-04:00 is 16:00 UTC
+    assert found(since="2025-06-01T16:00:01+00:00") == {late}
+    assert found(until="2025-06-02T00:00:00+00:00") == {early}
+    assert len(found()) == 3
+
+
+def test_rows_latest_or_every_revision_with_filters(index: IndexBackend) -> None:
+    a = write(index, "a", "one", tags="fact-sheets", published="2025-01-01T00:00:00+00:00")
+    write(index, "a", "two", tags="fact-sheets", published="2025-01-01T00:00:00+00:00")
+    b = write(index, "b", "b", tags="speeches", published="2025-03-01T00:00:00+00:00")
+    c = write(index, "c", "c", tags="[fact-sheets, blog]", published="2025-02-01T00:00:00+00:00")
+    with index.transaction():
+        index.update_statement(b, status="removed")
+    rows = list(index.rows(F()))
+    assert [(s.id, r.number, r.body) for s, r in rows] == [(a, 2, "two"), (b, 1, "b"), (c, 1, "c")]
+    every = [(s.id, r.number) for s, r in index.rows(F(), every_revision=True)]
+    assert every == [(a, 1), (a, 2), (b, 1), (c, 1)]
+    assert [s.id for s, _ in index.rows(F(), newest_first=True)] == [b, c, a]
+    assert [s.id for s, _ in index.rows(F(tags=["fact-sheets"]))] == [a, c]
+    assert [s.id for s, _ in index.rows(F(tags=["blog", "speeches"]))] == [b, c]
+    assert [s.id for s, _ in index.rows(F(tags=["fact"]))] == []  # a whole tag, not a part
+    assert [s.id for s, _ in index.rows(F(statuses=["removed"]))] == [b]
+    assert [s.id for s, _ in index.rows(F(statuses=["active"], since="2025-02-01"))] == [c]
+    assert [s.id for s, _ in index.rows(F(until="2025-02-01T00:00:00+00:00"))] == [a]

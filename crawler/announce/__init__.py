@@ -7,7 +7,9 @@ announcers register themselves here, in the order a run asks them:
 - ``atom`` (:mod:`crawler.announce.atom`): ``changes.atom`` in the archive;
 - ``git`` (:mod:`crawler.announce.git`): a commit of the changed files;
 - ``webhooks`` (:mod:`crawler.announce.webhook`): signed POSTs from background threads (after
-  the commit, so a receiver that pulls the archive finds it).
+  the commit, so a receiver that pulls the archive finds it);
+- ``apprise`` (:mod:`crawler.announce.apprise`): messages to Slack, Matrix, e-mail... through
+  apprise (the optional extra ``[apprise]``), from a background thread.
 
 All are configured in the archive's ``statements.toml`` (:mod:`crawler.config`). The run
 (:mod:`crawler.jobs`) builds them with :func:`announcers_for` and asks them, through the outbox
@@ -18,6 +20,9 @@ lost to a crash; an announcer to come (the HTML report) registers a factory unde
 from __future__ import annotations
 
 from crawler.announce import atom, git, outbox, webhook
+
+# isort: split
+from crawler.announce import apprise  # registered after the webhooks: it runs after them
 from crawler.announce.base import (
     Announcer,
     Batch,
@@ -40,6 +45,7 @@ __all__ = [
     "Run",
     "announce_all",
     "announcers_for",
+    "apprise",
     "atom",
     "git",
     "latest",
