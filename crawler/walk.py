@@ -132,7 +132,8 @@ def discover(
             failed.setdefault(str(exc), ([], exc))[0].append(name)
     for names, error in failed.values():
         result.fail(names, error)
-    if expect_items and not stopped and not result.found and not result.sitemaps:
+    unchanged = result.sitemaps.keys() - result.stale  # children listed, not failing
+    if expect_items and not stopped and not result.found and not unchanged:
         raise DiscoveryError(
             "discovery found no statement where it found some before",
             where=source.name,
