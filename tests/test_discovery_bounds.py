@@ -23,8 +23,7 @@ from crawler.syncer import Syncer, SyncOptions, SyncReport
 from storage.archive import Archive
 from storage.document import loads
 from tests.conftest import PROJECT
-from tests.fixture_site import FixtureSite, usable_texts
-from tests.fixture_site.hostile import dead_urlset, gzip_bomb, html_page
+from tests.fixture_site import FixtureSite, dead_urlset, gzip_bomb, html_page, usable_texts
 from tests.test_sync import NOW
 
 pytestmark = [pytest.mark.corpus]
@@ -88,7 +87,7 @@ def test_a_bad_sitemap_child_is_named_and_the_rest_is_synced(
 ) -> None:
     site.plant(BAD, BAD_CHILDREN[kind](), child=True)
     root = tmp_path / "a"
-    code, out, err = run_json(site, root, capsys, "--full")
+    code, out, _ = run_json(site, root, capsys, "--full")
     assert code == 1 and out["exit"] == 1 and not out["broken"]  # some failed, not broken
     assert out["saved"] == 30 and len(list(root.rglob("*.md"))) == 30
     (failure,) = out["sources"][0]["failures"]
@@ -102,7 +101,7 @@ def test_a_bad_sitemap_child_is_named_and_the_rest_is_synced(
     assert site.count(BAD) == 1 and site.count("/post-sitemap2.xml") == 0
     with FixtureSite([]) as empty:  # nothing found at all, where statements were: broken
         empty.plant(BAD, BAD_CHILDREN[kind](), child=True)
-        code, out, err = run_json(empty, root, capsys)
+        code, out, _ = run_json(empty, root, capsys)
     assert code == 3 and "found no statement where it found some before" in out["broken"][0]
 
 
