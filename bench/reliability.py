@@ -9,6 +9,7 @@
 2. Crashes: syncs killed with SIGKILL at random moments; after each, ``statements verify`` must
    pass and a rerun complete; the end state must equal an uninterrupted run's.
 3. Hostile input: the hostile-case and fuzz suites, counted.
+4. Discovery: broken and hostile sitemaps and listings (bench/reliability_discovery.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
+from bench.reliability_discovery import discovery  # noqa: E402
 from crawler.fetch import Fetcher, RetryPolicy, make_client  # noqa: E402
 from crawler.source import load_source  # noqa: E402
 from crawler.syncer import Syncer, SyncOptions  # noqa: E402
@@ -209,6 +211,7 @@ def main() -> int:
     lines += faults(args.statements)
     lines += kills(args.kills, args.kill_statements)
     lines += hostile()
+    lines += discovery()
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0

@@ -224,6 +224,7 @@ class Syncer:
         self._unjudged: list[str] = []  # answered 404/410 in an interrupted run: re-check
         self._replacing: set[str] = set()  # URLs a different document took over in this run
         self._streak = GoneStreak(source.sync.gone_streak)  # new URLs answering 404/410
+        self._left = 0  # new statements left for the next syncs ([sync] max_new)
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
@@ -261,7 +262,7 @@ class Syncer:
         states = {url: index.fetch_state(url) for url in [*found.found, *(u for u, _ in recheck)]}
         self._states = states
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
-        tasks = self._cap_new(tasks, backlog)
+        tasks = self._cap_new(tasks)
         self.report.planned = self._total = len(tasks)
         with ThreadPoolExecutor(max_workers=self.fetcher.concurrency) as pool:
             for _, chunk in _chunks(tasks, self.options.chunk):
@@ -269,7 +270,7 @@ class Syncer:
                     break
                 if admitted := self._streak.admit(chunk):
                     self._sync_chunk(pool, admitted)
-        self._streak_warning()
+        self._streak_warning(backlog)
         if self.stop() and self._done < self._total:
             left = self._total - self._done
             self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
@@ -314,22 +315,25 @@ class Syncer:
         """The setting that keeps how many new statements the last sync left (docs/index.md)."""
         return f"backlog:{self.source.name}"
 
-    def _cap_new(self, tasks: list[Task], backlog: int) -> list[Task]:
-        """At most ``max_new`` new statements; the number left is kept for the next sync."""
+    def _cap_new(self, tasks: list[Task]) -> list[Task]:
+        """At most ``max_new`` new statements; how many were left is kept in ``_left``."""
         limit = self.source.sync.max_new
-        tasks, left = cap_new(tasks, limit)
-        if left:
+        tasks, self._left = cap_new(tasks, limit)
+        if self._left:
             self.report.notes.append(
-                f"{left} new statements left for the next syncs (at most {limit} a sync: "
+                f"{self._left} new statements left for the next syncs (at most {limit} a sync: "
                 f"[sync] max_new); run 'statements sync {self.source.name}' again to fetch them"
             )
-            log.info("%s: %d new statements left for the next syncs", self.source.name, left)
-        if left or backlog:
-            self.recorder.set_settings({self._backlog_key: str(left)})
+            log.info("%s: %d new statements left for the next syncs", self.source.name, self._left)
         return tasks
 
-    def _streak_warning(self) -> None:
+    def _streak_warning(self, backlog: int) -> None:
+        """Say that the 404 streak stopped new URLs; keep the backlog for the next sync's
+        discovery, none after a streak (those left look dead: no walk of everything for them)."""
         streak = self._streak
+        left = 0 if streak.tripped else self._left
+        if left or backlog:
+            self.recorder.set_settings({self._backlog_key: str(left)})
         if streak.tripped:
             message = (
                 f"{streak.limit} new URLs in a row answered HTTP 404/410: stopped fetching new "
