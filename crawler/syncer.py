@@ -270,7 +270,7 @@ class Syncer:
                     break
                 if admitted := self._streak.admit(chunk):
                     self._sync_chunk(pool, admitted)
-        self._streak_warning(backlog)
+        self._bounds_after_fetching(backlog)
         if self.stop() and self._done < self._total:
             left = self._total - self._done
             self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
@@ -327,7 +327,7 @@ class Syncer:
             log.info("%s: %d new statements left for the next syncs", self.source.name, self._left)
         return tasks
 
-    def _streak_warning(self, backlog: int) -> None:
+    def _bounds_after_fetching(self, backlog: int) -> None:
         """Say that the 404 streak stopped new URLs; keep the backlog for the next sync's
         discovery, none after a streak (those left look dead: no walk of everything for them)."""
         streak = self._streak
