@@ -225,6 +225,7 @@ class Syncer:
         self._replacing: set[str] = set()  # URLs a different document took over in this run
         self._streak = GoneStreak(source.sync.gone_streak)  # new URLs answering 404/410
         self._left = 0  # new statements left for the next syncs ([sync] max_new)
+        self._left_note = 0  # the note that says so
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
@@ -320,6 +321,7 @@ class Syncer:
         limit = self.source.sync.max_new
         tasks, self._left = cap_new(tasks, limit)
         if self._left:
+            self._left_note = len(self.report.notes)
             self.report.notes.append(
                 f"{self._left} new statements left for the next syncs (at most {limit} a sync: "
                 f"[sync] max_new); run 'statements sync {self.source.name}' again to fetch them"
@@ -335,10 +337,12 @@ class Syncer:
         if left or backlog:
             self.recorder.set_settings({self._backlog_key: str(left)})
         if streak.tripped:
+            if self._left:  # not "left for the next syncs": they look dead too
+                self.report.notes.pop(self._left_note)
             message = (
                 f"{streak.limit} new URLs in a row answered HTTP 404/410: stopped fetching new "
-                f"URLs for this sync ([sync] gone_streak), {len(streak.skipped)} left not fetched;"
-                " known statements were still re-checked"
+                f"URLs for this sync ([sync] gone_streak), {len(streak.skipped) + self._left} "
+                "left not fetched; known statements were still re-checked"
             )
             log.warning("%s: %s", self.source.name, message)
             self.report.warnings.append(message)
