@@ -13,6 +13,7 @@
    moments (announcing included), then the next run (a sync, or ``statements announce``): every
    event recorded must be in ``changes.atom`` and at the webhook; repeats carry the same id.
 4. Hostile input: the hostile-case and fuzz suites, counted.
+5. Discovery: broken and hostile sitemaps and listings (bench/reliability_discovery.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
+from bench.reliability_discovery import discovery  # noqa: E402
 from crawler.fetch import Fetcher, RetryPolicy, make_client  # noqa: E402
 from crawler.source import load_source  # noqa: E402
 from crawler.syncer import Syncer, SyncOptions  # noqa: E402
@@ -317,6 +319,7 @@ def main() -> int:
     lines += kills(args.kills, args.kill_statements)
     lines += alert_kills(args.alert_kills, args.alert_statements)
     lines += hostile()
+    lines += discovery()
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0

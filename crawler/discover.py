@@ -58,6 +58,7 @@ class SitemapDoc:
     sitemaps: tuple[tuple[str, datetime | None], ...]  # child sitemaps of an index, with lastmod
     urls: tuple[Found, ...]  # url entries (via="sitemap")
     rejected: tuple[str, ...] = ()
+    dropped: int = 0  # url entries past ``max_urls``, not read
 
 
 def unwrap_wayback(url: str) -> str:
@@ -292,15 +293,26 @@ def _child_text(element: Any, name: str) -> str | None:
 
 
 def parse_sitemap(
-    data: bytes, url: str, source: Source, *, max_bytes: int = 50_000_000
+    data: bytes,
+    url: str,
+    source: Source,
+    *,
+    max_bytes: int = 50_000_000,
+    max_urls: int = 50_000,
 ) -> SitemapDoc:
-    """A sitemap index (its child sitemaps) or a urlset (its statement URLs); gzip allowed."""
+    """A sitemap index (its child sitemaps) or a urlset (its statement URLs); gzip allowed.
+    Only the first ``max_urls`` url entries are read; the rest are counted in ``dropped``."""
     root = _xml(_gunzip(data, url, max_bytes), url, "sitemap", ("sitemapindex", "urlset"))
     kind = _local(root)
     sitemaps: list[tuple[str, datetime | None]] = []
     found: dict[str, Found] = {}
     rejected: list[str] = []
-    for loc, lastmod in _entries(root, "sitemap" if kind == "sitemapindex" else "url", url):
+    entries = _entries(root, "sitemap" if kind == "sitemapindex" else "url", url)
+    for taken, (loc, lastmod) in enumerate(entries):
+        if kind == "urlset" and taken >= max_urls:
+            dropped = 1 + sum(1 for _ in entries)  # this entry and the rest
+            log.debug("%s: %d url entries past the first %d dropped", url, dropped, max_urls)
+            return SitemapDoc((), tuple(found.values()), tuple(rejected), dropped)
         if kind == "sitemapindex":
             child = _child_sitemap(loc, url, source)
             if child is None:

@@ -162,6 +162,8 @@ def _sync_source(
     }
     if report.held:
         summary["held_removals"] = len(report.held)
+    if report.warnings:  # cut short (a listing, a sitemap, new URLs): said, but not a failure
+        summary["warnings"] = report.warnings
     ok = not report.failures and not report.held
     _record_run(archive, source.name, started, clock, ok, summary, options)
 

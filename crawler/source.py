@@ -41,7 +41,7 @@ class Listing:
     """Listing pages, newest first: ``start_urls`` and the pages their ``next`` links lead to."""
 
     start_urls: tuple[str, ...]
-    max_pages: int = 500
+    max_pages: int = 500  # a longer walk is cut, with a warning (as is a page adding no new URL)
     overlap: int = 10  # items walked past the last one already archived
 
 
@@ -52,6 +52,7 @@ class Sitemap:
     urls: tuple[str, ...]
     include: str = ""  # a regex a child sitemap's URL must match (e.g. "post")
     max_sitemaps: int = 200
+    max_urls: int = 50_000  # URLs taken from one sitemap document (the protocol's own limit)
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,13 @@ class Convert:
 @dataclass(frozen=True)
 class SyncSettings:
     """Limits of one sync: more removals than ``max_removed_share`` of the source's active
-    statements are held (none marked) until confirmed with ``--confirm-removals``."""
+    statements are held (none marked) until confirmed with ``--confirm-removals``; at most
+    ``max_new`` new statements are fetched (the rest by the next syncs); ``gone_streak`` new URLs
+    in a row answering 404/410 stop the fetching of new URLs for the sync."""
 
     max_removed_share: float = 0.2
+    max_new: int = 5_000
+    gone_streak: int = 50
 
 
 @dataclass(frozen=True)
@@ -293,5 +298,19 @@ def _check(source: Source, ctx: Context) -> None:
     if not 0 <= source.sync.max_removed_share <= 1:
         share = source.sync.max_removed_share
         raise ctx.fail("sync.max_removed_share", "a share from 0 to 1, like 0.2 for 20%", share)
+    _check_limits(source, ctx)
     if source.listing is not None and source.selectors.listing is None:
         raise ctx.fail("selectors.listing", "selectors for listing items, since listing is on")
+
+
+def _check_limits(source: Source, ctx: Context) -> None:
+    """Discovery's bounds: whole numbers of at least 1."""
+    limits = {"sync.max_new": source.sync.max_new, "sync.gone_streak": source.sync.gone_streak}
+    if source.listing is not None:
+        limits["listing.max_pages"] = source.listing.max_pages
+    if source.sitemap is not None:
+        limits["sitemap.max_sitemaps"] = source.sitemap.max_sitemaps
+        limits["sitemap.max_urls"] = source.sitemap.max_urls
+    for key, value in limits.items():
+        if value < 1:
+            raise ctx.fail(key, "a whole number of at least 1", value)

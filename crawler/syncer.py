@@ -15,6 +15,11 @@ re-checked (:func:`absent`, one request); a 404 or 410 marks it removed. Removal
 after all fetching: if one sync would mark more than the source's ``max_removed_share`` of its
 active statements removed, it marks none (a site outage, a redesign), reports the first URLs and
 keeps them to re-check next time, until ``confirm_removals``.
+
+Bounds (:mod:`crawler.bounds`): at most ``[sync] max_new`` new statements a sync (the rest by the
+next syncs, said in a note), no more new URLs once ``[sync] gone_streak`` of them in a row answer
+404/410 (a warning), and a child sitemap's ``lastmod`` is saved only when it was read whole and
+everything it listed was settled: one that failed is read again next time.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 
+from crawler.bounds import GoneStreak, cap_new, sitemaps_to_save
 from crawler.discover import Found
 from crawler.errors import Stopped
 from crawler.fetch import Fetcher, Response
@@ -83,6 +89,7 @@ class SyncReport:
     events: list[Recorded] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # cut short (listing, sitemap, new URLs)
     requests: int = 0
     bytes: int = 0
     seconds: float = 0.0
@@ -216,6 +223,9 @@ class Syncer:
         self._held_before: list[str] = []
         self._unjudged: list[str] = []  # answered 404/410 in an interrupted run: re-check
         self._replacing: set[str] = set()  # URLs a different document took over in this run
+        self._streak = GoneStreak(source.sync.gone_streak)  # new URLs answering 404/410
+        self._left = 0  # new statements left for the next syncs ([sync] max_new)
+        self._left_note = 0  # the note that says so
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
@@ -227,12 +237,13 @@ class Syncer:
         if first:
             since = self.clock() - dt.timedelta(days=FIRST_SYNC_DAYS)
         self.progress("discover", 0, None)
+        backlog = int(index.setting(self._backlog_key) or 0)  # new ones left by the last sync
         found = discover(
             self.fetcher,
             self.source,
             known=lambda url: index.by_url(url) is not None,
             sitemaps_seen=self._sitemaps_seen(),
-            full=self.options.full,
+            full=self.options.full or backlog > 0,
             since=since,
             expect_items=had_items,
             progress=lambda count: self.progress("discover", count, None),
@@ -240,6 +251,7 @@ class Syncer:
         self.report.discovered = len(found.found)
         self._listed = set(found.found)
         self.report.failures.extend(("discovery", f) for f in found.failures)
+        self.report.warnings.extend(found.warnings)
         if found.failures:
             self.report.counts["failed"] += len(found.failures)
         if first and (found.found or not found.failures):  # not when discovery reached nothing
@@ -251,12 +263,15 @@ class Syncer:
         states = {url: index.fetch_state(url) for url in [*found.found, *(u for u, _ in recheck)]}
         self._states = states
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
+        tasks = self._cap_new(tasks)
         self.report.planned = self._total = len(tasks)
         with ThreadPoolExecutor(max_workers=self.fetcher.concurrency) as pool:
             for _, chunk in _chunks(tasks, self.options.chunk):
                 if self.stop():
                     break
-                self._sync_chunk(pool, chunk)
+                if admitted := self._streak.admit(chunk):
+                    self._sync_chunk(pool, admitted)
+        self._bounds_after_fetching(backlog)
         if self.stop() and self._done < self._total:
             left = self._total - self._done
             self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
@@ -267,10 +282,12 @@ class Syncer:
                 " a reader sees): files kept; 'statements reformat' rewrites them"
             )
         self._remember_places(found, states)
-        if not self.report.failures and not self.stop():
-            # Children of the sitemap index are skipped next time only if nothing failed now.
-            prefix = f"sitemap:{self.source.name}:"
-            self.recorder.set_settings({prefix + url: m for url, m in found.sitemaps.items()})
+        # A child sitemap is skipped next time only if it was read whole and all it listed settled.
+        unsettled = {t.url for t in tasks if t.url not in self._answered}
+        unsettled |= {url for url, _ in self.report.failures}
+        saved = sitemaps_to_save(found, unsettled)
+        prefix = f"sitemap:{self.source.name}:"
+        self.recorder.set_settings({prefix + url: m for url, m in saved.items()})
         self.report.requests = self.fetcher.stats.requests
         self.report.bytes = self.fetcher.stats.bytes
         self.report.seconds = time.perf_counter() - started
@@ -293,6 +310,42 @@ class Syncer:
         return self.archive.index.count_of_source(
             self.source.name, self.source.allowed_hosts, active_only=True
         )
+
+    @property
+    def _backlog_key(self) -> str:
+        """The setting that keeps how many new statements the last sync left (docs/index.md)."""
+        return f"backlog:{self.source.name}"
+
+    def _cap_new(self, tasks: list[Task]) -> list[Task]:
+        """At most ``max_new`` new statements; how many were left is kept in ``_left``."""
+        limit = self.source.sync.max_new
+        tasks, self._left = cap_new(tasks, limit)
+        if self._left:
+            self._left_note = len(self.report.notes)
+            self.report.notes.append(
+                f"{self._left} new statements left for the next syncs (at most {limit} a sync: "
+                f"[sync] max_new); run 'statements sync {self.source.name}' again to fetch them"
+            )
+            log.info("%s: %d new statements left for the next syncs", self.source.name, self._left)
+        return tasks
+
+    def _bounds_after_fetching(self, backlog: int) -> None:
+        """Say that the 404 streak stopped new URLs; keep the backlog for the next sync's
+        discovery, none after a streak (those left look dead: no walk of everything for them)."""
+        streak = self._streak
+        left = 0 if streak.tripped else self._left
+        if left or backlog:
+            self.recorder.set_settings({self._backlog_key: str(left)})
+        if streak.tripped:
+            if self._left:  # not "left for the next syncs": they look dead too
+                self.report.notes.pop(self._left_note)
+            message = (
+                f"{streak.limit} new URLs in a row answered HTTP 404/410: stopped fetching new "
+                f"URLs for this sync ([sync] gone_streak), {len(streak.skipped) + self._left} "
+                "left not fetched; known statements were still re-checked"
+            )
+            log.warning("%s: %s", self.source.name, message)
+            self.report.warnings.append(message)
 
     def _sitemaps_seen(self) -> dict[str, str]:
         return self.archive.index.settings_with_prefix(f"sitemap:{self.source.name}:")
@@ -367,6 +420,7 @@ class Syncer:
         """Record what one fetch brought: a revision, a removal, nothing new, or a failure."""
         if reply is None:
             return None  # not fetched: the run was stopped
+        self._streak.see(task, reply.status if isinstance(reply, Response) else None)
         counts = self.report.counts
         state = self._states.get(task.url)  # as planned; each URL is one task of this run
         statement_id = None if state is None else state.statement_id

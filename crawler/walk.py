@@ -10,6 +10,15 @@ A failure shared by several methods (the host is unreachable, robots.txt cannot 
 reported once, naming the methods; an unreachable host is reported as the plain sentence it is.
 A run asked to stop ends its walk where it is, as no failure.
 
+Bounded, and robust to one bad document. Each child sitemap is parsed as it arrives; one that
+fails (an error status after retries, an HTML page answered 200, broken XML, a gzip bomb) is a
+failure named by its URL, kept in ``stale`` so that its previous ``lastmod`` stays saved and it
+is read again next time, and the walk goes on with the other children, the listings and the feed.
+A sitemap document gives at most ``max_urls`` URLs (the rest dropped, with a warning, and the
+document not counted as read whole); a listing walk stops at ``max_pages`` or at a page that adds
+no URL the walk has not seen, with a warning: a cut is not a failure (what was found is synced),
+but it is said in the sync's summary, its JSON and the log.
+
 Because discovery is incremental, what it did *not* list means something only where it looked:
 :class:`Discovered` says which sitemap documents were read this time and how far back each
 listing was walked, and where each statement was listed, so that sync can tell a statement that
@@ -24,10 +33,11 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from crawler.discover import Found, parse_feed, parse_listing, parse_sitemap
+from crawler.discover import Found, SitemapDoc, parse_feed, parse_listing, parse_sitemap
 from crawler.errors import DiscoveryError, FetchError, Stopped, Unreachable
 from crawler.fetch import Fetcher
 from crawler.source import Source
+from storage.errors import StatementSyncError
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +58,20 @@ class Discovered:
     listing_of: dict[str, str] = field(default_factory=dict)  # statement URL -> listing start
     # listing start -> the oldest publication time its walk reached; None: it reached the end.
     listings_read: dict[str, dt.datetime | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # cut short: not failures, but said
+    stale: set[str] = field(default_factory=set)  # child sitemaps that failed: read again
+    parent: dict[str, str] = field(default_factory=dict)  # child sitemap -> the index listing it
     progress: Callable[[int], None] = field(default=lambda found: None, repr=False)
 
-    def fail(self, methods: list[str], exc: FetchError) -> None:
+    def fail(self, methods: list[str], exc: StatementSyncError) -> None:
         if isinstance(exc, Unreachable):
             self.failures.append(str(exc))
         else:
             self.failures.append(f"{', '.join(methods)} discovery failed: {exc}")
+
+    def warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.warnings.append(message)
 
     def add(self, item: Found) -> None:
         before = self.found.get(item.url)
@@ -102,7 +119,7 @@ def discover(
         methods.append(("sitemap", lambda: read_sitemaps(fetcher, source, result, seen)))
     if source.feed is not None:
         methods.append(("feed", lambda: read_feeds(fetcher, source, result)))
-    failed: dict[str, tuple[list[str], FetchError]] = {}  # one entry per distinct failure
+    failed: dict[str, tuple[list[str], StatementSyncError]] = {}  # one per distinct failure
     stopped = False
     for name, run in methods:
         try:
@@ -110,12 +127,13 @@ def discover(
         except Stopped:
             stopped = True  # asked to stop: what was found, and no verdict on the source
             break
-        except FetchError as exc:
+        except (FetchError, DiscoveryError) as exc:  # this method failed; the others go on
             log.info("%s discovery of %s failed: %s", name, source.name, exc)
             failed.setdefault(str(exc), ([], exc))[0].append(name)
     for names, error in failed.values():
         result.fail(names, error)
-    if expect_items and not stopped and not result.found and not result.sitemaps:
+    unchanged = result.sitemaps.keys() - result.stale  # children listed, not failing
+    if expect_items and not stopped and not result.found and not unchanged:
         raise DiscoveryError(
             "discovery found no statement where it found some before",
             where=source.name,
@@ -136,38 +154,63 @@ def walk_listing(
     listing = source.listing
     assert listing is not None
     for start in listing.start_urls:
-        first = source.absolute(start)
-        url: str | None = first
-        pages, streak, visited = 0, 0, set[str]()
-        oldest: dt.datetime | None = None
-        while url is not None and url not in visited and pages < listing.max_pages:
-            visited.add(url)
-            response = fetcher.get(url)
-            if response.status == 404 and pages > 0:
-                url = None  # ran past the last page
-                break
-            if response.status >= 400:
-                raise FetchError(
-                    f"listing page answered HTTP {response.status}", url=url, status=response.status
-                )
-            page = parse_listing(response.content, response.url, source)
-            result.rejected.extend(page.rejected)
-            pages += 1
-            old = 0
-            for item in page.items:
-                result.add(item)
-                result.listing_of.setdefault(item.url, first)
-                if item.published is not None and (oldest is None or item.published < oldest):
-                    oldest = item.published
-                streak = streak + 1 if known(item.url) else 0
-                old += since is not None and item.published is not None and item.published < since
-            done = streak >= listing.overlap or (page.items and old == len(page.items))
-            if done and not full:
-                break
-            url = page.next_url
-        if url is None or oldest is not None:  # how far back it looked, when it can be told
-            result.listings_read[first] = None if url is None else oldest
-        log.info("listing %s: %d pages", start, pages)
+        _walk_one(fetcher, source, result, source.absolute(start), known, full, since)
+
+
+def _walk_one(
+    fetcher: Fetcher,
+    source: Source,
+    result: Discovered,
+    first: str,
+    known: Known,
+    full: bool,
+    since: dt.datetime | None,
+) -> None:
+    """One listing from its first page back, to its end, to ``max_pages`` or to a page that adds
+    no URL this walk has not seen (an endless listing: cut, with a warning)."""
+    listing = source.listing
+    assert listing is not None
+    url: str | None = first
+    pages, streak, visited, listed = 0, 0, set[str](), set[str]()
+    oldest: dt.datetime | None = None
+    cut = ""
+    while url is not None:
+        if url in visited or pages >= listing.max_pages:
+            cut = "a page links back" if url in visited else f"listing.max_pages is {pages}"
+            break
+        visited.add(url)
+        response = fetcher.get(url)
+        if response.status == 404 and pages > 0:
+            url = None  # ran past the last page
+            break
+        if response.status >= 400:
+            raise FetchError(
+                f"listing page answered HTTP {response.status}", url=url, status=response.status
+            )
+        page = parse_listing(response.content, response.url, source)
+        result.rejected.extend(page.rejected)
+        pages += 1
+        old, before = 0, len(listed)
+        for item in page.items:
+            result.add(item)
+            result.listing_of.setdefault(item.url, first)
+            listed.add(item.url)
+            if item.published is not None and (oldest is None or item.published < oldest):
+                oldest = item.published
+            streak = streak + 1 if known(item.url) else 0
+            old += since is not None and item.published is not None and item.published < since
+        done = streak >= listing.overlap or (page.items and old == len(page.items))
+        if done and not full:
+            break
+        if page.next_url is not None and len(listed) == before:
+            cut = f"page {url} adds no new URL"
+            break
+        url = page.next_url
+    if url is None or oldest is not None:  # how far back it looked, when it can be told
+        result.listings_read[first] = None if url is None else oldest
+    if cut:
+        result.warn(f"listing {first} cut after {pages} pages ({cut}); what it listed is synced")
+    log.info("listing %s: %d pages", first, pages)
 
 
 def read_sitemaps(
@@ -178,27 +221,80 @@ def read_sitemaps(
     for index_url in sitemap.urls:
         url = source.absolute(index_url)
         content = _content(fetcher, url)
-        if content is None:
+        if content is not None:
+            _read_tree(fetcher, source, result, seen, url, content)
+            return  # the first index that answers is the source's
+
+
+def _read_tree(
+    fetcher: Fetcher,
+    source: Source,
+    result: Discovered,
+    seen: Mapping[str, str],
+    index: str,
+    content: bytes,
+) -> None:
+    """The index, then each child whose ``lastmod`` moved, parsed as it arrives. A child that
+    fails is named and left ``stale``; the index failing is the method's failure."""
+    sitemap = source.sitemap
+    assert sitemap is not None
+    queue: list[tuple[str, bytes | None]] = [(index, content)]
+    visited, skipped = {index}, 0
+    while queue:
+        where, body = queue.pop(0)
+        try:
+            doc = _sitemap_doc(fetcher, source, where, body)
+        except Stopped:
+            raise
+        except (FetchError, DiscoveryError) as exc:
+            if where == index:
+                raise
+            log.info("sitemap %s failed: %s", where, exc)
+            result.stale.add(where)
+            result.failures.append(f"sitemap child failed (read again next time): {exc}")
             continue
-        queue, visited = [(url, content)], {url}
-        while queue and len(visited) <= sitemap.max_sitemaps:
-            where, content = queue.pop(0)
-            doc = parse_sitemap(content, where, source, max_bytes=fetcher.max_bytes)
-            result.rejected.extend(doc.rejected)
-            result.sitemaps_read.add(where)
-            for item in doc.urls:
-                result.add(item)
-                result.sitemap_of.setdefault(item.url, where)
-            for child, lastmod in doc.sitemaps:
-                stamp = lastmod.isoformat() if lastmod else ""
-                result.sitemaps[child] = stamp
-                if child in visited or (stamp and seen.get(child) == stamp):
-                    continue  # a loop, or unchanged since the last walk
-                visited.add(child)
-                child_content = _content(fetcher, child)
-                if child_content is not None:
-                    queue.append((child, child_content))
-        return  # the first index that answers is the source's
+        _take_sitemap(result, where, doc, sitemap.max_urls)
+        for child, lastmod in doc.sitemaps:
+            stamp = lastmod.isoformat() if lastmod else ""
+            result.sitemaps[child] = stamp
+            result.parent.setdefault(child, where)
+            if child in visited or (stamp and seen.get(child) == stamp):
+                continue  # a loop, or unchanged since the last walk
+            if len(visited) > sitemap.max_sitemaps:
+                skipped += 1
+                continue
+            visited.add(child)
+            queue.append((child, None))
+    if skipped:
+        result.warn(
+            f"sitemap {index}: read {sitemap.max_sitemaps} child sitemaps (sitemap.max_sitemaps),"
+            f" left {skipped} for the next syncs"
+        )
+
+
+def _sitemap_doc(fetcher: Fetcher, source: Source, url: str, body: bytes | None) -> SitemapDoc:
+    if body is None:
+        response = fetcher.get(url)
+        if response.status >= 400:
+            raise FetchError(f"answered HTTP {response.status}", url=url, status=response.status)
+        body = response.content
+    assert source.sitemap is not None
+    limit = source.sitemap.max_urls
+    return parse_sitemap(body, url, source, max_bytes=fetcher.max_bytes, max_urls=limit)
+
+
+def _take_sitemap(result: Discovered, where: str, doc: SitemapDoc, max_urls: int) -> None:
+    result.rejected.extend(doc.rejected)
+    if doc.dropped:  # not read whole: what it no longer lists means nothing
+        result.warn(
+            f"sitemap {where}: took its first {max_urls:,} URLs (sitemap.max_urls), "
+            f"dropped {doc.dropped:,} more"
+        )
+    else:
+        result.sitemaps_read.add(where)
+    for item in doc.urls:
+        result.add(item)
+        result.sitemap_of.setdefault(item.url, where)
 
 
 def read_feeds(fetcher: Fetcher, source: Source, result: Discovered) -> None:

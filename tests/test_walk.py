@@ -120,3 +120,46 @@ def test_merge_keeps_every_field() -> None:
     mapped = Found("u", lastmod=None, via="sitemap")
     merged = merge(mapped, listed)
     assert (merged.title, merged.category, merged.via) == ("T", "c", "listing+sitemap")
+
+
+BROKEN_CHILDREN = {
+    "unparsable XML": b"<urlset><url><loc>",
+    "an HTML page": b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
+    "a gzip bomb": gzip.compress(b"<" + b" " * 21_000_000),
+    "a missing child (404)": None,
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_CHILDREN))
+def test_one_broken_child_is_named_and_the_others_and_the_feed_are_read(case: str) -> None:
+    index = {"/post-sitemap.xml": "2025-03-14", "/post-sitemap2.xml": "2025-03-15"}
+    index["/post-sitemap3.xml"] = "2025-03-16"
+    routes = {
+        "/sitemap_index.xml": sitemap_index(index),
+        "/post-sitemap.xml": urlset("a"),
+        "/post-sitemap3.xml": urlset("c"),
+        "/feed/": b"<rss><channel></channel></rss>",
+    }
+    if BROKEN_CHILDREN[case] is not None:
+        routes["/post-sitemap2.xml"] = BROKEN_CHILDREN[case]  # type: ignore[assignment]
+    fetcher, paths = site(routes)
+    sitemap = Sitemap(("/sitemap_index.xml",), include="")
+    source = only(fetcher.source, sitemap=sitemap, feed=Feed(("/feed/",)))
+    found = discover(fetcher, source, expect_items=True)
+    assert sorted(found.found) == [f"{ORIGIN}/articles/2025/03/{s}/" for s in "ac"]
+    (failure,) = found.failures
+    assert failure.startswith(f"sitemap child failed (read again next time): {ORIGIN}/post-sit")
+    assert found.stale == {f"{ORIGIN}/post-sitemap2.xml"} and "/feed/" in paths
+    assert f"{ORIGIN}/post-sitemap2.xml" not in found.sitemaps_read
+
+
+def test_a_sitemap_gives_at_most_max_urls() -> None:
+    slugs = [f"s{i}" for i in range(30)]
+    fetcher, _ = site({"/sitemap_index.xml": urlset(*slugs)})
+    sitemap = Sitemap(("/sitemap_index.xml",), max_urls=12)
+    found = discover(fetcher, only(fetcher.source, sitemap=sitemap))
+    assert len(found.found) == 12 and not found.sitemaps_read  # not read whole
+    assert found.warnings == [
+        f"sitemap {ORIGIN}/sitemap_index.xml: took its first 12 URLs (sitemap.max_urls), "
+        "dropped 18 more"
+    ]

@@ -211,6 +211,7 @@ def _as_json(result: RunResult, args: argparse.Namespace, interrupted: bool) -> 
                 "seconds": round(r.seconds, 3),
                 "failures": [{"url": u, "reason": why} for u, why in r.failures],
                 "notes": r.notes,
+                "warnings": r.warnings,
                 "held_removals": r.held,
                 "events": [event_json(e) for e in r.events],
             }
@@ -253,6 +254,8 @@ def _print_summary(result: RunResult) -> None:
     for r in reports:
         for note in r.notes:
             console.print(f"{r.source}: {note}")
+        for warning in r.warnings:
+            console.print(f"{r.source}: warning: {warning}")
 
 
 def _print_failures(reports: list[SyncReport], limit: int = 10) -> None:

@@ -9,6 +9,8 @@ site's do; the crawler maps them onto the fixture with ``--base-url``.
         httpx.get(site.base_url + "/news/")
         site.edit(url, other_text)                # the site changes under the crawler
         site.fail("/news/page/2/", "status", status=503, retry_after=2)
+        site.plant("/post-sitemap-bad.xml", gzip_bomb(), child=True)   # a hostile child sitemap
+        site.endless = "repeat"                   # /news/ never ends
 
 By hand, from the project root (prints the base URL, serves until Ctrl-C)::
 
@@ -21,6 +23,8 @@ The package, one concern a module (tests import from here only):
 - ``formatting``: dates, escapes and excerpts as the real site writes them;
 - ``answers``: what a GET gets (articles, listings, feed, sitemaps, 404s, ETags and 304s);
 - ``faults``: errors, stalls, resets and truncations, queued or at random;
+- ``hostile``: planted answers (gzip bombs, HTML pages answered 200, huge sitemaps of dead URLs)
+  and endless listings;
 - ``site``: :class:`FixtureSite`, its state and the methods tests drive it with;
 - ``server``: the threading HTTP server; ``cli``: the command line (``__main__`` runs it).
 """
@@ -48,6 +52,7 @@ from tests.fixture_site.content import (
     usable_texts,
 )
 from tests.fixture_site.faults import FAULT_KINDS
+from tests.fixture_site.hostile import broken_xml, dead_urlset, gzip_bomb, html_page
 from tests.fixture_site.site import FixtureSite
 
 __all__ = [
@@ -65,8 +70,12 @@ __all__ = [
     "Response",
     "_aware",
     "_lastmod",
+    "broken_xml",
     "category_label",
     "corpus_texts",
+    "dead_urlset",
+    "gzip_bomb",
+    "html_page",
     "main",
     "render_bodies",
     "seed",

@@ -50,9 +50,17 @@ class _Answers:
     page_size: int
     sitemap_size: int
     feed_size: int
+    endless: str
+    _planted_children: dict[str, dt.datetime]
 
     def _newest(self, section: str) -> list[_Entry]:
         raise NotImplementedError  # the site's
+
+    def _planted_answer(self, path: str) -> Response | None:
+        raise NotImplementedError  # hostile's
+
+    def _endless_entries(self, page: int, last: list[_Entry], size: int) -> list[_Entry]:
+        raise NotImplementedError  # hostile's
 
     def respond(self, path: str, headers: dict[str, str] | None = None) -> Response:
         """What the site answers a GET for a path (conditional headers honoured)."""
@@ -65,6 +73,9 @@ class _Answers:
     def _route(self, path: str) -> Response:
         if path == "/robots.txt":
             return Response(200, self.robots.encode(), "text/plain; charset=utf-8")
+        planted = self._planted_answer(path)
+        if planted is not None:
+            return planted
         if path in self._redirects:
             status, location = self._redirects[path]
             return Response(status, headers={"Location": location})
@@ -125,7 +136,8 @@ class _Answers:
             return None
         entries = self._newest(section)
         pages = max(1, -(-len(entries) // self.page_size))
-        if page > pages:
+        endless = bool(self.endless) and section == "news"
+        if page > pages and not endless:
             return None
         base = f"{ORIGIN}/{section}/"
 
@@ -135,10 +147,14 @@ class _Answers:
         name = "News" if section == "news" else category_label(section)
         numbering = f"{DASH}Page {page} of {pages}" if page > 1 else ""
         head = [f'<link rel="prev" href="{url(page - 1)}" />'] if page > 1 else []
-        head += [f'<link rel="next" href="{url(page + 1)}" />'] if page < pages else []
+        head += [f'<link rel="next" href="{url(page + 1)}" />'] if page < pages or endless else []
         kind = "blog" if section == "news" else f"archive category category-{section}"
         paged = (" paged", f" paged-{page}") if page > 1 else ("", "")
         chunk = entries[(page - 1) * self.page_size : page * self.page_size]
+        if page > pages:
+            last = entries[(pages - 1) * self.page_size :]
+            chunk = self._endless_entries(page, last, self.page_size)
+            pages = page + 1
         markup = self._templates.listing.render(
             title=_text(name) + numbering + DASH + SITE_NAME,
             page_url=url(page),
@@ -217,6 +233,7 @@ class _Answers:
             children = [(n, max(e.lastmod for e in group)) for n, group in yoast.items()]
             if categories:
                 children.append(("category-sitemap.xml", max(m for _, m in categories)))
+            children += self._planted_children.items()
             return _xml(_sitemap_index(children, yoast=True), yoast=True)
         if name == "wp-sitemap.xml":
             names = [*core, "wp-sitemap-taxonomies-category-1.xml"] if categories else [*core]

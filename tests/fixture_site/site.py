@@ -24,11 +24,12 @@ from tests.fixture_site.content import (
     seed,
 )
 from tests.fixture_site.faults import FAULT_KINDS, _Fault, _Faults
+from tests.fixture_site.hostile import Answer, _Hostile
 from tests.fixture_site.server import _Server
 from tests.fixture_site.templates import _templates
 
 
-class FixtureSite(_Faults, _Answers):
+class FixtureSite(_Faults, _Hostile, _Answers):
     """The current whitehouse.gov, imitated; every method is safe to call while it serves."""
 
     def __init__(
@@ -64,6 +65,9 @@ class FixtureSite(_Faults, _Answers):
         self._entries: dict[str, _Entry] = {}  # served path -> statement
         self._redirects: dict[str, tuple[int, str]] = {}  # old path -> (status, Location)
         self._faults: dict[str, list[_Fault]] = {}
+        self._planted: dict[str, Answer] = {}  # path -> a hostile or broken answer
+        self._planted_children: dict[str, dt.datetime] = {}  # planted child sitemaps
+        self.endless = ""  # "repeat" or "new": /news/ never ends (tests/fixture_site/hostile.py)
         self.injected: Counter[str] = Counter()  # random faults played, by class
         self._next_id = 1000  # WordPress post IDs, in order of publication
         self.fault_seed = fault_seed
