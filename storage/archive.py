@@ -31,7 +31,7 @@ from storage.document import (
     order_meta,
 )
 from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
-from storage.eventtext import describe
+from storage.eventtext import rendered
 from storage.index import EventRow, Index, RevisionRow, StatementRow, writable
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
@@ -466,10 +466,11 @@ class Archive:
             detail = self._detail(change)
             before = None if head is None else head.number
             old = None if head is None else self.statement(head)
-            size, text = describe(old, new, change.kinds, detail)
+            size, text, html = rendered(old, new, change.kinds, detail)
             event_id = self.index.add_event(
                 statement_id, when, change.kinds, before, number, detail, text=text, size=size
             )
+            self.index.set_event_html(event_id, html)
         log.debug("%s %s (revision %d)", " ".join(change.kinds), url, number)
         source = change.source or (change.row.source if change.row else None)
         event = EventRow(
@@ -509,13 +510,14 @@ class Archive:
         """Record that a statement is gone from its source. Its file and history stay."""
         when = stamp(at or self.clock())
         detail = {"why": why}
-        size, text = describe(None, None, ("removed",), detail)
+        size, text, html = rendered(None, None, ("removed",), detail)
         with self.index.transaction():
             self.index.update_statement(row.id, status="removed", last_seen=when)
             self.index.clear_pending_reformat(row.id)  # a removed page is not re-rendered
             event_id = self.index.add_event(
                 row.id, when, ("removed",), row.head, None, detail, text=text, size=size
             )
+            self.index.set_event_html(event_id, html)
         event = EventRow(
             event_id, row.id, when, ("removed",), row.head, None, detail, row.url, row.path,
             row.title, row.source, text, size,

@@ -161,4 +161,11 @@ MIGRATIONS: tuple[str, ...] = (
         text         TEXT NOT NULL
     );
     """,
+    # 7: the HTML of an event's announcement (the Atom entry's content), rendered once.
+    """
+    CREATE TABLE event_html (
+        event_id INTEGER PRIMARY KEY REFERENCES events (id),
+        html     TEXT NOT NULL
+    );
+    """,
 )
