@@ -3,7 +3,8 @@
 Holds the archive's lock for the run, cleans what a killed writer left, adopts a folder of
 archive files on first use, syncs each source, records the run, and asks the announcers the
 archive's ``statements.toml`` configures (Atom feed, git commit, webhooks: :mod:`crawler.announce`)
-to announce the changes; an announcer that fails is logged, never a failed sync.
+to announce the changes, then brings the HTML report up to date when ``[report]`` asks for it
+(:mod:`crawler.report`); an announcer or a report that fails is logged, never a failed sync.
 
 ``stop`` (a :class:`crawler.schedule.Stop`, set by Ctrl-C or SIGTERM) ends the run early and
 cleanly: no new request starts, what was fetched is recorded, announced and committed. Each run is
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crawler import announce
+from crawler import announce, report
 from crawler.config import ArchiveConfig
 from crawler.errors import DiscoveryError
 from crawler.fetch import Fetcher, make_client
@@ -51,6 +52,7 @@ class RunResult:
     commit: str | None = None
     deliveries: list[threading.Thread] = field(default_factory=list)
     announced: list[announce.Outcome] = field(default_factory=list)
+    report: report.Written | None = None  # the HTML report brought up to date ([report])
 
     @property
     def saved(self) -> int:
@@ -98,6 +100,7 @@ def run_sync(
                 _sync_source(archive, source, options, fetch, result, stop, clock, progress_for)
             if not options.dry_run:
                 _announce(archive, replace(config, commit=commit or config.commit), result, clock)
+                result.report = report.after_sync(archive, config.report)  # never raises
     finally:
         archive.close()
     return result

@@ -643,6 +643,12 @@ class Archive:
             **filters,
         )
 
+    def runs(
+        self, *, source: str | None = None, limit: int | None = None
+    ) -> list[tuple[str, str, str, bool, str]]:
+        """Finished sync runs, latest first: (source, started, finished, ok, summary JSON)."""
+        return self.index.runs(source=source, limit=limit)
+
     def _row(self, target: StatementRow | str) -> StatementRow:
         return target if isinstance(target, StatementRow) else self.resolve(target)
 

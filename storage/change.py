@@ -20,11 +20,10 @@ said before, naming the revision it undid and when that edit was seen.
 
 from __future__ import annotations
 
+import html as _html
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-import html as _html
 
 from storage import diff as wdiff
 from storage.document import Statement

@@ -3,8 +3,9 @@
 Its entries are the latest events ``[alerts.atom]`` wants (on by default), newest first, each
 with its HTML as content (``type="html"``: the changed words in ``<del>``/``<ins>``, every value
 escaped, from :meth:`storage.change.Change.html`), stored in the index when the event was
-recorded: one query, no diffing, whatever the archive's history. A flapping page (A -> B -> A -> B ...) shows its latest flip, which says
-what the page says now; every revert is an entry of its own.
+recorded: one query, no diffing, whatever the archive's history. A flapping page
+(A -> B -> A -> B ...) shows its latest flip, which says what the page says now; every revert is
+an entry of its own.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from crawler.cli import archive as cli_archive
 from crawler.cli import crawl as cli_crawl
+from crawler.cli import report as cli_report
 from crawler.cli import schedule as cli_schedule
 from crawler.cli import sync as cli_sync
 from crawler.cli.args import Parser
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
+    cli_report.add_command(sub, common)
     crawling = crawl_options()
     cli_sync.add_command(sub, common, crawling)
     cli_schedule.add_commands(sub, common, crawling)
