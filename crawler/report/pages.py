@@ -143,7 +143,17 @@ def kinds_cell(event: EventRow) -> str:
 
 
 def _time(value: str | None) -> str:
-    return "" if not value else f'<time datetime="{e(value)}">{e(value)}</time>'
+    """A time from the index: ``2026-03-01 12:03`` for a UTC one (the footer says UTC)."""
+    if not value:
+        return ""
+    shown = value
+    if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?\+00:00", value):
+        shown = value[:16].replace("T", " ")
+    return f'<time datetime="{e(value)}">{e(shown)}</time>'
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _table(caption: str, heads: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -181,6 +191,22 @@ def _kind_table(caption: str, counts: Counter[str]) -> str:
     return _table(caption, ("Kind", "Events"), rows)
 
 
+def _source_table(changes: Sequence[EventRow]) -> str:
+    """Changes by source (rows) and kind (columns), with counts."""
+    by_source: dict[str | None, Counter[str]] = {}
+    for ev in changes:
+        by_source.setdefault(ev.source, Counter())["(all)"] += 1
+        by_source[ev.source].update(ev.kinds)
+    kinds = [k for k in KINDS if any(c[k] for c in by_source.values())]
+    order = sorted(by_source, key=lambda s: (-by_source[s]["(all)"], source_name(s)))
+    rows = (
+        [f'<a href="{e(source_file(s))}">{e(source_name(s))}</a>', str(by_source[s]["(all)"])]
+        + [str(by_source[s][k]) for k in kinds]
+        for s in order
+    )
+    return _table("Changes by source and kind", ("Source", "Changes", *kinds), rows)
+
+
 # -- the pages --------------------------------------------------------------------------------
 
 
@@ -189,21 +215,15 @@ def index_page(
 ) -> str:
     """Recent changes, newest first: counts by source and kind (of every event shown by the
     report, new statements included), then the latest ``limit`` changes."""
-    by_source = Counter(ev.source for ev in changes)
     statements = len({ev.statement_id for ev in changes})
     parts = [
         "<h1>Recent changes</h1>",
-        f"<p>{len(changes)} changes to {statements} statements{_scope(site)}. Flags mark what "
-        "must stand out: " + ", ".join(e(label).lower() for label in FLAGS.values()) + ".</p>",
-        '<section aria-labelledby="by-source"><h2 id="by-source">By source</h2>',
-        _table(
-            "Changes by source",
-            ("Source", "Changes"),
-            (
-                [f'<a href="{e(source_file(s))}">{e(source_name(s))}</a>', str(n)]
-                for s, n in sorted(by_source.items(), key=lambda x: (-x[1], source_name(x[0])))
-            ),
-        ),
+        f"<p>{plural(len(changes), 'change')} to {plural(statements, 'statement')}"
+        f"{_scope(site)}. Flags mark what must stand out: "
+        + ", ".join(e(label).lower() for label in FLAGS.values())
+        + ".</p>",
+        '<section aria-labelledby="by-source"><h2 id="by-source">By source and kind</h2>',
+        _source_table(changes),
         "</section>",
         '<section aria-labelledby="by-kind"><h2 id="by-kind">By kind</h2>',
         _kind_table("Events by kind (a change can have several)", counts_by_kind(every)),
@@ -225,7 +245,8 @@ def source_page(site: Site, source: str | None, changes: Sequence[EventRow]) -> 
     name = source_name(source)
     parts = [
         f"<h1>Source: {e(name)}</h1>",
-        f"<p>{len(changes)} changes to {len({ev.statement_id for ev in changes})} statements"
+        f"<p>{plural(len(changes), 'change')} to"
+        f" {plural(len({ev.statement_id for ev in changes}), 'statement')}"
         + (" imported from files (no source)" if source is None else "")
         + ".</p>",
         '<section aria-labelledby="kinds"><h2 id="kinds">By kind</h2>',
@@ -319,10 +340,10 @@ def _both_texts(old_title: str, old_body: str, new_title: str, new_body: str) ->
 def broken_page(site: Site, broken: Sequence[Broken], runs: int) -> str:
     parts = ["<h1>Broken discovery</h1>"]
     if not broken:
-        parts.append(f"<p>No source's discovery is broken (latest of {runs} recorded runs).</p>")
+        parts.append(f"<p>No source's discovery is broken ({plural(runs, 'run')} recorded).</p>")
     else:
         parts.append(
-            f"<p>{len(broken)} sources found nothing where they found statements before "
+            f"<p>{plural(len(broken), 'source')} found nothing where statements were found before "
             "(markup changed?). Their latest runs failed:</p>"
         )
         parts.append(
@@ -349,7 +370,7 @@ STYLE = """\
   --flag: #7a3e00; --flagbg: #fff2d6; --line: #ccc; --link: #0b57b0; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 72rem; padding: 0 1rem 2rem; font: 1rem/1.5 system-ui,
-  sans-serif; color: var(--fg); background: var(--bg); overflow-wrap: anywhere; }
+  sans-serif; color: var(--fg); background: var(--bg); overflow-wrap: break-word; }
 a { color: var(--link); }
 .skip { position: absolute; left: -999px; }
 .skip:focus { left: 1rem; top: 1rem; background: var(--bg); padding: .5rem; z-index: 1; }
