@@ -26,8 +26,7 @@ from crawler import report
 from crawler.cli import main
 from crawler.config import ReportConfig, load_config
 from crawler.report import pages
-from crawler.report.site import MANIFEST, generate
-from crawler.report.site import _UNSAFE as UNSAFE
+from crawler.report.site import MANIFEST, UNSAFE, generate
 from storage.archive import Archive
 from storage.change import compare
 from storage.document import new_statement
@@ -137,7 +136,7 @@ def planted(root: Path) -> Archive:
         origin=OTHER,
         source="state",
     )
-    for n, (name, (title, body, error)) in enumerate(sorted(RECORDS.items())):
+    for n, (_, (title, body, error)) in enumerate(sorted(RECORDS.items())):
         if error is None:  # the hostile-title cases the archive accepts
             url = f"https://www.whitehouse.gov/articles/2025/03/hostile-{n}/"
             doc = make(body, source_url=url, title=title)

@@ -33,7 +33,7 @@ from storage.index import EventRow, StatementRow
 MANIFEST = ".report.json"
 #: What HTML5 forbids in a document (controls, lone surrogates, noncharacters): a replacement
 #: character instead, so a hostile title never makes a page invalid.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+UNSAFE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 #: The manifest's format; another one renders the whole site.
 VERSION = 1
 #: The index lists at most this many changes (each source's page lists all of its own).
@@ -177,7 +177,7 @@ def _put(done: Written, relative: str, text: str) -> None:
     """Write a page if its bytes differ from the file's (temporary file, then a rename)."""
     done.rendered.append(relative)
     path = done.out / relative
-    data = _UNSAFE.sub("\ufffd", text).encode("utf-8")
+    data = UNSAFE.sub("\ufffd", text).encode("utf-8")
     with suppress(OSError):
         if path.read_bytes() == data:
             return
