@@ -386,8 +386,10 @@ th, td { text-align: left; vertical-align: top; padding: .3rem .5rem;
   color: var(--flag); background: var(--flagbg); border-radius: .25rem; font-size: .85rem; }
 .flag::before { content: "⚑ "; }
 .kinds { color: var(--muted); }
+td time { white-space: nowrap; }
 del { background: var(--del); text-decoration: line-through; }
 ins { background: var(--ins); text-decoration: underline; }
+del + ins { margin-left: .2em; }
 del::before, del::after, ins::before, ins::after { position: absolute; width: 1px; height: 1px;
   overflow: hidden; clip-path: inset(100%); white-space: nowrap; }
 del::before { content: " [deleted: "; } ins::before { content: " [inserted: "; }
