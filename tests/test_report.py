@@ -29,8 +29,9 @@ from crawler.report import pages
 from crawler.report.site import MANIFEST, UNSAFE, generate
 from storage.archive import Archive
 from storage.change import compare
-from storage.document import new_statement
+from storage.document import loads, new_statement
 from storage.index import EventRow, StatementRow
+from tests.fixture_site import FixtureSite, usable_texts
 from tests.test_archive import URL, Clock, make
 from tests.test_document import hostile_text
 from tests.test_hostile import RECORDS
@@ -384,3 +385,31 @@ def test_a_failing_report_never_fails_the_sync(
             assert report.after_sync(archive, ReportConfig(out=str(tmp_path / "file"))) is None
     assert "report: could not write the report" in caplog.text
     assert os.path.isfile(tmp_path / "file")
+
+
+@pytest.mark.corpus
+def test_a_sync_brings_the_report_up_to_date_and_shows_a_broken_source(
+    corpus: tuple[tuple[str, str], ...], tmp_path: Path
+) -> None:
+    texts = sorted(usable_texts(t for _, t in corpus), key=lambda t: str(loads(t).published_time))
+    archive_dir = tmp_path / "archive"
+    archive_dir.mkdir()
+    (archive_dir / "statements.toml").write_text('[report]\nout = "site"\n')
+    out = archive_dir / "site"
+    with FixtureSite(texts[-12:]) as site:
+        args = ["sync", "--archive", str(archive_dir), "--base-url", site.base_url, "--rate", "0"]
+        assert main([*args, "--full"]) == 0
+        check_page((out / "index.html").read_text("utf-8"))
+        assert list((out / "statements").glob("*.html")) == []  # new statements: no change yet
+        doc = loads(texts[-1])
+        edited = texts[-1].replace(doc.body, doc.body.replace(" the ", " THE NEW ", 1))
+        site.edit(doc.source_url, edited)
+        assert main(args) == 0
+    with Archive(archive_dir) as archive:
+        row = archive.resolve(doc.source_url)
+    page = (out / f"statements/{row.id}.html").read_text("utf-8")
+    assert "<del>the</del><ins>THE NEW</ins>" in page
+    with FixtureSite([]) as empty:
+        assert main([*args[:3], "--base-url", empty.base_url, "--rate", "0"]) == 3
+    broken = check_page((out / "broken.html").read_text("utf-8"))
+    assert broken.text("td")[0] == "Broken whitehouse"
