@@ -181,10 +181,21 @@ HTML_STYLE: wdiff.Style = {"delete": ("<del>", "</del>"), "insert": ("<ins>", "<
 def html_hunks(chunks: Sequence[wdiff.Chunk], context: int = 8) -> Iterator[str]:
     """:func:`storage.diff.render_hunks` in HTML: every word escaped, changes in del/ins."""
     escaped = [
-        wdiff.Chunk(c.op, tuple(_escaped(t) for t in c.old), tuple(_escaped(t) for t in c.new))
+        wdiff.Chunk(c.op, _escape_run(c.old, context), _escape_run(c.new, context))
+        if c.op == "equal"
+        else wdiff.Chunk(c.op, _escape_run(c.old), _escape_run(c.new))
         for c in chunks
     ]
     return wdiff.render_hunks(escaped, context, HTML_STYLE)
+
+
+def _escape_run(run: Sequence[wdiff.Token], context: int | None = None) -> tuple[wdiff.Token, ...]:
+    """A run of words escaped; an unchanged run longer than two contexts keeps only its ends
+    (one word more than a context each: :func:`storage.diff.render_hunks` shows no more, and
+    still sees that it is longer), so a long body costs what is shown, not its length."""
+    if context and len(run) > 2 * context + 2:  # (0: render_hunks shows a whole run before)
+        run = [*run[: context + 1], *run[len(run) - context - 1 :]]
+    return tuple(_escaped(t) for t in run)
 
 
 def _escaped(token: wdiff.Token) -> wdiff.Token:

@@ -11,6 +11,7 @@ view of the same site is in ``tests/test_report_browser.py``.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
 import os
@@ -21,14 +22,16 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crawler import report
 from crawler.cli import main
 from crawler.config import ReportConfig, load_config
 from crawler.report import pages
 from crawler.report.site import MANIFEST, UNSAFE, generate
+from storage import diff as wdiff
 from storage.archive import Archive
-from storage.change import compare
+from storage.change import compare, html_hunks
 from storage.document import loads, new_statement
 from storage.index import EventRow, StatementRow
 from tests.fixture_site import FixtureSite, usable_texts
@@ -413,3 +416,24 @@ def test_a_sync_brings_the_report_up_to_date_and_shows_a_broken_source(
         assert main([*args[:3], "--base-url", empty.base_url, "--rate", "0"]) == 3
     broken = check_page((out / "broken.html").read_text("utf-8"))
     assert broken.text("td")[0] == "Broken whitehouse"
+
+
+words = st.lists(st.sampled_from(["a", "b", "c", "<d>", "&", "é", ".", '"']), max_size=80)
+
+
+@settings(max_examples=200, deadline=None)
+@given(old=words, new=words, context=st.integers(0, 5))
+def test_html_hunks_are_the_text_hunks_escaped_in_del_and_ins(
+    old: list[str], new: list[str], context: int
+) -> None:
+    chunks = wdiff.word_diff(" ".join(old), " ".join(new), markdown=False)
+    text = list(
+        wdiff.render_hunks(chunks, context, {"delete": ("\0", "\1"), "insert": ("\2", "\3")})
+    )
+    marks = {"<del>": "\0", "</del>": "\1", "<ins>": "\2", "</ins>": "\3"}
+    shown = [
+        html.unescape(re.sub("</?(?:del|ins)>", lambda m: marks[m.group()], hunk))
+        for hunk in html_hunks(chunks, context)
+    ]
+    assert shown == text
+    assert all("<" not in re.sub("</?(?:del|ins)>", "", h) for h in html_hunks(chunks, context))

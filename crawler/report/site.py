@@ -27,7 +27,8 @@ from typing import Any
 
 from crawler.report import pages
 from storage.archive import Archive
-from storage.change import compare
+from storage.change import Change, compare
+from storage.document import Statement
 from storage.index import EventRow, StatementRow
 
 MANIFEST = ".report.json"
@@ -119,14 +120,23 @@ def _statement(
         new = numbered.get(ev.to_rev or 0)
         if "reformatted" in ev.kinds and len(ev.kinds) == 1:
             continue
-        change = None if new is None and old is None else compare(old, new, ev.kinds, ev.detail)
+        change = _change(old, new, ev)
         replaced = _replaced_texts(archive, rows, ev, new)
         steps.append(pages.Step(ev, change, replaced))
     return pages.statement_page(site, row, revisions, steps)
 
 
+def _change(old: Statement | None, new: Statement | None, ev: EventRow) -> Change | None:
+    """What a step shows: a first revision needs its title only (no count of its words)."""
+    if old is None and new is None:
+        return None
+    if old is None and new is not None:
+        return Change(ev.kinds, "first", new.title, detail=ev.detail)
+    return compare(old, new, ev.kinds, ev.detail)
+
+
 def _replaced_texts(
-    archive: Archive, rows: dict[int, StatementRow], ev: EventRow, new: Any
+    archive: Archive, rows: dict[int, StatementRow], ev: EventRow, new: Statement | None
 ) -> tuple[str, str, str, str] | None:
     """A ``replaced`` event shows both documents: the one replaced (its latest text) and this."""
     if not _replaces(ev) or new is None:
