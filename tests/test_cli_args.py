@@ -138,6 +138,7 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "show": ["show", "statement-from-senior", *a],
         "diff": ["diff", "statement-from-senior", "--color=never", *a],
         "changes": ["changes", *a],
+        "report": ["report", *a, "--out", str(root / "report")],
     }
 
 
