@@ -371,6 +371,10 @@ def test_the_cli_writes_the_report_and_the_config_section_enables_it(
     assert load_config(tmp_path / "archive").report == ReportConfig(enabled=False)
     (tmp_path / "archive" / "statements.toml").write_text('[report]\nout = "site"\n')
     assert load_config(tmp_path / "archive").report == ReportConfig(out="site")
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["report", *a, "--out", str(tmp_path / "file")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the report: Not a directory" in err and err.count("\n") == 1
     (tmp_path / "archive" / "statements.toml").write_text('[report]\nout = ""\n')
     assert main(["report", *a]) == 2
     assert "report.out" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from crawler import report
 from crawler.cli.common import open_archive, parse_since, plural
 from crawler.config import load_config
 from storage.archive import stamp, utc_now
+from storage.errors import ArchiveError
 
 
 def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -38,7 +39,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     with open_archive(args) as archive:
         config = load_config(archive.root).report
         out = Path(args.out) if args.out else report.output_folder(archive, config)
-        done = report.generate(archive, out, since=since, sources=args.source)
+        try:
+            done = report.generate(archive, out, since=since, sources=args.source)
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot write the report: {exc.strerror or exc}",
+                where=str(exc.filename or out),
+                hint="give --out a folder that can be written",
+            ) from None
     how = "whole site" if done.full else "incremental"
     print(
         f"report ({how}): {plural(len(done.written), 'page')} written of"
