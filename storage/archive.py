@@ -643,6 +643,12 @@ class Archive:
             **filters,
         )
 
+    def announcements(self, events: Sequence[EventRow]) -> dict[int, str]:
+        """The HTML of these events (front-matter changes, the word diff in ``<del>``/``<ins>``,
+        every value escaped), as rendered once when each was recorded, by event id; an event
+        recorded before it was stored (schema 7) is absent."""
+        return self.index.event_html([e.id for e in events])
+
     def runs(
         self, *, source: str | None = None, limit: int | None = None
     ) -> list[tuple[str, str, str, bool, str]]:

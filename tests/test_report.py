@@ -276,6 +276,15 @@ def test_a_replaced_document_shows_both_texts(site: tuple[Archive, Path]) -> Non
     assert old_at < text.index('<div class="text">A presidential permit for the South Bow')
 
 
+def test_events_recorded_before_their_html_was_stored_are_rendered_alike(
+    site: tuple[Archive, Path], tmp_path: Path
+) -> None:
+    archive, out = site
+    archive.index.db.execute("DELETE FROM event_html")  # as an index before schema 7
+    generate(archive, tmp_path / "again")
+    assert html_files(tmp_path / "again") == html_files(out)
+
+
 def test_every_link_resolves(site: tuple[Archive, Path]) -> None:
     _, out = site
     for name, text in html_files(out).items():
@@ -349,7 +358,7 @@ def test_any_title_and_body_render_as_text(title: str, body: str) -> None:
     change = compare(old, new, ("updated",), {})
     at = "2026-01-01T00:00:00+00:00"
     event = EventRow(2, 1, at, ("updated", "silent"), 1, 2, {}, URL, "a.md", title, title)
-    text = pages.statement_page(pages.Site(title), row, [], [pages.Step(event, change)])
+    text = pages.statement_page(pages.Site(title), row, [], [pages.Step(event, change.html())])
     page = check_page(safe_text(text))
     assert page.text("h1") == [pages_safe(title) or "(untitled)"]
     assert "javascript:" not in " ".join(page.links)

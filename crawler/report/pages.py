@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.change import Change
 from storage.diff import KINDS
 from storage.index import EventRow, RevisionRow, StatementRow
 
@@ -35,8 +34,6 @@ FLAGS = {
 }
 #: What a statement, event or source without one is called (an imported statement).
 NO_SOURCE = "imported"
-#: Words of context either side of a change on a statement page.
-CONTEXT = 20
 
 
 @dataclass(frozen=True)
@@ -44,7 +41,7 @@ class Step:
     """One change event of a statement, with what its page shows of it."""
 
     event: EventRow
-    change: Change | None = None  # the revisions compared (None: no pair, e.g. a removal)
+    html: str = ""  # the change as HTML (:meth:`storage.change.Change.html`), stored with it
     replaced: tuple[str, str, str, str] | None = None  # old (title, body), new (title, body)
 
 
@@ -316,8 +313,8 @@ def _step(step: Step) -> str:
     lines.append(f'<p class="meta">{kinds_cell(ev)}</p>')
     if step.replaced is not None:
         lines.append(_both_texts(*step.replaced))
-    if step.change is not None:
-        lines.append(f'<div class="diff">{step.change.html(CONTEXT)}</div>')
+    if step.html:
+        lines.append(f'<div class="diff">{step.html}</div>')
     lines.append("</article>")
     return "\n".join(lines)
 

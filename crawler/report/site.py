@@ -1,7 +1,8 @@
 """The report's thin shell: read the archive, decide which pages to render, write them.
 
 :func:`generate` reads only through the archive's read API (``changes``, ``statements``,
-``revisions``, ``history``, ``statement``, ``runs``), renders with :mod:`crawler.report.pages`,
+``revisions``, ``revision``, ``statement``, ``announcements``, ``runs``), renders with
+:mod:`crawler.report.pages`,
 and writes a page only when its bytes differ from the file's (a temporary file renamed over it:
 a web server never serves half a page).
 
@@ -114,25 +115,24 @@ def _statement(
     """A statement's page: its revisions and each change event (oldest first here)."""
     revisions = archive.revisions(row)
     numbered = {r.number: archive.statement(r) for r in revisions}
+    stored = archive.announcements(events)
     steps = []
     for ev in events:
-        old = numbered.get(ev.from_rev or 0)
-        new = numbered.get(ev.to_rev or 0)
         if "reformatted" in ev.kinds and len(ev.kinds) == 1:
             continue
-        change = _change(old, new, ev)
-        replaced = _replaced_texts(archive, rows, ev, new)
-        steps.append(pages.Step(ev, change, replaced))
+        new = numbered.get(ev.to_rev or 0)
+        html = stored.get(ev.id) or _render(numbered.get(ev.from_rev or 0), new, ev)
+        steps.append(pages.Step(ev, html, _replaced_texts(archive, rows, ev, new)))
     return pages.statement_page(site, row, revisions, steps)
 
 
-def _change(old: Statement | None, new: Statement | None, ev: EventRow) -> Change | None:
-    """What a step shows: a first revision needs its title only (no count of its words)."""
+def _render(old: Statement | None, new: Statement | None, ev: EventRow) -> str:
+    """The HTML of an event recorded before its HTML was stored (schema 7): diffed here."""
     if old is None and new is None:
-        return None
-    if old is None and new is not None:
-        return Change(ev.kinds, "first", new.title, detail=ev.detail)
-    return compare(old, new, ev.kinds, ev.detail)
+        return ""
+    if old is None and new is not None:  # a first revision needs its title only
+        return Change(ev.kinds, "first", new.title, detail=ev.detail).html()
+    return compare(old, new, ev.kinds, ev.detail).html()
 
 
 def _replaced_texts(
