@@ -10,6 +10,8 @@ each in a child process of its own (wall and CPU seconds, peak memory ``VmHWM``)
 - **baseline, read**: what the report reads and nothing more (every change event, the revisions
   of every changed statement, the runs), no diff and no page;
 - **report, whole site**: ``crawler.report.generate`` into an empty folder: pages, bytes;
+- **report, re-diffing**: the same into another folder, every event's HTML rendered from its
+  revisions instead of read as stored (the path of events recorded before schema 7);
 - **report, incremental**: the last three commits' edits recorded, then the report regenerated:
   the pages it rewrote.
 
@@ -60,6 +62,8 @@ with Archive(root, create=False) as archive:
         result = {"events": len(events), "statements": len(changed), "revisions": revisions,
                   "runs": len(archive.runs())}
     else:
+        if what == "rediff":  # as for events recorded before their HTML was stored
+            archive.announcements = lambda events: {}
         done = generate(archive, out)
         result = {"full": done.full, "rendered": len(done.rendered), "written": len(done.written),
                   "written_pages": done.written[:12]}
@@ -147,6 +151,7 @@ def main() -> int:
         read = child(root, out, "read")
         full = child(root, out, "report")
         files, size = size_of(out)
+        rediff = child(root, tmp / "rediff", "rediff")
         with Archive(root) as archive:
             edits = record_edits(archive, held)
         again = child(root, out, "report")
@@ -164,6 +169,10 @@ def main() -> int:
         f"report, whole site     {full['wall_s']:7.1f} s wall {full['cpu_s']:7.1f} s CPU"
         f"  {full['peak_mb']:6.0f} MB peak   ({full['written']:,} pages written;"
         f" {files:,} files, {size / 1e6:.1f} MB)"
+    )
+    print(
+        f"report, re-diffing     {rediff['wall_s']:7.1f} s wall {rediff['cpu_s']:7.1f} s CPU"
+        f"  {rediff['peak_mb']:6.0f} MB peak   ({rediff['written']:,} pages written)"
     )
     print(
         f"report, incremental    {again['wall_s']:7.1f} s wall {again['cpu_s']:7.1f} s CPU"

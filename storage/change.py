@@ -7,12 +7,12 @@ costly part (the word diff, :mod:`storage.diff`); rendering it is cheap, and eac
 renderer here:
 
 - :meth:`Change.text`: plain text, as stored with an event when it is recorded
-  (:mod:`storage.eventtext`); an Atom entry's content and a webhook's ``diff`` are this text,
-  read back, never re-diffed;
+  (:mod:`storage.eventtext`); a webhook's ``diff`` is this text, read back, never re-diffed;
 - :meth:`Change.terminal`: the lines of ``statements diff``, plain or coloured (ANSI);
 - :meth:`Change.as_json`: ``statements diff --format json``'s fields;
 - :meth:`Change.html`: an HTML fragment, the changed words in ``<del>``/``<ins>``, every value
-  escaped: the static report's diff pages (:mod:`crawler.report`) and the Atom entries' content.
+  escaped: the HTML report's statement pages and the Atom entries' content, stored with each
+  event when it is recorded (:mod:`storage.eventtext`).
 
 A revert (A -> B -> A) opens its text with a sentence saying that the page says again what it
 said before, naming the revision it undid and when that edit was seen.

@@ -2,7 +2,7 @@
 
 An alert (an Atom entry, a webhook payload) shows an event's front-matter changes and its word
 diff, and filters on its size (words added or removed). Diffing is the costly part and an event
-never changes once recorded, so :func:`describe` runs once, in :meth:`Archive.record`, and the
+never changes once recorded, so :func:`rendered` runs once, in :meth:`Archive.record`, and the
 index keeps its text and size beside the event (``events.diff``, ``events.size``). Announcing
 reads stored text: its cost follows the number of events announced, not the archive's history.
 
@@ -30,15 +30,6 @@ from storage.document import Statement, load_meta
 from storage.index import EventRow, IndexBackend, RevisionRow
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def describe(
-    old: Statement | None, new: Statement | None, kinds: Sequence[str], detail: Mapping[str, Any]
-) -> tuple[int, str]:
-    """(size in words, plain text) of an event: ``old`` and ``new`` are the revisions compared."""
-    change = compare(old, new, kinds, detail)
-    # A lone surrogate (a title can hold one, escaped in the YAML) cannot be stored as text.
-    return change.size, _LONE_SURROGATE.sub("\ufffd", change.text())
 
 
 def rendered(
