@@ -198,3 +198,13 @@ def test_screenshots_at_phone_and_desktop_widths(seen: Seen) -> None:
         width, height = struct.unpack(">II", data[16:24])
         assert (width, height) == (WIDTHS[key.split("-")[1]], HEIGHT), key
         assert len(data) > 10_000, key  # a rendered page, not a blank one
+
+
+def test_without_chromium_ci_fails_and_a_local_run_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATEMENT_SYNC_CHROMIUM", "no-such-browser-here")
+    monkeypatch.delenv("STATEMENT_SYNC_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium is not installed"):
+        chromium()
+    monkeypatch.setenv("STATEMENT_SYNC_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="STATEMENT_SYNC_REQUIRE_BROWSER is set"):
+        chromium()
