@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import html5lib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -103,8 +104,16 @@ def read_page(text: str) -> Page:
     return page
 
 
+def html5_errors(text: str) -> list[str]:
+    """The parse errors of the WHATWG HTML parser (html5lib) on a document."""
+    parser = html5lib.HTMLParser(strict=False)
+    parser.parse(text.encode("utf-8"), transport_encoding="utf-8")
+    return [f"{code} at {where}: {data}" for where, code, data in parser.errors]
+
+
 def check_page(text: str) -> Page:
     """A page holds to the report's structure: valid, accessible, no script, nothing unclosed."""
+    assert html5_errors(text) == []
     page = read_page(text)
     assert page.problems == [] and page.stack == [], (page.problems, page.stack)
     assert page.doctype.lower() == "doctype html" and page.lang == "en"
@@ -121,6 +130,14 @@ def check_page(text: str) -> Page:
 
 def safe_text(text: str) -> str:
     return UNSAFE.sub("\ufffd", text)
+
+
+def test_the_page_checks_find_what_they_look_for() -> None:
+    bad = '<!DOCTYPE html><html lang="en"><title>x</title><p>a\x07b<div></p>'
+    codes = [e.split(" ")[0] for e in html5_errors(bad)]
+    assert codes[:2] == ["invalid-codepoint", "unexpected-end-tag"]
+    with pytest.raises(AssertionError):
+        check_page(bad)
 
 
 # -- the planted archive ----------------------------------------------------------------------
