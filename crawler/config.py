@@ -23,10 +23,14 @@
     url_env = "STATEMENTS_APPRISE_URLS"        # or url_file, or urls = ["slack://${SLACK_TOKENS}"]
     kinds = ["updated", "retitled", "removed"]
 
+    [report]                           # a static HTML report, brought up to date after each sync
+    out = "report"                     # relative to the archive; enabled = false turns it off
+    sources = ["whitehouse"]           # only these sources' changes (default: all)
+
 ``commit``, ``[alerts.atom]``, ``[[alerts.webhooks]]`` and ``[[alerts.apprise]]`` are the configs
 of the announcers ``git``, ``atom``, ``webhooks`` and ``apprise`` (:mod:`crawler.announce`),
 whose factories read them from :class:`ArchiveConfig`; an announcer to come adds its table under
-``[alerts]`` here.
+``[alerts]`` here. ``[report]`` configures the HTML report (:mod:`crawler.report`).
 """
 
 from __future__ import annotations
@@ -89,10 +93,20 @@ class Alerts:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """``[report]``: present, it is on (``enabled = false`` turns it off); absent, off."""
+
+    enabled: bool = True
+    out: str = "report"
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ArchiveConfig:
     commit: bool = False
     schedule: Mapping[str, Schedule] = field(default_factory=dict)
     alerts: Alerts = field(default_factory=Alerts)
+    report: ReportConfig = field(default_factory=lambda: ReportConfig(enabled=False))
 
 
 def load_config(archive_root: Path) -> ArchiveConfig:
@@ -118,6 +132,8 @@ def _check(config: ArchiveConfig, ctx: Context) -> None:
             raise ctx.fail(f"{key}.kinds", f"kinds among {', '.join(KINDS)}", unknown[0])
         if alert.min_change < 0:
             raise ctx.fail(f"{key}.min_change", "0 or more", alert.min_change)
+    if not config.report.out.strip():
+        raise ctx.fail("report.out", "a folder (relative to the archive, or absolute)", "")
     for i, hook in enumerate(config.alerts.webhooks):
         if urlsplit(hook.url).scheme not in ("http", "https"):
             raise ctx.fail(f"alerts.webhooks[{i}].url", "an http(s) URL", hook.url)

@@ -3,9 +3,10 @@
 Holds the archive's lock for the run, cleans what a killed writer left, adopts a folder of
 archive files on first use, syncs each source, records the run, and asks the announcers the
 archive's ``statements.toml`` configures (Atom feed, git commit, webhooks: :mod:`crawler.announce`)
-to announce the changes; an announcer that fails is logged, never a failed sync. The changes are
-announced through the index's outbox (:mod:`crawler.announce.outbox`): what a killed run
-recorded, or an announcer failed to deliver, is delivered by the next run.
+to announce the changes, then brings the HTML report up to date when ``[report]`` asks for it
+(:mod:`crawler.report`); an announcer or a report that fails is logged, never a failed sync. The
+changes are announced through the index's outbox (:mod:`crawler.announce.outbox`): what a killed
+run recorded, or an announcer failed to deliver, is delivered by the next run.
 
 ``stop`` (a :class:`crawler.schedule.Stop`, set by Ctrl-C or SIGTERM) ends the run early and
 cleanly: no new request starts, what was fetched is recorded, announced and committed. Each run is
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from crawler import announce
+from crawler import announce, report
 from crawler.config import ArchiveConfig
 from crawler.errors import DiscoveryError
 from crawler.fetch import Fetcher, make_client
@@ -53,6 +54,7 @@ class RunResult:
     commit: str | None = None
     deliveries: list[threading.Thread] = field(default_factory=list)
     announced: list[announce.Outcome] = field(default_factory=list)
+    report: report.Written | None = None  # the HTML report brought up to date ([report])
 
     @property
     def saved(self) -> int:
@@ -103,6 +105,7 @@ def run_sync(
                 _sync_source(archive, source, options, fetch, result, stop, clock, progress_for)
             if not options.dry_run:
                 _announce(archive, announcers, result, clock)
+                result.report = report.after_sync(archive, config.report)  # never raises
     finally:
         archive.close()
     return result

@@ -31,7 +31,7 @@ from storage.document import (
     order_meta,
 )
 from storage.errors import ArchiveError, DocumentError, PathError, RevisionError, TargetError
-from storage.eventtext import describe
+from storage.eventtext import rendered
 from storage.index import (
     EventRow,
     Index,
@@ -475,10 +475,11 @@ class Archive:
             detail = self._detail(change)
             before = None if head is None else head.number
             old = None if head is None else self.statement(head)
-            size, text = describe(old, new, change.kinds, detail)
+            size, text, html = rendered(old, new, change.kinds, detail)
             event_id = self.index.add_event(
                 statement_id, when, change.kinds, before, number, detail, text=text, size=size
             )
+            self.index.set_event_html(event_id, html)
         log.debug("%s %s (revision %d)", " ".join(change.kinds), url, number)
         source = change.source or (change.row.source if change.row else None)
         event = EventRow(
@@ -518,13 +519,14 @@ class Archive:
         """Record that a statement is gone from its source. Its file and history stay."""
         when = stamp(at or self.clock())
         detail = {"why": why}
-        size, text = describe(None, None, ("removed",), detail)
+        size, text, html = rendered(None, None, ("removed",), detail)
         with self.index.transaction():
             self.index.update_statement(row.id, status="removed", last_seen=when)
             self.index.clear_pending_reformat(row.id)  # a removed page is not re-rendered
             event_id = self.index.add_event(
                 row.id, when, ("removed",), row.head, None, detail, text=text, size=size
             )
+            self.index.set_event_html(event_id, html)
         event = EventRow(
             event_id, row.id, when, ("removed",), row.head, None, detail, row.url, row.path,
             row.title, row.source, text, size,
@@ -696,6 +698,18 @@ class Archive:
         return StatementFilter(
             sources=_names(sources), since=_moment(since), until=_moment(until), **more
         )
+
+    def announcements(self, events: Sequence[EventRow]) -> dict[int, str]:
+        """The HTML of these events (front-matter changes, the word diff in ``<del>``/``<ins>``,
+        every value escaped), as rendered once when each was recorded, by event id; an event
+        recorded before it was stored (schema 8) is absent."""
+        return self.index.event_html([e.id for e in events])
+
+    def runs(
+        self, *, source: str | None = None, limit: int | None = None
+    ) -> list[tuple[str, str, str, bool, str]]:
+        """Finished sync runs, latest first: (source, started, finished, ok, summary JSON)."""
+        return self.index.runs(source=source, limit=limit)
 
     def _row(self, target: StatementRow | str) -> StatementRow:
         return target if isinstance(target, StatementRow) else self.resolve(target)

@@ -192,6 +192,12 @@ class IndexBackend(Protocol):
     def set_event_text(self, event_id: int, text: str, size: int) -> None:
         """Store the announcement of an event recorded before announcements were stored."""
 
+    def event_html(self, event_ids: Sequence[int]) -> dict[int, str]:
+        """The stored HTML announcements of these events, by id (an event without one: absent)."""
+
+    def set_event_html(self, event_id: int, html: str) -> None:
+        """Store the HTML announcement of an event (replacing an earlier one)."""
+
     def last_event_id(self) -> int:
         """The id of the latest event (0: none yet)."""
 
@@ -260,6 +266,11 @@ class IndexBackend(Protocol):
 
     def last_run(self, source: str) -> tuple[str, str, bool, str] | None:
         """(started, finished, ok, summary JSON) of a source's latest run."""
+
+    def runs(
+        self, *, source: str | None = None, limit: int | None = None
+    ) -> list[tuple[str, str, str, bool, str]]:
+        """(source, started, finished, ok, summary JSON) of finished runs, latest first."""
 
     def schedule_state(self, job: str) -> tuple[str | None, str | None]:
         """(last fire time, next fire time) of a scheduled job; (None, None) if unknown."""

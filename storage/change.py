@@ -7,11 +7,12 @@ costly part (the word diff, :mod:`storage.diff`); rendering it is cheap, and eac
 renderer here:
 
 - :meth:`Change.text`: plain text, as stored with an event when it is recorded
-  (:mod:`storage.eventtext`); an Atom entry's content and a webhook's ``diff`` are this text,
-  read back, never re-diffed;
+  (:mod:`storage.eventtext`); a webhook's ``diff`` is this text, read back, never re-diffed;
 - :meth:`Change.terminal`: the lines of ``statements diff``, plain or coloured (ANSI);
 - :meth:`Change.as_json`: ``statements diff --format json``'s fields;
-- an HTML renderer (the report to come) plugs in beside them, reading the same fields.
+- :meth:`Change.html`: an HTML fragment, the changed words in ``<del>``/``<ins>``, every value
+  escaped: the HTML report's statement pages and the Atom entries' content, stored with each
+  event when it is recorded (:mod:`storage.eventtext`).
 
 A revert (A -> B -> A) opens its text with a sentence saying that the page says again what it
 said before, naming the revision it undid and when that edit was seen.
@@ -19,6 +20,7 @@ said before, naming the revision it undid and when that edit was seen.
 
 from __future__ import annotations
 
+import html as _html
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -73,6 +75,10 @@ class Change:
             yield "body:"
             yield from ("  " + hunk for hunk in wdiff.render_hunks(self.chunks, context, style))
 
+    def html(self, context: int = 8) -> str:
+        """An HTML fragment (see the module docstring); ``context`` words around each change."""
+        return "\n".join(_html_parts(self, context))
+
     def as_json(self, context: int = 8) -> dict[str, Any]:
         return {
             "kinds": list(self.kinds),
@@ -118,14 +124,86 @@ def compare(
 def _text_lines(change: Change) -> Iterator[str]:
     if "reverted" in change.kinds:
         yield revert_sentence(change.detail)
-    if change.span == "gone":
-        if "removed" in change.kinds:
-            yield f"Removed from the source ({change.detail.get('why', '')})."
-    elif change.span == "first":
-        yield _first_words(change.title, change.detail.get("replaces"))
+    if change.span != "step":
+        line = _span_line(change)
+        if line:
+            yield line
     else:
         yield from (f"{c.key}: {c.old} -> {c.new}" for c in change.fields)
         yield from wdiff.render_hunks(change.chunks)
+
+
+def _span_line(change: Change) -> str:
+    """What a change without two revisions says: a new (or replacing) document, a removal."""
+    if change.span == "first":
+        return _first_words(change.title, change.detail.get("replaces"))
+    if "removed" in change.kinds:
+        return f"Removed from the source ({change.detail.get('why', '')})."
+    return ""
+
+
+def _html_parts(change: Change, context: int) -> Iterator[str]:
+    if "reverted" in change.kinds:
+        yield f'<p class="revert"><strong>{_e(revert_sentence(change.detail))}</strong></p>'
+    if change.span != "step":
+        line = _span_line(change)
+        if line:
+            yield f"<p>{_e(line)}</p>"
+        return
+    if change.fields:
+        yield '<dl class="fields">'
+        for f in change.fields:
+            yield f"<dt>{_e(f.key)}</dt><dd>{_field_html(f)}</dd>"
+        yield "</dl>"
+    if not change.body_changed:
+        yield '<p class="body-state">Body unchanged.</p>'
+    elif not change.news:
+        yield f'<p class="body-state">Body: presentation only ({_PRESENTATION}).</p>'
+    else:
+        yield '<ol class="hunks">'
+        yield from (f"<li>{hunk}</li>" for hunk in html_hunks(change.chunks, context))
+        yield "</ol>"
+
+
+def _field_html(change: wdiff.FieldChange) -> str:
+    if change.key == "title" and change.old is not None and change.new is not None:
+        words = wdiff.word_diff(str(change.old), str(change.new), markdown=False)
+        return " ".join(html_hunks(words, context=1000))
+    old = "" if change.old is None else f"<del>{_e(_value(change.old))}</del>"
+    new = "" if change.new is None else f"<ins>{_e(_value(change.new))}</ins>"
+    return " → ".join(part for part in (old, new) if part) or "(none)"
+
+
+#: Deleted and inserted words in HTML: the values between the marks are escaped.
+HTML_STYLE: wdiff.Style = {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")}
+
+
+def html_hunks(chunks: Sequence[wdiff.Chunk], context: int = 8) -> Iterator[str]:
+    """:func:`storage.diff.render_hunks` in HTML: every word escaped, changes in del/ins."""
+    escaped = [
+        wdiff.Chunk(c.op, _escape_run(c.old, context), _escape_run(c.new, context))
+        if c.op == "equal"
+        else wdiff.Chunk(c.op, _escape_run(c.old), _escape_run(c.new))
+        for c in chunks
+    ]
+    return wdiff.render_hunks(escaped, context, HTML_STYLE)
+
+
+def _escape_run(run: Sequence[wdiff.Token], context: int | None = None) -> tuple[wdiff.Token, ...]:
+    """A run of words escaped; an unchanged run longer than two contexts keeps only its ends
+    (one word more than a context each: :func:`storage.diff.render_hunks` shows no more, and
+    still sees that it is longer), so a long body costs what is shown, not its length."""
+    if context and len(run) > 2 * context + 2:  # (0: render_hunks shows a whole run before)
+        run = [*run[: context + 1], *run[len(run) - context - 1 :]]
+    return tuple(_escaped(t) for t in run)
+
+
+def _escaped(token: wdiff.Token) -> wdiff.Token:
+    return wdiff.Token(_e(token.text), token.spaced)
+
+
+def _e(text: str) -> str:
+    return _html.escape(text, quote=True)
 
 
 def _first_words(title: str, replaces: Mapping[str, Any] | None) -> str:

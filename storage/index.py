@@ -556,6 +556,18 @@ class Index:
         ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]), bool(row[2]), str(row[3]))
 
+    def runs(
+        self, *, source: str | None = None, limit: int | None = None
+    ) -> list[tuple[str, str, str, bool, str]]:
+        """(source, started, finished, ok, summary JSON) of finished runs, latest first."""
+        where, args = ("WHERE source = ?", [source]) if source is not None else ("", [])
+        rows = self.db.execute(
+            f"SELECT source, started, finished, ok, summary FROM runs {where}"
+            " ORDER BY started DESC, id DESC LIMIT ?",
+            [*args, -1 if limit is None else limit],
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), bool(r[3]), str(r[4])) for r in rows]
+
     def schedule_state(self, job: str) -> tuple[str | None, str | None]:
         """(last fire time, next fire time) of a scheduled job, as UTC text."""
         row = self.db.execute(
@@ -637,6 +649,27 @@ class Index:
     def set_event_text(self, event_id: int, text: str, size: int) -> None:
         """Store the announcement of an event recorded before announcements were stored."""
         self.db.execute("UPDATE events SET diff = ?, size = ? WHERE id = ?", (text, size, event_id))
+
+    def event_html(self, event_ids: Sequence[int]) -> dict[int, str]:
+        """The stored HTML announcements of these events, by id."""
+        found: dict[int, str] = {}
+        ids = list(event_ids)
+        for start in range(0, len(ids), 500):  # SQLite caps the number of parameters
+            part = ids[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT event_id, html FROM event_html WHERE event_id IN"
+                f" ({', '.join('?' for _ in part)})",
+                part,
+            )
+            found.update((int(r[0]), str(r[1])) for r in rows)
+        return found
+
+    def set_event_html(self, event_id: int, html: str) -> None:
+        self.db.execute(
+            "INSERT INTO event_html (event_id, html) VALUES (?, ?)"
+            " ON CONFLICT (event_id) DO UPDATE SET html = excluded.html",
+            (event_id, html),
+        )
 
     def last_event_id(self) -> int:
         """The id of the latest event (0: none yet); later events have larger ids."""

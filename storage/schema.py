@@ -200,4 +200,11 @@ MIGRATIONS: tuple[str, ...] = (
             e.size, e.diff, e.statement_id
         FROM events e JOIN statements s ON s.id = e.statement_id;
     """,
+    # 8: the HTML of an event's announcement (the Atom entry's content), rendered once.
+    """
+    CREATE TABLE event_html (
+        event_id INTEGER PRIMARY KEY REFERENCES events (id),
+        html     TEXT NOT NULL
+    );
+    """,
 )

@@ -42,11 +42,34 @@ def test_the_atom_feed_is_valid_and_carries_the_word_diff(archive: Archive) -> N
     assert len(feed.entries) == 3
     newest, updated, _ = feed.entries
     assert "[retitled]" in newest.title and updated.title.startswith("[updated]")
-    assert "[-three-]{+four and <five> & six+}" in updated.content[0].value
+    content = updated.content[0]
+    assert content.type == "text/html"  # type="html": the entry's HTML, escaped in the XML
+    assert "<del>three</del><ins>four and &lt;five&gt; &amp; six</ins>" in content.value
+    assert b"&lt;del&gt;three&lt;/del&gt;" in path.read_bytes()  # escaped, never raw markup
+    assert "<dt>title</dt>" in newest.content[0].value
     assert updated.link == URL and {t.term for t in updated.tags} == {"updated"}
     only_updates = atom.write_atom(archive, AtomAlert(kinds=("updated",)), NOW)
     assert only_updates is not None
     assert len(feedparser.parse(only_updates.read_bytes()).entries) == 1
+
+
+def test_entry_html_is_rendered_once_and_hostile_text_stays_text(tmp_path: Path) -> None:
+    hostile = 'x</content><script>alert(1)</script>]]>&amp;"'
+    archive = Archive(tmp_path / "archive", clock=Clock())
+    archive.record(make("Plain words here.\n"), origin=URL)
+    archive.record(make(f"Plain {hostile} here.\n", title=f"T {hostile}"), origin=URL)
+    path = atom.write_atom(archive, AtomAlert(), NOW)
+    assert path is not None
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    value = feed.entries[0].content[0].value
+    assert "<script" not in value and "&lt;script&gt;" in value and "<ins>" in value
+    stored = archive.index.event_html([e.id for e in archive.index.events()])
+    assert len(stored) == 2  # kept: the next feed reads them, no diffing
+    first = path.read_bytes()
+    archive.index.db.execute("DELETE FROM event_html")  # as for events recorded before schema 8
+    assert atom.write_atom(archive, AtomAlert(), NOW) == path and path.read_bytes() == first
+    assert archive.index.event_html([e.id for e in archive.index.events()]) == stored
 
 
 def test_filters_by_kind_source_and_size(archive: Archive) -> None:

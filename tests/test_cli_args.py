@@ -142,6 +142,7 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "search": ["search", "statement", *a],
         "list": ["list", *a],
         "export": ["export", "--out", str(root / "export.jsonl"), *a],
+        "report": ["report", *a, "--out", str(root / "report")],
     }
 
 

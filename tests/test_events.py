@@ -149,7 +149,9 @@ def test_the_feed_reads_stored_text_and_announces_reverts(
     assert [a.to_rev for a in announce.latest(archive, EventFilter())] == [3, 2, 1]
     assert not announce.wanted(Event.of(archive.index.events()[0]), (), (), 0)
     revert, edit, _ = feed.entries
-    assert revert.content[0].value.startswith("Reverted: the page says again what it said")
+    assert revert.content[0].value.startswith(
+        '<p class="revert"><strong>Reverted: the page says again what it said'
+    )
     assert "reverted 2026-03-04T13:00:00+00:00" in edit.summary
     only = atom.write_atom(archive, AtomAlert(kinds=("reverted",)), clock())
     assert only is not None and len(feedparser.parse(only.read_bytes()).entries) == 1

@@ -393,6 +393,17 @@ def test_set_event_text(index: IndexBackend) -> None:
     assert (row.diff, row.size) == ("filled later", 12)
 
 
+def test_event_html(index: IndexBackend) -> None:
+    sid = add(index, "h")
+    first, second = event(index, sid, 1, "new"), event(index, sid, 2, "updated", to_rev=2)
+    assert index.event_html([first, second]) == {}
+    with index.transaction():
+        index.set_event_html(first, "<p>a</p>")
+        index.set_event_html(first, "<p>a &amp; b</p>")  # stored again: replaced
+    assert index.event_html([first, second, 999]) == {first: "<p>a &amp; b</p>"}
+    assert index.event_html([]) == {}
+
+
 def test_event_filters(index: IndexBackend) -> None:
     a = add(index, "a", source="wh")
     b = add(index, "b", source="state", host="www.state.gov")
@@ -521,6 +532,13 @@ def test_runs(index: IndexBackend) -> None:
         index.add_run("state", at(5), at(6), True, "{}")
     assert index.last_run("wh") == (at(3), at(4), False, '{"error": "x"}')
     assert index.last_run("state") == (at(5), at(6), True, "{}")
+    assert [(r[0], r[1], r[3]) for r in index.runs()] == [
+        ("state", at(5), True),
+        ("wh", at(3), False),
+        ("wh", at(1), True),
+    ]
+    assert index.runs(source="wh", limit=1) == [("wh", at(3), at(4), False, '{"error": "x"}')]
+    assert index.runs(source="none") == []
 
 
 def test_schedule_state(index: IndexBackend) -> None:

@@ -76,7 +76,7 @@ def test_schedule_every_2s_announces_an_edit_and_stops_on_sigterm(
     assert events[0]["url"] == doc.source_url and "[-the-]{+a+}" in events[0]["diff"]
     feed = feedparser.parse((archive / "changes.atom").read_bytes())
     assert not feed.bozo and feed.entries[0].link == doc.source_url
-    assert "[-the-]{+a+}" in feed.entries[0].content[0].value
+    assert "<del>the</del><ins>a</ins>" in feed.entries[0].content[0].value  # type="html"
     assert err.count("INFO crawler.schedule: whitehouse:") >= 3  # one log line per run
     assert "INFO crawler.cli.schedule: scheduling whitehouse" in err and "WARNING" not in err
     assert main(["status", "--archive", str(archive), "--json"]) == 0

@@ -27,6 +27,7 @@ from crawler.cli import announce as cli_announce
 from crawler.cli import archive as cli_archive
 from crawler.cli import crawl as cli_crawl
 from crawler.cli import query as cli_query
+from crawler.cli import report as cli_report
 from crawler.cli import schedule as cli_schedule
 from crawler.cli import sync as cli_sync
 from crawler.cli.args import Parser
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
     cli_query.add_commands(sub, common)
+    cli_report.add_command(sub, common)
     crawling = crawl_options()
     cli_sync.add_command(sub, common, crawling)
     cli_schedule.add_commands(sub, common, crawling)
