@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -177,41 +178,56 @@ def kills(runs: int, count: int) -> list[str]:
 
 def retry_storm(count: int, storm: int = 10, times: int = 3, wait: int = 2) -> list[str]:
     """A ``--full`` of ``count`` statements while ``storm`` of them answer 503 with Retry-After
-    ``wait`` the first ``times`` times."""
+    ``wait`` the first ``times`` times; and the same with no fault, for comparison."""
     texts = usable_texts(corpus_texts(), count)
-    with tempfile.TemporaryDirectory() as tmp, FixtureSite(texts) as site:
-        urls = site.urls()
-        stormy = urls[:: max(1, len(urls) // storm)][:storm]
-        for url in stormy:
-            site.fail(url, "status", times=times, status=503, retry_after=wait)
-        root = Path(tmp, "archive")
-        argv = [*site.sync_args(root, "--full", "--json")]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-m", "crawler.cli", *argv], capture_output=True, cwd=PROJECT, env=ENV
-        )
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        (report,) = json.loads(out.stdout)["sources"]
-        archived = len(list(root.rglob("*.md")))
-        healthy_last, stormy_first = _record_order(root, set(stormy))
+    rows, order = [], ""
+    for label in ("no fault", "retry storm"):
+        with tempfile.TemporaryDirectory() as tmp, FixtureSite(texts) as site:
+            urls = site.urls()
+            stormy = urls[:: max(1, len(urls) // storm)][:storm] if label != "no fault" else []
+            for url in stormy:
+                site.fail(url, "status", times=times, status=503, retry_after=wait)
+            root = Path(tmp, "archive")
+            code, report, wall, cpu = _cli_sync(site.sync_args(root, "--full", "--json"))
+            archived = len(list(root.rglob("*.md")))
+            rows.append(
+                f"| {label} | exit {code} | {archived} of {count} | {report['requests']} "
+                f"| {wall:.1f} s | {cpu:.1f} s |"
+            )
+            if stormy:
+                healthy_last, stormy_first = _record_order(root, set(stormy))
+                order = (
+                    f"Recording order in the storm: the last healthy statement was recorded "
+                    f"{healthy_last} of {archived}; the first retried one {stormy_first}."
+                )
     return [
-        f"### Retry storm: {count} statements, {len(stormy)} answering 503 (Retry-After {wait} s)"
+        f"### Retry storm: {count} statements, {storm} answering 503 (Retry-After {wait} s)"
         f" {times} times before they succeed",
         "",
-        f"`statements sync --full` in its own process (default concurrency, `--rate 0`), "
-        f"exit {out.returncode}:",
+        "`statements sync --full` in its own process (default concurrency, `--rate 0`):",
         "",
-        "| statements archived | requests | wall | CPU (pandoc's included) |",
-        "| --- | --- | --- | --- |",
-        f"| {archived} of {count} | {report['requests']} | {wall:.1f} s | {cpu:.1f} s |",
+        "| run | exit | statements archived | requests | wall | CPU (pandoc's included) |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *rows,
         "",
-        f"Recording order: the last healthy statement was recorded {healthy_last} of {archived};"
-        f" the first retried one {stormy_first} of {archived}.",
+        order,
         "",
     ]
+
+
+def _cli_sync(argv: list[str]) -> tuple[int, dict[str, Any], float, float]:
+    """``statements`` with these arguments in a child: exit code, the source's JSON report,
+    wall and CPU seconds (the child's and its pandoc's)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *argv], capture_output=True, cwd=PROJECT, env=ENV
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    (report,) = json.loads(out.stdout)["sources"]
+    return out.returncode, report, wall, cpu
 
 
 def _record_order(root: Path, stormy: set[str]) -> tuple[int, int]:
