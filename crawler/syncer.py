@@ -9,7 +9,8 @@ Fetching, parsing and recording overlap (:mod:`crawler.pipeline`): fetches run o
 and what has arrived is parsed and recorded in batches of ``chunk`` (one pandoc run, one archive
 transaction) while the next are fetched; a statement waiting on retries is recorded in a later
 batch and holds up no other. Batches are recorded in the order fetches complete, each in plan
-order; removals are decided after all fetching, in plan order.
+order (event ids follow); removals are decided after all fetching, and failures reported, in plan
+order.
 
 ``progress(phase, done, total)`` is told the phase the run is in (``discover``, then ``fetch`` as
 each statement arrives, and per batch ``convert`` and ``record``), ``done`` counting statements
@@ -338,7 +339,8 @@ class Syncer:
     def _sync_all(self, tasks: Sequence[Task]) -> None:
         """Fetch the tasks, recording them in batches as they arrive (:mod:`crawler.pipeline`): a
         statement waiting on retries is recorded when it comes, in a later batch, and holds up
-        no other. Removals found on the way are decided after all fetching, in plan order."""
+        no other. Removals found on the way are decided after all fetching, and failures are
+        reported, in plan order."""
         self.progress("fetch", self._done, self._total)
         size = max(1, self.options.chunk)
         stream = batches(
@@ -355,6 +357,7 @@ class Syncer:
                 self._sync_chunk(fetched)
         order = {task.url: n for n, task in enumerate(tasks)}
         self._gone.sort(key=lambda gone: order[gone[0].url])
+        self.report.failures.sort(key=lambda failure: order.get(failure[0], -1))  # discovery: -1
 
     def _sync_chunk(self, fetched: Sequence[tuple[Task, Reply]]) -> None:
         """Parse a batch of fetched statements together, and record them in one transaction."""
