@@ -1,7 +1,8 @@
 """Reliability figures: injected faults, SIGKILLed syncs, hostile input. Writes docs/reliability.md.
 
     python bench/reliability.py [--statements 1000] [--kills 30] [--kill-statements 200]
-        [--alert-kills 10] [--alert-statements 120]
+        [--alert-kills 10] [--alert-statements 120] [--storm-statements 300]
+        [--only faults storm kills alerts hostile discovery]
 
 1. Faults: the fixture site fails 20% of statement requests at random (500, 503, 429 with
    Retry-After, reset connections, stalls past the client timeout, bodies cut short). A full sync;
@@ -12,8 +13,12 @@
 3. Alerts after a crash: syncs with the Atom feed and a webhook, killed with SIGKILL at random
    moments (announcing included), then the next run (a sync, or ``statements announce``): every
    event recorded must be in ``changes.atom`` and at the webhook; repeats carry the same id.
-4. Hostile input: the hostile-case and fuzz suites, counted.
-5. Discovery: broken and hostile sitemaps and listings (bench/reliability_discovery.py).
+4. Retry storm: a handful of statements answer 503 with Retry-After several times before they
+   succeed, spread over a ``statements sync --full`` (its own process, real sleeps) of statements
+   that are otherwise healthy: every statement archived, requests, wall and CPU seconds (pandoc's
+   included); and the order the healthy and the retried ones were recorded in.
+5. Hostile input: the hostile-case and fuzz suites, counted.
+6. Discovery: broken and hostile sitemaps and listings (bench/reliability_discovery.py).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -31,6 +37,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -64,6 +71,15 @@ def sync_in_process(
     return report.counts, [url for url, _ in report.failures], retried
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (the fixture site's threads too) and its finished children."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def faults(count: int) -> list[str]:
     texts = usable_texts(corpus_texts(), count)
     with tempfile.TemporaryDirectory() as tmp, FixtureSite(texts, stall_seconds=1.5) as site:
@@ -72,9 +88,9 @@ def faults(count: int) -> list[str]:
         site.fault_rate, site.fault_seed = 0.2, 7
         site.reset_counts()
         faulty = Path(tmp, "faulty")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu()
         counts, failed, retried = sync_in_process(faulty, site, full=True)
-        first_s = time.perf_counter() - started
+        first_s, first_cpu = time.perf_counter() - started, _cpu() - cpu_started
         injected = dict(site.injected)
         archived = len(list(faulty.rglob("*.md")))
         again_counts, still_failed, _ = sync_in_process(faulty, site, full=False)
@@ -102,7 +118,8 @@ def faults(count: int) -> list[str]:
         f"| failures left after a second sync (still 20% faults) | {len(still_failed)} |",
         f"| failures left after a third sync (faults off) | {len(final_failed)} |",
         "",
-        f"First sync: {first_s:.1f} s; {counts.get('new', 0)} new. Second sync: "
+        f"First sync: {first_s:.1f} s, {first_cpu:.1f} s CPU (the fixture site's and pandoc's"
+        f" included); {counts.get('new', 0)} new. Second sync: "
         f"{again_counts.get('new', 0)} new. Third: {final_counts.get('new', 0)} new.",
         "",
     ]
@@ -265,6 +282,73 @@ def alert_kills(runs: int, count: int) -> list[str]:
     return lines
 
 
+def retry_storm(count: int, storm: int = 10, times: int = 3, wait: int = 2) -> list[str]:
+    """A ``--full`` of ``count`` statements while ``storm`` of them answer 503 with Retry-After
+    ``wait`` the first ``times`` times; and the same with no fault, for comparison."""
+    texts = usable_texts(corpus_texts(), count)
+    rows, order = [], ""
+    for label in ("no fault", "retry storm"):
+        with tempfile.TemporaryDirectory() as tmp, FixtureSite(texts) as site:
+            urls = site.urls()
+            stormy = urls[:: max(1, len(urls) // storm)][:storm] if label != "no fault" else []
+            for url in stormy:
+                site.fail(url, "status", times=times, status=503, retry_after=wait)
+            root = Path(tmp, "archive")
+            code, report, wall, cpu = _cli_sync(site.sync_args(root, "--full", "--json"))
+            archived = len(list(root.rglob("*.md")))
+            rows.append(
+                f"| {label} | exit {code} | {archived} of {count} | {report['requests']} "
+                f"| {wall:.1f} s | {cpu:.1f} s |"
+            )
+            if stormy:
+                healthy_last, stormy_first = _record_order(root, set(stormy))
+                order = (
+                    f"Recording order in the storm: the last healthy statement was recorded "
+                    f"{healthy_last} of {archived}; the first retried one {stormy_first}."
+                )
+    return [
+        f"### Retry storm: {count} statements, {storm} answering 503 (Retry-After {wait} s)"
+        f" {times} times before they succeed",
+        "",
+        "`statements sync --full` in its own process (default concurrency, `--rate 0`):",
+        "",
+        "| run | exit | statements archived | requests | wall | CPU (pandoc's included) |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        order,
+        "",
+    ]
+
+
+def _cli_sync(argv: list[str]) -> tuple[int, dict[str, Any], float, float]:
+    """``statements`` with these arguments in a child: exit code, the source's JSON report,
+    wall and CPU seconds (the child's and its pandoc's)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *argv], capture_output=True, cwd=PROJECT, env=ENV
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    (report,) = json.loads(out.stdout)["sources"]
+    return out.returncode, report, wall, cpu
+
+
+def _record_order(root: Path, stormy: set[str]) -> tuple[int, int]:
+    """The place of the last healthy statement and of the first ``stormy`` one in the order
+    their events were recorded (1-based)."""
+    with Archive(root) as archive:
+        rows = archive.index.db.execute(
+            "SELECT s.url FROM events e JOIN statements s ON s.id = e.statement_id ORDER BY e.id"
+        ).fetchall()
+    urls = [url for (url,) in rows]
+    healthy = [n for n, url in enumerate(urls, 1) if url not in stormy]
+    retried = [n for n, url in enumerate(urls, 1) if url in stormy]
+    return max(healthy, default=0), min(retried, default=0)
+
+
 def hostile() -> list[str]:
     out = subprocess.run(
         [
@@ -299,6 +383,9 @@ def hostile() -> list[str]:
     ]
 
 
+SECTIONS = ("faults", "storm", "kills", "alerts", "hostile", "discovery")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=1000)
@@ -306,6 +393,10 @@ def main() -> int:
     parser.add_argument("--kill-statements", type=int, default=200)
     parser.add_argument("--alert-kills", type=int, default=10)
     parser.add_argument("--alert-statements", type=int, default=120)
+    parser.add_argument("--storm-statements", type=int, default=300)
+    parser.add_argument(
+        "--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="sections to run"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT / "docs" / "reliability.md")
     args = parser.parse_args()
     lines = [
@@ -315,11 +406,18 @@ def main() -> int:
         " (fixture site on 127.0.0.1, politeness off). Each section is one run of the script.",
         "",
     ]
-    lines += faults(args.statements)
-    lines += kills(args.kills, args.kill_statements)
-    lines += alert_kills(args.alert_kills, args.alert_statements)
-    lines += hostile()
-    lines += discovery()
+    if "faults" in args.only:
+        lines += faults(args.statements)
+    if "storm" in args.only:
+        lines += retry_storm(args.storm_statements)
+    if "kills" in args.only:
+        lines += kills(args.kills, args.kill_statements)
+    if "alerts" in args.only:
+        lines += alert_kills(args.alert_kills, args.alert_statements)
+    if "hostile" in args.only:
+        lines += hostile()
+    if "discovery" in args.only:
+        lines += discovery()
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0

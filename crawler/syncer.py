@@ -5,9 +5,17 @@ returns the statements to fetch with the reason. Cost grows with what changed: a
 is fetched only when its sitemap ``lastmod`` moved, unless ``full`` re-checks everything (with
 conditional GET) or ``audit`` re-checks the least recently checked few.
 
-``progress(phase, done, total)`` is told the phase the run is in (``discover``, then per chunk
-``fetch``, ``convert``, ``record``), advancing per statement. ``stop``
-(Ctrl-C, SIGTERM) ends the run early: what was fetched is still recorded, nothing more is asked.
+Fetching, parsing and recording overlap (:mod:`crawler.pipeline`): fetches run on worker threads,
+and what has arrived is parsed and recorded in batches of ``chunk`` (one pandoc run, one archive
+transaction) while the next are fetched; a statement waiting on retries is recorded in a later
+batch and holds up no other. Batches are recorded in the order fetches complete, each in plan
+order (event ids follow); removals are decided after all fetching, and failures reported, in plan
+order.
+
+``progress(phase, done, total)`` is told the phase the run is in (``discover``, then ``fetch`` as
+each statement arrives, and per batch ``convert`` and ``record``), ``done`` counting statements
+fetched. ``stop`` (Ctrl-C, SIGTERM) ends the run early: what was fetched is still recorded,
+nothing more is asked.
 
 Removals. A known statement that a place read again this time no longer lists (its sitemap
 document, or its listing walked back past its publication time) and that no other place lists is
@@ -31,7 +39,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -40,6 +48,7 @@ from crawler.discover import Found
 from crawler.errors import Stopped
 from crawler.fetch import Fetcher, Response
 from crawler.parse import Page, parse_many
+from crawler.pipeline import RETRY_SPARE, batches
 from crawler.recorder import Outcome, recorder_for
 from crawler.source import Source
 from crawler.walk import Discovered, discover
@@ -54,6 +63,8 @@ log = logging.getLogger(__name__)
 FIRST_SYNC_DAYS = 30
 GONE = frozenset({404, 410})
 Progress = Callable[[str, int, int | None], None]
+Reply = Response | StatementSyncError | None  # None: not fetched, the run was stopped
+MIN_LINGER = 1.0  # seconds with no fetch finishing before what arrived is recorded without it
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class SyncOptions:
     since: dt.datetime | None = None
     dry_run: bool = False
     audit: int = 0
-    chunk: int = 50  # statements fetched, parsed and recorded together
+    chunk: int = 50  # statements parsed and recorded together; also the fetches in flight
     confirm_removals: bool = False  # mark removals even beyond the source's max_removed_share
 
 
@@ -265,12 +276,7 @@ class Syncer:
         tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
         tasks = self._cap_new(tasks)
         self.report.planned = self._total = len(tasks)
-        with ThreadPoolExecutor(max_workers=self.fetcher.concurrency) as pool:
-            for _, chunk in _chunks(tasks, self.options.chunk):
-                if self.stop():
-                    break
-                if admitted := self._streak.admit(chunk):
-                    self._sync_chunk(pool, admitted)
+        self._sync_all(tasks)
         self._bounds_after_fetching(backlog)
         if self.stop() and self._done < self._total:
             left = self._total - self._done
@@ -382,23 +388,46 @@ class Syncer:
             log.info("%s: %d statements no longer listed; re-checking", self.source.name, len(gone))
         return [(u, "held") for u in self._held_before] + [(u, "absent") for u in gone]
 
-    def _sync_chunk(self, pool: ThreadPoolExecutor, tasks: Sequence[Task]) -> None:
+    def _sync_all(self, tasks: Sequence[Task]) -> None:
+        """Fetch the tasks, recording them in batches as they arrive (:mod:`crawler.pipeline`): a
+        statement waiting on retries is recorded when it comes, in a later batch, and holds up
+        no other. Removals found on the way are decided after all fetching, and failures are
+        reported, in plan order."""
         self.progress("fetch", self._done, self._total)
-        replies = list(pool.map(self._fetch, tasks))
+        size = max(1, self.options.chunk)
+        # Taken from the plan only when sent: once a run of 404s among new URLs trips the
+        # streak (crawler.bounds), the new ones not yet sent are skipped.
+        admitted = (task for task in tasks if self._streak.admit([task]))
+        stream = batches(
+            admitted,
+            self._fetch,
+            workers=self.fetcher.concurrency + RETRY_SPARE,
+            size=size,
+            window=size,
+            linger=max(MIN_LINGER, 3 * self.fetcher.limiter.interval),
+            stop=self.stop,
+        )
+        with closing(stream):
+            for fetched in stream:
+                self._sync_chunk(fetched)
+        order = {task.url: n for n, task in enumerate(tasks)}
+        self._gone.sort(key=lambda gone: order[gone[0].url])
+        self.report.failures.sort(key=lambda failure: order.get(failure[0], -1))  # discovery: -1
+
+    def _sync_chunk(self, fetched: Sequence[tuple[Task, Reply]]) -> None:
+        """Parse a batch of fetched statements together, and record them in one transaction."""
         self.progress("convert", self._done, self._total)
         pages = [
-            (t, r)
-            for t, r in zip(tasks, replies, strict=True)
-            if isinstance(r, Response) and r.status == 200 and r.is_html
+            (t, r) for t, r in fetched if isinstance(r, Response) and r.status == 200 and r.is_html
         ]
         parsed = parse_many([Page(r.html, r.url, t.published) for t, r in pages], self.source)
         results = dict(zip((t.url for t, _ in pages), parsed, strict=True))
         self.progress("record", self._done, self._total)
         with self.archive.batch():
-            for task, reply in zip(tasks, replies, strict=True):
+            for task, reply in fetched:
                 self._settle(task, reply, results.get(task.url))
 
-    def _fetch(self, task: Task) -> Response | StatementSyncError | None:
+    def _fetch(self, task: Task) -> Reply:
         if self.stop():
             return None  # asked to stop: what is fetched already is still recorded
         reply: Response | StatementSyncError
@@ -566,9 +595,3 @@ class Syncer:
         log.info("failed %s: %s", task.url, reason)  # the report carries it to the user
         self.report.counts["failed"] += 1
         self.report.failures.append((task.url, reason))
-
-
-def _chunks(items: Sequence[Task], size: int) -> Iterable[tuple[int, Sequence[Task]]]:
-    for start in range(0, len(items), size):
-        chunk = items[start : start + size]
-        yield start + len(chunk), chunk
