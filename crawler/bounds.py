@@ -57,7 +57,7 @@ class GoneStreak:
         self.skipped: list[str] = []  # new URLs not fetched because of it
 
     def see(self, task: Task, status: int | None) -> None:
-        """One settled task and its HTTP status (``None``: no answer)."""
+        """One fetched task and its HTTP status (``None``: no answer), as answers arrive."""
         if task.reason == "new" and not self.tripped:
             self.run = self.run + 1 if status in GONE else 0
             self.tripped = self.run >= self.limit

@@ -440,6 +440,8 @@ class Syncer:
         with self._done_lock:
             self._done += 1
             done = self._done
+            # Seen as answers arrive, so the plan's next tasks are held back at once.
+            self._streak.see(task, reply.status if isinstance(reply, Response) else None)
         self.progress("fetch", done, self._total)
         return reply
 
@@ -449,7 +451,6 @@ class Syncer:
         """Record what one fetch brought: a revision, a removal, nothing new, or a failure."""
         if reply is None:
             return None  # not fetched: the run was stopped
-        self._streak.see(task, reply.status if isinstance(reply, Response) else None)
         counts = self.report.counts
         state = self._states.get(task.url)  # as planned; each URL is one task of this run
         statement_id = None if state is None else state.statement_id
