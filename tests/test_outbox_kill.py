@@ -98,12 +98,13 @@ def test_every_event_is_announced_after_syncs_killed_at_random_moments(
     with FixtureSite(texts) as site, Receiver(hold=hold) as receiver:
         configure(root, receiver.url)
         sync = [*CLI, *site.sync_args(root, "--full")]
-        # 1. killed while fetching the second chunk: the first is recorded, never announced
+        # 1. killed while fetching after a first batch was recorded: recorded, never announced
+        # (fetching overlaps recording: a batch is recorded once its files are in place)
         fetched = rng.randint(52, STATEMENTS - 2)
-        kill_when(sync, lambda: site.statement_requests() >= fetched)
+        kill_when(sync, lambda: site.statement_requests() >= fetched and any(root.rglob("*.md")))
         with Archive(root) as archive:
             first = archive.index.last_event_id()
-        assert first >= 50 and not (root / "changes.atom").exists() and receiver.posts == []
+        assert first >= 1 and not (root / "changes.atom").exists() and receiver.posts == []
         # 2. killed while its POST is at the receiver, unanswered: nothing is marked delivered
         hold.clear()
         kill_when(sync, receiver.arrived.is_set)
