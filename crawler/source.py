@@ -341,7 +341,8 @@ def _check_kind(source: Source, ctx: Context) -> None:
     for key in source.archive.extra_keys:
         if key not in kind.extra_keys:
             offered = ", ".join(kind.extra_keys) or "none"
-            raise ctx.fail("archive.extra_keys", f"keys the {kind.name} kind writes ({offered})", key)
+            expected = f"keys the {kind.name} kind writes ({offered})"
+            raise ctx.fail("archive.extra_keys", expected, key)
     if source.fetch_url:
         try:
             source.fetch_url.format(url="", path="", query="")

@@ -335,7 +335,8 @@ def test_a_statement_by_its_sources_stable_id(index: IndexBackend) -> None:
     assert moved is not None and moved.url == "https://example.org/a-moved/"
     assert index.urls_of(sid) == ["https://example.org/a/", "https://example.org/a-moved/"]
     assert index.by_stable_id("uk", "later-id") == index.by_id(plain)
-    with pytest.raises(Exception), index.transaction():  # one statement per source and id
+    # One statement per source and id: the backend's own integrity error.
+    with pytest.raises(Exception), index.transaction():  # noqa: B017
         index.update_statement(plain, stable_id="5f5c-content-id")
     with index.transaction():  # another source may use the same id
         index.update_statement(add(index, "elsewhere", source="fr"), stable_id="later-id")

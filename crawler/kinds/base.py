@@ -41,7 +41,6 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
 from urllib.parse import urlsplit
 
 from crawler.errors import SourceError
@@ -202,9 +201,7 @@ def one_by_one(extract: Callable[[Fetched, Source], Parsed]) -> Extract:
     return many
 
 
-def with_extra_keys(
-    statement: Statement, values: Mapping[str, Any], source: Source
-) -> Statement:
+def with_extra_keys(statement: Statement, values: Mapping[str, Any], source: Source) -> Statement:
     """The statement with the extra front-matter keys its seed asks for (``[archive]
     extra_keys``), in that order after the archive format's keys; keys the seed does not name,
     or a value the extractor did not give, are left out (the file stays the seed format)."""

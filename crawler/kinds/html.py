@@ -58,7 +58,9 @@ def stable_id(html: bytes, source: Source) -> str | None:
 
 def refuse(response: Response) -> str | None:
     """An HTML page, or a reply that does not say what it is, is read; anything else is not."""
-    return None if response.is_html else f"not an HTML page ({response.headers.get('content-type')})"
+    if response.is_html:
+        return None
+    return f"not an HTML page ({response.headers.get('content-type')})"
 
 
 def check(source: Source, ctx: Context) -> None:
