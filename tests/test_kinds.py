@@ -427,3 +427,32 @@ def test_a_refused_reply_is_a_failure_named_by_the_kind(
     state.answer = html_instead  # type: ignore[method-assign]
     report = sync(tmp_path / "archive", seeds, base)
     assert report.failures == [(f"{ORIGIN}/news/a", "not JSON (text/html)")]
+
+
+def test_an_html_page_may_name_its_stable_id() -> None:
+    from crawler.kinds import html
+
+    source = load_source(PROJECT / "seeds" / "whitehouse.toml")
+    page = b"<html><head><link rel='shortlink' href='https://www.whitehouse.gov/?p=59312'></head>"
+    assert html.stable_id(page, source) is None  # the seed names none: as before
+    assert source.selectors is not None
+    article = dataclasses.replace(
+        source.selectors.article,
+        stable_id='link[rel="shortlink"]',
+        stable_id_pattern=r"[?&]p=(\d+)",
+    )
+    wordpress = dataclasses.replace(
+        source, selectors=dataclasses.replace(source.selectors, article=article)
+    )
+    assert html.stable_id(page, wordpress) == "59312"
+    assert html.stable_id(b"<html><head></head></html>", wordpress) is None
+    whole = dataclasses.replace(article, stable_id_pattern="")
+    assert (
+        html.stable_id(
+            page,
+            dataclasses.replace(
+                wordpress, selectors=dataclasses.replace(source.selectors, article=whole)
+            ),
+        )
+        == "https://www.whitehouse.gov/?p=59312"
+    )
