@@ -456,3 +456,25 @@ def test_an_html_page_may_name_its_stable_id() -> None:
         )
         == "https://www.whitehouse.gov/?p=59312"
     )
+
+
+def test_fetch_and_sources_commands_go_through_the_kind(
+    tmp_path: Path, api: tuple[Api, str], test_api: Kind, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, base = api
+    seeds = tmp_path / "seeds"
+    write_seed(seeds)
+    state.put("id-a", "a", "Words of the item.")
+    page = f"{ORIGIN}/news/a"
+    assert main(["fetch", page, "--base-url", base, "--rate", "0", "--seeds", str(seeds)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("---\ntags: press-release\n") and "item_id: id-a\n" in out
+    assert "Words of the item." in out
+    assert [p for p, _, _ in item_requests(state)] == ["/api/items/news/a.json"]
+    argv = ["fetch", page, "--json", "--base-url", base, "--rate", "0", "--seeds", str(seeds)]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["stable_id"] == "id-a"
+    assert main(["sources", "--json", "--seeds", str(seeds)]) == 0
+    listed = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
+    assert listed["testapi"]["kind"] == "test-api" and listed["testapi"]["discovery"] == ["index"]
+    assert listed["whitehouse"]["kind"] == "html"
