@@ -303,17 +303,19 @@ class Fetcher:
         last_modified: str | None = None,
         check_robots: bool = True,
         page: str | None = None,
+        accept: str | None = None,
     ) -> Response:
         """GET a URL of the source, following redirects within its hosts. ``page``: the
         statement page this URL is fetched for (an API's URL for it), whose host's robots.txt
-        must allow it too."""
+        must allow it too. ``accept``: this request's Accept header, if not the kind's."""
         if not self.source.allows(url):
             raise OffSiteError("not on the source's hosts; not fetched", url=url)
         if page is not None and check_robots:
             self._check_robots(page)
         headers = {}
-        if self.accept and check_robots:  # not on robots.txt, which is text whatever the kind
-            headers["Accept"] = self.accept
+        accept = self.accept if accept is None else accept
+        if accept and check_robots:  # not on robots.txt, which is text whatever the kind
+            headers["Accept"] = accept
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

@@ -26,6 +26,7 @@ from crawler.discover import Found
 from crawler.errors import FetchError, NotAStatement, RobotsDisallowed, SourceError
 from crawler.fetch import Fetcher, Response, make_client
 from crawler.kinds import (
+    BUILTIN,
     Fetched,
     Kind,
     Method,
@@ -218,7 +219,7 @@ def item_requests(state: Api) -> list[tuple[str, str, str]]:
 
 def test_the_html_kind_is_built_in_with_its_three_discovery_methods() -> None:
     html = kind_of("html")
-    assert "html" in kinds()
+    assert "html" in kinds() and "crawler.kinds.html" in BUILTIN  # found in the package
     assert html.method_names() == ("listing", "sitemap", "feed")
     source = load_source(PROJECT / "seeds" / "whitehouse.toml")
     assert source.kind == "html" and kind_of(source) is html

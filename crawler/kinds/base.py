@@ -29,17 +29,20 @@ the kind:
   (``[govuk]``), built at load into ``Source.kind_options`` (a kind with options must not be
   named as a top-level seed key, such as ``feed``).
 
-A kind is one module that calls :func:`register` at import; the built-in kinds are the modules
-of :data:`BUILTIN`, imported the first time a kind is looked up (not at import of this module,
-which the seed loader needs before they can be).
+A kind is one module that calls :func:`register` at import. The built-in kinds are the modules
+of this package (``crawler/kinds/*.py`` but this one): adding one is adding its file, no list to
+edit. They are imported the first time a kind is looked up (not at import of this module, which
+the seed loader needs before they can be).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -54,8 +57,17 @@ if TYPE_CHECKING:  # annotations only: these modules import the registry
     from crawler.tomlconfig import Context
     from crawler.walk import Discovered
 
+
+def _builtin_modules() -> tuple[str, ...]:
+    """The modules of this package but this one, by name: the kinds that ship with the crawler."""
+    package = __name__.rpartition(".")[0]
+    folder = Path(__file__).parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(folder)]))
+    return tuple(f"{package}.{n}" for n in names if n != "base" and not n.startswith("_"))
+
+
 #: The modules of the kinds that ship with the crawler, imported on the first look-up.
-BUILTIN: tuple[str, ...] = ("crawler.kinds.html",)
+BUILTIN: tuple[str, ...] = _builtin_modules()
 
 
 @dataclass(frozen=True)
