@@ -5,6 +5,10 @@ returns the statements to fetch with the reason. Cost grows with what changed: a
 is fetched only when its sitemap ``lastmod`` moved, unless ``full`` re-checks everything (with
 conditional GET) or ``audit`` re-checks the least recently checked few.
 
+What a source serves is its kind's (:mod:`crawler.kinds`): the URL fetched for a statement URL
+(an API's), which replies are read, the extractor that makes them statements, and the stable id
+that keeps a statement one across URL changes (a move by id, before redirects and words).
+
 ``progress(phase, done, total)`` is told the phase the run is in (``discover``, then per chunk
 ``fetch``, ``convert``, ``record``), advancing per statement. ``stop``
 (Ctrl-C, SIGTERM) ends the run early: what was fetched is still recorded, nothing more is asked.
