@@ -51,7 +51,6 @@ from storage.document import Statement
 from storage.errors import StatementSyncError
 
 if TYPE_CHECKING:  # annotations only: these modules import the registry
-    from crawler.discover import Found
     from crawler.fetch import Fetcher, Response
     from crawler.source import Source
     from crawler.tomlconfig import Context
@@ -78,7 +77,6 @@ class Fetched:
     url: str
     response: Response
     published: dt.datetime | None = None  # from a listing, when it gave one
-    found: Found | None = None
 
 
 @dataclass(frozen=True)
