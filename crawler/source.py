@@ -162,8 +162,6 @@ class Source:
     allowed_hosts: tuple[str, ...]
     statement_url: str  # regex on a URL's path; a named group "tags" gives the category
     selectors: Selectors | None = None  # required by the html kind
-    kind: str = "html"  # crawler/kinds: what the source serves and how it is discovered
-    fetch_url: str = ""  # a template of the URL fetched for a statement URL: {url} {path} {query}
     timezone: str = "UTC"
     enabled: bool = True
     listing: Listing | None = None
@@ -174,6 +172,8 @@ class Source:
     convert: Convert = field(default_factory=Convert)
     schedule: Schedule = field(default_factory=Schedule)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    kind: str = "html"  # crawler/kinds: what the source serves and how it is discovered
+    fetch_url: str = ""  # a template of the URL fetched for a statement URL: {url} {path} {query}
     path: str = ""  # the seed file it came from
     kind_options: Any = None  # the kind's own options, from the table [<kind>]
 

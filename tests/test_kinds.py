@@ -372,6 +372,7 @@ def test_a_new_kind_syncs_end_to_end(
     state.log.clear()  # nothing new: no item is fetched
     quiet = sync(archive_dir, seeds, base)
     assert quiet.counts["new"] == 0 and item_requests(state) == []  # robots: no request
+    assert quiet.requests == 2  # robots.txt and the list: the cost of nothing new
 
     state.log.clear()  # --full: every item asked again with its ETag, and unchanged
     full = sync(archive_dir, seeds, base, full=True)

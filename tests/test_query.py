@@ -240,7 +240,9 @@ def test_the_migration_indexes_an_existing_archive(root: Path) -> None:
     path = root / ".statements" / "index.sqlite"
     db = sqlite3.connect(path)  # the index as schema 6 left it: no full-text table
     db.executescript(
-        "DROP TABLE revisions_fts; DROP VIEW latest; DROP VIEW changes; PRAGMA user_version = 6;"
+        "DROP TABLE revisions_fts; DROP VIEW latest; DROP VIEW changes;"
+        " DROP INDEX statements_stable_id; ALTER TABLE statements DROP COLUMN stable_id;"  # 8
+        " PRAGMA user_version = 6;"
     )
     db.close()
     index = Index(path)
