@@ -151,7 +151,7 @@ def _text(tag: Tag | None) -> str | None:
 
 def parse_listing(html: str | bytes, url: str, source: Source) -> ListingPage:
     """The statements of one listing page, its next page and its "Page N of M"."""
-    sel = source.selectors.listing
+    sel = source.selectors.listing if source.selectors is not None else None
     if sel is None:
         raise SourceError("no [selectors.listing] to read listing pages with", where=source.path)
     soup = _soup(html)

@@ -5,6 +5,9 @@ argument, so tests pass a client over ``httpx.MockTransport`` or point it at the
 :class:`Fetcher` requests only URLs on its source's allowed hosts, follows redirects itself (each
 hop checked), streams bodies under a size cap, sends conditional-GET headers, obeys robots.txt
 (``Crawl-delay`` included) and a per-host rate limit, and retries only what is worth retrying.
+Requests carry the ``Accept`` header of the source's kind (:mod:`crawler.kinds`), if it has one.
+A kind that fetches a statement from another URL than its page's (a JSON API) asks for that URL
+here: robots.txt is then read from, and the rate limit and retries apply to, the host fetched.
 
 What a retry within seconds cannot mend is not retried: a host name that does not resolve
 (offline, or a typo) raises :class:`Unreachable` at once, and every later request to that host in
@@ -40,6 +43,7 @@ from crawler.errors import (
     TooLargeError,
     Unreachable,
 )
+from crawler.kinds.base import kind_of
 from crawler.source import Source
 
 log = logging.getLogger(__name__)
@@ -240,8 +244,11 @@ class Fetcher:
         clock: Clock = time.monotonic,
         obey_robots: bool = True,
         stop: Callable[[], bool] = lambda: False,
+        accept: str | None = None,
     ):
         polite = source.politeness
+        # The Accept header of the source's kind (crawler/kinds): a JSON API is asked for JSON.
+        self.accept = kind_of(source.kind).accept if accept is None else accept
         self.client = client
         self.source = source
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -295,11 +302,20 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         check_robots: bool = True,
+        page: str | None = None,
+        accept: str | None = None,
     ) -> Response:
-        """GET a URL of the source, following redirects within its hosts."""
+        """GET a URL of the source, following redirects within its hosts. ``page``: the
+        statement page this URL is fetched for (an API's URL for it), whose host's robots.txt
+        must allow it too. ``accept``: this request's Accept header, if not the kind's."""
         if not self.source.allows(url):
             raise OffSiteError("not on the source's hosts; not fetched", url=url)
+        if page is not None and check_robots:
+            self._check_robots(page)
         headers = {}
+        accept = self.accept if accept is None else accept
+        if accept and check_robots:  # not on robots.txt, which is text whatever the kind
+            headers["Accept"] = accept
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

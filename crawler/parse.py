@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, Tag
 
 from crawler.convert import Converter, converter
-from crawler.errors import ConvertError, NotAStatement
+from crawler.errors import ConvertError, NotAStatement, SourceError
 from crawler.source import ArticleSelectors, Source
 from storage.document import Statement, new_statement
 
@@ -59,6 +59,8 @@ def extract(
     """Read a statement page. Raises :class:`NotAStatement` for anything else."""
     if not source.statement_match(url):
         raise NotAStatement("not a statement URL of this source", url=url)
+    if source.selectors is None:
+        raise SourceError("no [selectors.article] to read statement pages with", where=source.path)
     soup = BeautifulSoup(html, "lxml")
     selectors = source.selectors.article
     listing = source.selectors.listing

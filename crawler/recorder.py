@@ -60,7 +60,13 @@ class Recorder(Protocol):
     """The writes of one sync of one source."""
 
     def record(
-        self, statement: Statement, *, origin: str, previous_url: str | None, unannounced: bool
+        self,
+        statement: Statement,
+        *,
+        origin: str,
+        previous_url: str | None,
+        unannounced: bool,
+        stable_id: str | None = None,
     ) -> Outcome: ...
 
     def mark_removed(self, statement_id: int, status: int) -> Outcome: ...
@@ -79,7 +85,13 @@ class ArchiveRecorder:
         self.archive, self.source, self.clock = archive, source, clock
 
     def record(
-        self, statement: Statement, *, origin: str, previous_url: str | None, unannounced: bool
+        self,
+        statement: Statement,
+        *,
+        origin: str,
+        previous_url: str | None,
+        unannounced: bool,
+        stable_id: str | None = None,
     ) -> Outcome:
         return Outcome.of(
             self.archive.record(
@@ -89,6 +101,7 @@ class ArchiveRecorder:
                 previous_url=previous_url,
                 source=self.source,
                 unannounced=unannounced,
+                stable_id=stable_id,
             )
         )
 
@@ -113,13 +126,25 @@ class ArchiveRecorder:
 class DryRunRecorder:
     """Writes nothing; tells the change kinds a real run would record."""
 
-    def __init__(self, archive: Archive):
-        self.archive = archive
+    def __init__(self, archive: Archive, source: str | None = None):
+        self.archive, self.source = archive, source
 
     def record(
-        self, statement: Statement, *, origin: str, previous_url: str | None, unannounced: bool
+        self,
+        statement: Statement,
+        *,
+        origin: str,
+        previous_url: str | None,
+        unannounced: bool,
+        stable_id: str | None = None,
     ) -> Outcome:
-        kinds = self.archive.preview(statement, previous_url=previous_url, unannounced=unannounced)
+        kinds = self.archive.preview(
+            statement,
+            previous_url=previous_url,
+            unannounced=unannounced,
+            stable_id=stable_id,
+            source=self.source,
+        )
         if kinds is None:
             return UNCHANGED
         return Outcome(kinds, deferred=kinds == ("reformatted",))  # as record() would defer it
@@ -141,4 +166,4 @@ class DryRunRecorder:
 def recorder_for(
     archive: Archive, source: str, clock: Callable[[], dt.datetime], *, dry_run: bool
 ) -> Recorder:
-    return DryRunRecorder(archive) if dry_run else ArchiveRecorder(archive, source, clock)
+    return DryRunRecorder(archive, source) if dry_run else ArchiveRecorder(archive, source, clock)

@@ -3,6 +3,12 @@
 A seed file is validated once, at load: an unknown key, a wrong type or a bad value fails with the
 file, the line and the key, and what is expected. Everything site-specific (hosts, URL shapes,
 selectors, time zone, politeness) lives in the seed file, not in the crawler's code.
+
+A source has a kind (``kind = "html"``, the default): :mod:`crawler.kinds` registers what each
+kind reads, how it discovers and what it needs of its seed, checked here at load, and the
+options of its own, from the seed's table named after it (``[<kind>]``, built by the kind's
+options dataclass into :attr:`Source.kind_options`). The dataclasses below are the seed schema;
+``seeds/README.md`` documents every key, which ``tests/test_seed_reference.py`` checks.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from crawler.convert import CONVERTERS
 from crawler.durations import interval, seconds
 from crawler.errors import SourceError
+from crawler.kinds.base import kind_of, kinds
 from crawler.tomlconfig import Context, build, read_toml
 from storage.document import KEY_ORDERS
 from storage.layout import DEFAULT_LAYOUT, LAYOUT_FIELDS
@@ -94,6 +101,8 @@ class ArticleSelectors:
     canonical: str = 'link[rel="canonical"]'
     remove: tuple[str, ...] = ()
     strip_attributes: tuple[str, ...] = ("class", "data-*")
+    stable_id: str = ""  # an element whose href, content or text holds the statement's stable id
+    stable_id_pattern: str = ""  # a regex on it: its first group (else the match) is the id
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,7 @@ class Politeness:
 class ArchiveSettings:
     layout: str = DEFAULT_LAYOUT
     key_order: str = "reference"
+    extra_keys: tuple[str, ...] = ()  # front-matter keys beyond the format's, of the kind's
 
 
 @dataclass(frozen=True)
@@ -151,7 +161,7 @@ class Source:
     origin: str  # scheme and host the archive records, e.g. https://www.whitehouse.gov
     allowed_hosts: tuple[str, ...]
     statement_url: str  # regex on a URL's path; a named group "tags" gives the category
-    selectors: Selectors
+    selectors: Selectors | None = None  # required by the html kind
     timezone: str = "UTC"
     enabled: bool = True
     listing: Listing | None = None
@@ -162,7 +172,10 @@ class Source:
     convert: Convert = field(default_factory=Convert)
     schedule: Schedule = field(default_factory=Schedule)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    kind: str = "html"  # crawler/kinds: what the source serves and how it is discovered
+    fetch_url: str = ""  # a template of the URL fetched for a statement URL: {url} {path} {query}
     path: str = ""  # the seed file it came from
+    kind_options: Any = None  # the kind's own options, from the table [<kind>]
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -170,8 +183,8 @@ class Source:
 
     @property
     def discovery(self) -> tuple[str, ...]:
-        methods = (("listing", self.listing), ("sitemap", self.sitemap), ("feed", self.feed))
-        return tuple(name for name, value in methods if value is not None)
+        """The discovery methods of the source's kind that its seed turns on."""
+        return tuple(m.name for m in kind_of(self.kind).methods(self))
 
     def absolute(self, url: str) -> str:
         return urljoin(self.origin + "/", url)
@@ -201,9 +214,15 @@ def load_source(path: Path) -> Source:
     data, ctx = read_toml(path, SourceError)
     data.setdefault("name", path.stem)
     options = _converter_options(data, ctx)
-    built: Source = build(Source, data, ctx, skip=("path",))
+    kind, own = _kind_options(data, ctx)
+    built: Source = build(Source, data, ctx, skip=("path", "kind_options"))
     convert = dataclasses.replace(built.convert, options=options)
-    source = dataclasses.replace(built, path=str(path), convert=convert)
+    politeness = built.politeness
+    if "rate" not in data.get("politeness", {}):  # the kind's default pace
+        politeness = dataclasses.replace(politeness, rate=kind.rate)
+    source = dataclasses.replace(
+        built, path=str(path), convert=convert, politeness=politeness, kind_options=own
+    )
     _check(source, ctx)
     return source
 
@@ -256,6 +275,19 @@ def _converter_options(data: dict[str, Any], ctx: Context) -> Any:
     return build(engine.options, own, ctx, f"convert.{name}.")
 
 
+def _kind_options(data: dict[str, Any], ctx: Context) -> tuple[Any, Any]:
+    """The source's kind, and its own options: the table named after it, built by the kind's
+    options dataclass (its defaults when the table is absent; ``None`` for a kind without)."""
+    name = data.get("kind", "html")
+    known = kinds()
+    if not isinstance(name, str) or name not in known:
+        raise ctx.fail("kind", f"one of {', '.join(sorted(known))}", name)
+    kind = known[name]
+    if kind.options is None:
+        return kind, None
+    return kind, build(kind.options, data.pop(name, {}), ctx, f"{name}.")
+
+
 def _check(source: Source, ctx: Context) -> None:
     """Values with a shape: URLs, regexes, time zones, positive numbers."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", source.name):
@@ -299,8 +331,26 @@ def _check(source: Source, ctx: Context) -> None:
         share = source.sync.max_removed_share
         raise ctx.fail("sync.max_removed_share", "a share from 0 to 1, like 0.2 for 20%", share)
     _check_limits(source, ctx)
-    if source.listing is not None and source.selectors.listing is None:
-        raise ctx.fail("selectors.listing", "selectors for listing items, since listing is on")
+    _check_kind(source, ctx)
+
+
+def _check_kind(source: Source, ctx: Context) -> None:
+    """What the source's kind needs of the seed; extra front-matter keys it can write; a
+    ``fetch_url`` template of known fields."""
+    kind = kind_of(source.kind)
+    for key in source.archive.extra_keys:
+        if key not in kind.extra_keys:
+            offered = ", ".join(kind.extra_keys) or "none"
+            expected = f"keys the {kind.name} kind writes ({offered})"
+            raise ctx.fail("archive.extra_keys", expected, key)
+    if source.fetch_url:
+        try:
+            source.fetch_url.format(url="", path="", query="")
+        except (KeyError, IndexError, ValueError):
+            raise ctx.fail(
+                "fetch_url", "a URL template of {url}, {path} and {query}", source.fetch_url
+            ) from None
+    kind.check(source, ctx)
 
 
 def _check_limits(source: Source, ctx: Context) -> None:

@@ -6,11 +6,15 @@ is fetched only when its sitemap ``lastmod`` moved, unless ``full`` re-checks ev
 conditional GET) or ``audit`` re-checks the least recently checked few.
 
 Fetching, parsing and recording overlap (:mod:`crawler.pipeline`): fetches run on worker threads,
-and what has arrived is parsed and recorded in batches of ``chunk`` (one pandoc run, one archive
-transaction) while the next are fetched; a statement waiting on retries is recorded in a later
-batch and holds up no other. Batches are recorded in the order fetches complete, each in plan
-order (event ids follow); removals are decided after all fetching, and failures reported, in plan
-order.
+and what has arrived is parsed and recorded in batches of ``chunk`` (one extractor run, one
+archive transaction) while the next are fetched; a statement waiting on retries is recorded in a
+later batch and holds up no other. Batches are recorded in the order fetches complete, each in
+plan order (event ids follow); removals are decided after all fetching, and failures reported, in
+plan order.
+
+What a source serves is its kind's (:mod:`crawler.kinds`): the URL fetched for a statement URL
+(an API's), which replies are read, the extractor that makes them statements, and the stable id
+that keeps a statement one across URL changes (a move by id, before redirects and words).
 
 ``progress(phase, done, total)`` is told the phase the run is in (``discover``, then ``fetch`` as
 each statement arrives, and per batch ``convert`` and ``record``), ``done`` counting statements
@@ -47,14 +51,13 @@ from crawler.bounds import GoneStreak, cap_new, sitemaps_to_save
 from crawler.discover import Found
 from crawler.errors import Stopped
 from crawler.fetch import Fetcher, Response
-from crawler.parse import Page, parse_many
+from crawler.kinds.base import Extracted, Fetched, Parsed, kind_of
 from crawler.pipeline import RETRY_SPARE, batches
 from crawler.recorder import Outcome, recorder_for
 from crawler.source import Source
 from crawler.walk import Discovered, discover
 from storage.archive import Archive, Recorded, stamp, utc_now
 from storage.diff import words_hash
-from storage.document import Statement
 from storage.errors import StatementSyncError
 from storage.index import FetchState
 
@@ -223,6 +226,7 @@ class Syncer:
         self.stop = stop
         self.progress = progress or (lambda phase, done, total: None)
         self.report = SyncReport(source.name, options.dry_run)
+        self.kind = kind_of(source.kind)  # what the source serves: crawler/kinds
         self.recorder = recorder_for(archive, source.name, clock, dry_run=options.dry_run)
         self._done, self._total = 0, 0  # statements fetched, of those planned
         self._done_lock = threading.Lock()
@@ -418,21 +422,32 @@ class Syncer:
         """Parse a batch of fetched statements together, and record them in one transaction."""
         self.progress("convert", self._done, self._total)
         pages = [
-            (t, r) for t, r in fetched if isinstance(r, Response) and r.status == 200 and r.is_html
+            (t, r)
+            for t, r in fetched
+            if isinstance(r, Response) and r.status == 200 and self.kind.refuse(r) is None
         ]
-        parsed = parse_many([Page(r.html, r.url, t.published) for t, r in pages], self.source)
+        parsed = self._extract(pages)
         results = dict(zip((t.url for t, _ in pages), parsed, strict=True))
         self.progress("record", self._done, self._total)
         with self.archive.batch():
             for task, reply in fetched:
                 self._settle(task, reply, results.get(task.url))
 
+    def _extract(self, pages: Sequence[tuple[Task, Response]]) -> list[Extracted]:
+        """The kind's extractor on the replies of a batch, in order."""
+        fetched = [Fetched(t.url, r, t.published) for t, r in pages]
+        return self.kind.extract(fetched, self.source)
+
     def _fetch(self, task: Task) -> Reply:
         if self.stop():
             return None  # asked to stop: what is fetched already is still recorded
         reply: Response | StatementSyncError
         try:
-            reply = self.fetcher.get(task.url, etag=task.etag, last_modified=task.last_modified)
+            url = self.kind.fetch_url(self.source, task.url)  # an API's URL for the page
+            page = None if url == task.url else task.url
+            reply = self.fetcher.get(
+                url, etag=task.etag, last_modified=task.last_modified, page=page
+            )
         except Stopped:
             return None
         except StatementSyncError as exc:
@@ -468,9 +483,9 @@ class Syncer:
             counts["unchanged"] += 1
         elif reply.status != 200:
             return self._fail(task, f"HTTP {reply.status}")
-        elif not reply.is_html:
-            return self._fail(task, f"not an HTML page ({reply.headers.get('content-type')})")
-        elif isinstance(parsed, Statement):
+        elif (why := self.kind.refuse(reply)) is not None:
+            return self._fail(task, why)
+        elif isinstance(parsed, Parsed):
             outcome = self._record(task, reply, parsed, state)
             self._note(outcome)
             if outcome.event is not None:
@@ -482,9 +497,10 @@ class Syncer:
         return None
 
     def _record(
-        self, task: Task, reply: Response, statement: Statement, state: FetchState | None
+        self, task: Task, reply: Response, parsed: Parsed, state: FetchState | None
     ) -> Outcome:
-        previous = reply.redirects[0] if reply.redirects else None
+        statement, stable_id = parsed.statement, parsed.stable_id
+        previous = self._previous(task, reply, parsed)
         if state is None and previous is None and statement.body.strip():
             # The same words, published at the same time, under a new URL: the statement moved.
             # (Not when the other URL is still listed: a statement published twice; not for no
@@ -496,8 +512,26 @@ class Syncer:
             gone = [u for u, status in twins if status == "removed" or u not in self._listed]
             previous = gone[0] if gone else None
         return self.recorder.record(
-            statement, origin=reply.url, previous_url=previous, unannounced=task.unannounced
+            statement,
+            origin=reply.url,
+            previous_url=previous,
+            unannounced=task.unannounced,
+            stable_id=stable_id,
         )
+
+    def _previous(self, task: Task, reply: Response, parsed: Parsed) -> str | None:
+        """The URL the statement had before, when it moved: the one its stable id was last seen
+        at; else the URL that redirected (a page), or the URL asked for when the reply says the
+        statement is now elsewhere (an API's)."""
+        url = parsed.statement.source_url
+        if parsed.stable_id is not None:
+            row = self.archive.index.by_stable_id(self.source.name, parsed.stable_id)
+            if row is not None:
+                return row.url if row.url != url else None
+        if reply.redirects and reply.redirects[0] == task.url:
+            return task.url
+        fetched_elsewhere = self.kind.fetch_url(self.source, task.url) != task.url
+        return task.url if fetched_elsewhere and url != task.url else None
 
     def _decide_removals(self) -> None:
         """Mark the statements that answered 404 or 410 removed, unless there are too many."""

@@ -1,5 +1,8 @@
 """Discovery over HTTP: walk a source's listings, sitemaps and feeds, merge what they find.
 
+Which methods a source has is its kind's (:mod:`crawler.kinds`): :func:`discover` runs those
+its seed turns on, in the kind's order; the html kind's are the three of this module.
+
 The parsing is pure and lives in :mod:`crawler.discover`; this module only decides what to
 request next. Listing pages are walked newest first and, unless ``full``, stop once ``overlap``
 items in a row are already archived or older than ``since``. A sitemap index's children are
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 from crawler.discover import Found, SitemapDoc, parse_feed, parse_listing, parse_sitemap
 from crawler.errors import DiscoveryError, FetchError, Stopped, Unreachable
 from crawler.fetch import Fetcher
+from crawler.kinds.base import Walk, kind_of
 from crawler.source import Source
 from storage.errors import StatementSyncError
 
@@ -106,19 +111,16 @@ def discover(
     expect_items: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Discovered:
-    """Run every discovery method the source has; ``expect_items`` when it found some before;
-    ``progress`` is told the number of URLs found so far, as it grows."""
+    """Run every discovery method the source's kind has and its seed turns on
+    (:mod:`crawler.kinds`); ``expect_items`` when it found some before; ``progress`` is told
+    the number of URLs found so far, as it grows."""
     result = Discovered() if progress is None else Discovered(progress=progress)
-    methods: list[tuple[str, Callable[[], None]]] = []
-    if source.listing is not None:
-        methods.append(
-            ("listing", lambda: walk_listing(fetcher, source, result, known, full, since))
-        )
-    if source.sitemap is not None:
-        seen = {} if full else dict(sitemaps_seen or {})
-        methods.append(("sitemap", lambda: read_sitemaps(fetcher, source, result, seen)))
-    if source.feed is not None:
-        methods.append(("feed", lambda: read_feeds(fetcher, source, result)))
+    seen = {} if full else dict(sitemaps_seen or {})
+    walk = Walk(known=known, seen=seen, full=full, since=since)
+    methods = [
+        (m.name, functools.partial(m.run, fetcher, source, result, walk))
+        for m in kind_of(source.kind).methods(source)
+    ]
     failed: dict[str, tuple[list[str], StatementSyncError]] = {}  # one per distinct failure
     stopped = False
     for name, run in methods:

@@ -93,6 +93,7 @@ class _Change:
     source: str | None
     revert: dict[str, Any] | None = None  # what this revision undoes (see Archive._revert)
     replaces: StatementRow | None = None  # a different document took this URL over
+    stable_id: str | None = None  # the source's own id for the statement
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,7 @@ class Archive:
         source: str | None = None,
         unannounced: bool = False,
         reformat: bool = False,
+        stable_id: str | None = None,
     ) -> Recorded | Deferred | None:
         """Record a revision of a statement; ``None`` when the archive has it already.
 
@@ -219,9 +221,12 @@ class Archive:
         sitemap lastmod did not move), so a content change that leaves ``modified_time`` alone
         is also ``silent``. A reformat-only difference is :class:`Deferred`, not recorded, unless
         ``reformat`` asks for it or it is an adopted file that already holds it.
+        ``stable_id``: the source's own id for the statement (GOV.UK's content_id); a statement
+        of the same ``source`` with this id is this one, whatever its URL (a move keeps its
+        history and file), and a different id at its current URL is another document.
         """
         change = self._prepare(
-            statement, origin, text, at, path_hint, previous_url, source, unannounced
+            statement, origin, text, at, path_hint, previous_url, source, unannounced, stable_id
         )
         if change is None:
             return None
@@ -258,10 +263,18 @@ class Archive:
         return recorded if isinstance(recorded, Recorded) else None
 
     def preview(
-        self, statement: Statement, *, previous_url: str | None = None, unannounced: bool = False
+        self,
+        statement: Statement,
+        *,
+        previous_url: str | None = None,
+        unannounced: bool = False,
+        stable_id: str | None = None,
+        source: str | None = None,
     ) -> tuple[str, ...] | None:
         """The change kinds :meth:`record` would record, writing nothing (a dry run)."""
-        change = self._prepare(statement, "", None, None, None, previous_url, None, unannounced)
+        change = self._prepare(
+            statement, "", None, None, None, previous_url, source, unannounced, stable_id
+        )
         return None if change is None else change.kinds
 
     def _prepare(
@@ -274,9 +287,15 @@ class Archive:
         previous_url: str | None,
         source: str | None,
         unannounced: bool,
+        stable_id: str | None = None,
     ) -> _Change | None:
         when = stamp(at or self.clock())
-        row, path = self._identify(statement, path_hint, previous_url)
+        row: StatementRow | None
+        known = self._by_stable_id(source, stable_id)
+        if known is not None:
+            row, path = known, path_hint  # the same statement, whatever its URL now
+        else:
+            row, path = self._identify(statement, path_hint, previous_url, stable_id)
         head = None if row is None else self.index.revision(row.id, row.head)
         if text is None:
             text = self._render(statement, head)
@@ -293,7 +312,7 @@ class Archive:
         revert = None
         if _unchanged(row, head, digest, statement.source_url):
             return None  # the cheap check first: most re-checked pages did not change
-        replaced = self._replaced(row, head, statement, path_hint)
+        replaced = self._replaced(row, head, statement, path_hint, stable_id)
         if replaced is not None:
             row, head, kinds = None, None, ("replaced",)
             path = self._new_path(statement, path_hint)
@@ -318,6 +337,7 @@ class Archive:
             source,
             revert=revert,
             replaces=replaced,
+            stable_id=stable_id,
         )
 
     def _replaced(
@@ -326,12 +346,16 @@ class Archive:
         head: RevisionRow | None,
         statement: Statement,
         path_hint: str | None,
+        stable_id: str | None = None,
     ) -> StatementRow | None:
-        """The statement a different document at its URL replaces (see ``is_replacement``)."""
+        """The statement a different document at its URL replaces: one its source names by
+        another stable id, else one that ``is_replacement`` tells apart."""
         if row is None or head is None or row.url != statement.source_url:
             return None
         if path_hint is not None and path_hint == row.path:
             return None  # its own file now holds another text: a revision of that file
+        if _other_id(row, stable_id):
+            return row
         old = Statement(load_meta(head.front_matter), head.body, head.front_matter)
         return row if is_replacement(old, statement) else None
 
@@ -341,18 +365,34 @@ class Archive:
             path = disambiguate(path, statement.source_url)
         return path
 
+    def _by_stable_id(self, source: str | None, stable_id: str | None) -> StatementRow | None:
+        if source is None or stable_id is None:
+            return None
+        return self.index.by_stable_id(source, stable_id)
+
     def _identify(
-        self, statement: Statement, path_hint: str | None, previous_url: str | None
+        self,
+        statement: Statement,
+        path_hint: str | None,
+        previous_url: str | None,
+        stable_id: str | None = None,
     ) -> tuple[StatementRow | None, str | None]:
         """The statement a revision belongs to (``None``: a new one) and, if new, its path."""
         url = statement.source_url
         row = self.index.by_url(url)
+        if row is not None and row.url != url and _other_id(row, stable_id):
+            row = None  # a former URL of a statement that lives elsewhere: another document
         if row is None and previous_url is not None:
             row = self.index.by_url(previous_url)
+            if row is not None and _other_id(row, stable_id):
+                row = None  # the URL before was another document's
         if row is not None:
             return row, path_hint
         path = check_relative(path_hint or path_for(statement, self.layout))
         other = self.index.by_path(path)
+        if other is not None and _other_id(other, stable_id):
+            path = disambiguate(path, url)  # another document of the source, by its id
+            other = None
         if other is not None and (path_hint or _same_publication(other, statement)):
             return other, path  # the same statement under a new URL: a move
         if other is not None:
@@ -433,6 +473,7 @@ class Archive:
                     published_time=published,
                     at=when,
                     source=change.source,
+                    stable_id=change.stable_id,
                 )
             else:
                 statement_id = row.id
@@ -457,6 +498,8 @@ class Archive:
                 )
             )
             values: dict[str, Any] = {"source": change.source} if change.source else {}
+            if change.stable_id is not None and row is not None:
+                values["stable_id"] = change.stable_id  # a statement first archived without it
             self.index.update_statement(
                 statement_id,
                 url=url,
@@ -729,6 +772,11 @@ def _unchanged(row: StatementRow | None, head: RevisionRow | None, digest: str, 
     if row is None or head is None or row.status != "active":
         return False
     return head.content_hash == digest and row.url == url
+
+
+def _other_id(row: StatementRow, stable_id: str | None) -> bool:
+    """Whether a statement has a stable id and it is not this one: another document."""
+    return stable_id is not None and row.stable_id is not None and row.stable_id != stable_id
 
 
 def _same_publication(row: StatementRow, statement: Statement) -> bool:

@@ -78,6 +78,10 @@ class IndexBackend(Protocol):
     def by_path(self, path: str) -> StatementRow | None:
         """The statement whose file is at this archive-relative path now."""
 
+    def by_stable_id(self, source: str, stable_id: str) -> StatementRow | None:
+        """The statement a source names by this stable id (its own id for it, whatever its URL
+        now: GOV.UK's content_id); ids are unique per source."""
+
     def by_slug_prefix(self, prefix: str, limit: int = 10) -> list[StatementRow]:
         """Statements whose slug starts with ``prefix`` (taken literally), by slug."""
 
@@ -91,8 +95,10 @@ class IndexBackend(Protocol):
         published_time: str | None,
         at: str,
         source: str | None = None,
+        stable_id: str | None = None,
     ) -> int:
-        """Add a statement (head 0, active) and its URL; return its new id."""
+        """Add a statement (head 0, active) and its URL, with its source's stable id for it if
+        any (one statement per source and id); return its new id."""
 
     def add_url(self, url: str, statement_id: int, at: str) -> None:
         """Record that a statement is seen at a URL (a URL already known moves to it)."""

@@ -36,6 +36,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("head", "int"),
     ("first_seen", "str"),
     ("last_seen", "str"),
+    ("stable_id", "str"),
     ("revision", "int"),
     ("seen_at", "str"),
     ("origin", "str"),
@@ -57,7 +58,7 @@ def record(statement: StatementRow, revision: RevisionRow) -> tuple[Any, ...]:
     s, r = statement, revision
     return (
         s.id, s.url, s.path, s.slug, s.source, s.status, s.head, s.first_seen, s.last_seen,
-        r.number, r.seen_at, r.origin, r.url, r.path, r.title, r.published_time,
+        s.stable_id, r.number, r.seen_at, r.origin, r.url, r.path, r.title, r.published_time,
         r.modified_time, r.content_hash, r.words_hash, r.front_matter, r.body,
     )  # fmt: skip
 

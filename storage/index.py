@@ -49,6 +49,7 @@ class StatementRow:
     head: int
     first_seen: str
     last_seen: str
+    stable_id: str | None = None  # the source's own id for it (GOV.UK's content_id), if any
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,9 @@ class Index:
     def by_path(self, path: str) -> StatementRow | None:
         return self._statement("path = ?", path)
 
+    def by_stable_id(self, source: str, stable_id: str) -> StatementRow | None:
+        return self._statement("source = ? AND stable_id = ?", source, stable_id)
+
     def by_slug_prefix(self, prefix: str, limit: int = 10) -> list[StatementRow]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self.db.execute(
@@ -358,11 +362,12 @@ class Index:
         published_time: str | None,
         at: str,
         source: str | None = None,
+        stable_id: str | None = None,
     ) -> int:
         cursor = self.db.execute(
             "INSERT INTO statements (url, path, slug, source, title, published_time, head,"
-            " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-            (url, path, slug, source, title, published_time, at, at),
+            " first_seen, last_seen, stable_id) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            (url, path, slug, source, title, published_time, at, at, stable_id),
         )
         statement_id = int(cursor.lastrowid or 0)
         self.add_url(url, statement_id, at)

@@ -207,4 +207,12 @@ MIGRATIONS: tuple[str, ...] = (
         html     TEXT NOT NULL
     );
     """,
+    # 9: a statement's stable id, as its source names it (GOV.UK's content_id, a WordPress post
+    # id): it keeps its identity, history and file when its URL changes (a move by id). Unique
+    # per source; NULL for a source that names none (the urls table keeps every URL it had).
+    """
+    ALTER TABLE statements ADD COLUMN stable_id TEXT;
+    CREATE UNIQUE INDEX statements_stable_id ON statements (source, stable_id)
+        WHERE stable_id IS NOT NULL;
+    """,
 )

@@ -308,6 +308,41 @@ def test_urls_of_a_statement(index: IndexBackend) -> None:
     assert index.urls_of(999) == []
 
 
+def test_a_statement_by_its_sources_stable_id(index: IndexBackend) -> None:
+    with index.transaction():
+        sid = index.insert_statement(
+            url="https://example.org/a/",
+            path="a.md",
+            slug="a",
+            title="A",
+            published_time=None,
+            at=T0,
+            source="uk",
+            stable_id="5f5c-content-id",
+        )
+        revise(index, sid, 1)
+    plain = add(index, "plain", source="uk")  # a statement its source names by no id
+    assert index.by_id(sid).stable_id == "5f5c-content-id"
+    assert index.by_id(plain).stable_id is None
+    assert index.by_stable_id("uk", "5f5c-content-id") == index.by_id(sid)
+    assert index.by_stable_id("other", "5f5c-content-id") is None  # ids are per source
+    assert index.by_stable_id("uk", "unknown") is None
+    with index.transaction():  # it moves: its id stays, every URL it had is kept
+        index.add_url("https://example.org/a-moved/", sid, at(2))
+        index.update_statement(sid, url="https://example.org/a-moved/")
+        index.update_statement(plain, stable_id="later-id")  # an id learnt later
+    moved = index.by_stable_id("uk", "5f5c-content-id")
+    assert moved is not None and moved.url == "https://example.org/a-moved/"
+    assert index.urls_of(sid) == ["https://example.org/a/", "https://example.org/a-moved/"]
+    assert index.by_stable_id("uk", "later-id") == index.by_id(plain)
+    # One statement per source and id: the backend's own integrity error.
+    with pytest.raises(Exception), index.transaction():  # noqa: B017
+        index.update_statement(plain, stable_id="5f5c-content-id")
+    with index.transaction():  # another source may use the same id
+        index.update_statement(add(index, "elsewhere", source="fr"), stable_id="later-id")
+    assert index.by_stable_id("uk", "later-id") == index.by_id(plain)
+
+
 def test_count_of_source_by_name_or_host(index: IndexBackend) -> None:
     add(index, "one", source="wh")
     add(index, "two", source=None, host="www.whitehouse.gov")  # imported: no source name

@@ -251,6 +251,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         _print_json(
             {
                 **_statement_json(row),
+                "stable_id": row.stable_id,
                 "urls": urls,
                 "replaced_by": None if successor is None else _statement_json(successor),
                 "revisions": [
@@ -272,6 +273,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 0
     print(row.title)
     print(f"{row.url}\n{row.path}  ({row.status})")
+    if row.stable_id is not None:
+        print(f"  id {row.stable_id}, as {row.source} names it")
     for url in urls:
         if url != row.url:
             print(f"  formerly {url}")

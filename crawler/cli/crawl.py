@@ -1,4 +1,5 @@
-"""The crawling commands of the CLI: sources (and, with the sync issue, sync)."""
+"""The crawling commands of the CLI: sources, fetch and discover, each through the source's kind
+(:mod:`crawler.kinds`)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from crawler.cli.common import crawl_options, named_sources, seeds_option, sources_for
-from crawler.errors import FetchError, UsageError
+from crawler.errors import FetchError, NotAStatement, UsageError
 from crawler.fetch import Fetcher, make_client
-from crawler.parse import parse_statement
+from crawler.kinds.base import Fetched, Parsed, kind_of
 from crawler.source import Source
 from crawler.walk import discover
 from storage.document import dumps
@@ -68,14 +69,23 @@ def source_of(args: argparse.Namespace, name: str | None = None, url: str | None
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     source = source_of(args, url=args.url)
+    kind = kind_of(source.kind)  # what the source serves, and where a statement is fetched
+    url = kind.fetch_url(source, args.url)
     with fetcher_for(args, source) as fetcher:
-        response = fetcher.get(args.url)
+        response = fetcher.get(url, page=None if url == args.url else args.url)
     if response.status != 200:
-        raise FetchError(f"answered HTTP {response.status}", url=args.url, status=response.status)
-    statement = parse_statement(response.html, response.url, source)
+        raise FetchError(f"answered HTTP {response.status}", url=url, status=response.status)
+    refused = kind.refuse(response)
+    if refused is not None:
+        raise NotAStatement(refused, url=url)
+    (parsed,) = kind.extract([Fetched(args.url, response)], source)
+    if not isinstance(parsed, Parsed):
+        raise parsed
+    statement = parsed.statement
     if args.json:
         meta = {k: str(v) if not isinstance(v, str) else v for k, v in statement.meta.items()}
-        print(json.dumps({"source": source.name, "meta": meta, "body": statement.body}, indent=2))
+        out = {"source": source.name, "meta": meta, "body": statement.body}
+        print(json.dumps({**out, "stable_id": parsed.stable_id}, indent=2))
     else:
         sys.stdout.write(dumps(statement))
     return 0
@@ -127,6 +137,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def _source_json(s: Source) -> dict[str, Any]:
     return {
         "name": s.name,
+        "kind": s.kind,
         "title": s.title,
         "origin": s.origin,
         "allowed_hosts": list(s.allowed_hosts),
