@@ -172,7 +172,9 @@ def read_item(
     )
 
 
-def build_statement(item: GovukItem, markdown: str, *, order: KeyOrder = "alphabetical") -> Statement:
+def build_statement(
+    item: GovukItem, markdown: str, *, order: KeyOrder = "alphabetical"
+) -> Statement:
     """The archive document of an item whose body was converted to ``markdown``."""
     if not markdown.strip(" \t\r\n\f"):
         markdown = ""
@@ -447,4 +449,3 @@ def _depth(root: Tag) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in tag.find_all(True, recursive=False))
     return deepest
-

@@ -200,4 +200,10 @@ MIGRATIONS: tuple[str, ...] = (
             e.size, e.diff, e.statement_id
         FROM events e JOIN statements s ON s.id = e.statement_id;
     """,
+    # 8: what the publisher declared with each revision (JSON, NULL: nothing): its change notes
+    # (time and note), a withdrawal notice (time and explanation) and facts for the index (a
+    # stable id, organisations, people); see storage/declared.py.
+    """
+    ALTER TABLE revisions ADD COLUMN declared TEXT;
+    """,
 )

@@ -181,8 +181,7 @@ def _parse_many_json(cases: list[Case]) -> list[Statement | NotAStatement | Conv
     read = [i for i in items if isinstance(i, govuk.GovukItem)]
     bodies = iter(converter("pandoc").convert_many([i.body_html for i in read]))
     return [
-        i if isinstance(i, NotAStatement) else govuk.build_statement(i, next(bodies))
-        for i in items
+        i if isinstance(i, NotAStatement) else govuk.build_statement(i, next(bodies)) for i in items
     ]
 
 
