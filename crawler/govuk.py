@@ -13,9 +13,11 @@ declares about its edits:
   ``change_history`` (time and note of each declared change) and the ``withdrawn_notice``.
   An item of a document type the source does not archive is refused (:class:`NotAStatement`).
 - :func:`build_statement` makes the archive document once the body is Markdown (the same
-  converter as every source, :mod:`crawler.convert`); :func:`parse_item` does both steps.
-- :func:`search_url`, :func:`parse_search` and :func:`stop_paging` are discovery: the URL of
-  page N, the items and total of a response, and the incremental stop rule.
+  converter as every source, :mod:`crawler.convert`); :func:`parse_item` does both steps,
+  :func:`parse_many` for many items with their bodies converted together.
+- :func:`search_url`, :func:`parse_search`, :func:`stop_paging` and :func:`needs_fetch` are
+  discovery: the URL of page N, the items and total of a response, the incremental stop rule,
+  and which listed items to fetch.
 - :func:`content_url` maps a statement URL to the URL fetched (the Content API's).
 
 The front matter is the seed format's, nothing more: ``tags`` (the document type), ``date``,
@@ -40,7 +42,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from crawler.convert import Converter, converter
-from crawler.errors import NotAStatement
+from crawler.errors import ConvertError, NotAStatement
 from storage.declared import ChangeNote, Declared, Withdrawal
 from storage.document import KeyOrder, Statement, new_statement
 
@@ -202,6 +204,50 @@ def parse_item(
     return build_statement(item, markdown, order=order), item
 
 
+def parse_many(
+    datas: Sequence[bytes | str | Mapping[str, Any]],
+    *,
+    document_types: Sequence[str] = DOCUMENT_TYPES,
+    convert: Converter | None = None,
+    order: KeyOrder = "alphabetical",
+    jobs: int = 2,
+) -> list[tuple[Statement, GovukItem] | NotAStatement | ConvertError]:
+    """Many items, their bodies converted together (as :func:`crawler.parse.parse_many`); a
+    failure stays with its item."""
+    items: list[GovukItem | NotAStatement] = []
+    for data in datas:
+        try:
+            items.append(read_item(data, document_types=document_types))
+        except NotAStatement as exc:
+            items.append(exc)
+    read = [i for i in items if isinstance(i, GovukItem)]
+    engine = convert or converter("pandoc")
+    bodies: list[str | ConvertError]
+    try:
+        bodies = list(engine.convert_many([i.body_html for i in read], jobs=jobs))
+    except ConvertError:
+        bodies = [_convert_alone(engine, i) for i in read]
+    done = iter(zip(read, bodies, strict=True))
+    results: list[tuple[Statement, GovukItem] | NotAStatement | ConvertError] = []
+    for entry in items:
+        if isinstance(entry, NotAStatement):
+            results.append(entry)
+            continue
+        item, body = next(done)
+        if isinstance(body, ConvertError):
+            results.append(ConvertError(body.message, where=item.url))
+        else:
+            results.append((build_statement(item, body, order=order), item))
+    return results
+
+
+def _convert_alone(engine: Converter, item: GovukItem) -> str | ConvertError:
+    try:
+        return engine.convert(item.body_html)
+    except ConvertError as exc:
+        return exc
+
+
 def prepare_body(html: str, where: str = "") -> str:
     """``details.body`` made ready for the converter, as whitehouse's body is."""
     soup = BeautifulSoup(html, "lxml")
@@ -326,6 +372,16 @@ def stop_paging(
     if full or last_sync is None:
         return False
     return all(_known(item, known) and _older(item, last_sync) for item in page.items)
+
+
+def needs_fetch(found: Found, modified: dt.datetime | None, *, full: bool = False) -> bool:
+    """Whether a listed item is fetched: new to the archive (``modified`` None: not known), a
+    ``--full`` sync (which re-checks with conditional GET), or its ``public_timestamp`` later
+    than the ``modified_time`` archived (a major update). A minor update moves neither: it is
+    found by ``--full`` or an audit, and recorded ``silent``."""
+    if full or modified is None or found.public_timestamp is None:
+        return True
+    return found.public_timestamp > modified
 
 
 def _known(item: Found, known: Container[str]) -> bool:

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from crawler import govuk
-from crawler.convert import converter
 from crawler.errors import ConvertError, NotAStatement
 from crawler.parse import Page, parse_many, parse_statement
 from crawler.source import Source, load_source
@@ -171,18 +170,9 @@ def test_golden_page_gives_its_archive_file_or_its_refusal(case: Case) -> None:
 
 
 def _parse_many_json(cases: list[Case]) -> list[Statement | NotAStatement | ConvertError]:
-    """GOV.UK items read one by one, their bodies converted in one batch."""
-    items: list[govuk.GovukItem | NotAStatement] = []
-    for case in cases:
-        try:
-            items.append(govuk.read_item(_read(case.page)))
-        except NotAStatement as exc:
-            items.append(exc)
-    read = [i for i in items if isinstance(i, govuk.GovukItem)]
-    bodies = iter(converter("pandoc").convert_many([i.body_html for i in read]))
-    return [
-        i if isinstance(i, NotAStatement) else govuk.build_statement(i, next(bodies)) for i in items
-    ]
+    """GOV.UK items parsed together, their bodies converted in one batch."""
+    results = govuk.parse_many([_read(c.page) for c in cases])
+    return [r[0] if isinstance(r, tuple) else r for r in results]
 
 
 @pytest.mark.parametrize("name", sorted({c.source for c in CASES}))

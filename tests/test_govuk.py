@@ -127,3 +127,21 @@ def test_a_body_nesting_too_deep_is_refused() -> None:
     item = {**generated_item(1), "details": {"body": deep}}
     with pytest.raises(NotAStatement, match="nests deeper"):
         govuk.read_item(item)
+
+
+def test_needs_fetch_only_what_is_new_or_moved_unless_full() -> None:
+    found = govuk.parse_search(RESPONSE).items[0]  # public_timestamp 2026-11-02 09:00 UTC
+    assert govuk.needs_fetch(found, None)  # not in the archive
+    assert not govuk.needs_fetch(found, found.public_timestamp)  # as archived
+    assert govuk.needs_fetch(found, dt.datetime(2026, 11, 1, tzinfo=dt.UTC))  # a major update
+    assert govuk.needs_fetch(found, found.public_timestamp, full=True)
+
+
+def test_parse_many_keeps_each_failure_with_its_item() -> None:
+    items = [generated_item(1), {**generated_item(2), "document_type": "guide"}, generated_item(3)]
+    results = govuk.parse_many(items)
+    assert isinstance(results[1], NotAStatement)
+    first, third = results[0], results[2]
+    assert isinstance(first, tuple) and isinstance(third, tuple)
+    assert first[0].body == "Statement number 1 says this.\n" and first[1].content_id.endswith("1")
+    assert first[0] == govuk.parse_item(items[0])[0]  # as parsed alone
