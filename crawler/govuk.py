@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,10 @@ PAGE_SIZE = 100
 #: Attributes dropped from the body's markup before conversion (see the module docstring).
 STRIP_ATTRIBUTES: tuple[str, ...] = ("class", "data-*", "rel", "target", "id")
 UNWRAP = ("abbr", "acronym")
+# A title keeps NBSPs and double spaces, as whitehouse's: only a run of white space holding a
+# newline becomes one space.
+_WRAP = re.compile(r"[ \t\r\f\n]*\n[ \t\r\f\n]*")
+_ASCII_SPACE = " \t\r\n\f"
 #: Bodies nesting deeper than this are hostile (as crawler.parse.MAX_DEPTH).
 MAX_DEPTH = 500
 
@@ -160,7 +165,7 @@ def read_item(
         content_id=_text(item, "content_id", where),
         base_path=base_path,
         url=statement_url(base_path, origin),
-        title=" ".join(title.split()),
+        title=_WRAP.sub(" ", title).strip(_ASCII_SPACE),
         document_type=document_type,
         schema_name=str(item.get("schema_name") or ""),
         locale=str(item.get("locale") or ""),
@@ -178,7 +183,7 @@ def build_statement(
     item: GovukItem, markdown: str, *, order: KeyOrder = "alphabetical"
 ) -> Statement:
     """The archive document of an item whose body was converted to ``markdown``."""
-    if not markdown.strip(" \t\r\n\f"):
+    if not markdown.strip(_ASCII_SPACE):
         markdown = ""
     return new_statement(
         title=item.title,
@@ -374,12 +379,21 @@ def stop_paging(
     return all(_known(item, known) and _older(item, last_sync) for item in page.items)
 
 
-def needs_fetch(found: Found, modified: dt.datetime | None, *, full: bool = False) -> bool:
+def needs_fetch(
+    found: Found,
+    modified: dt.datetime | None,
+    *,
+    url: str | None = None,
+    full: bool = False,
+) -> bool:
     """Whether a listed item is fetched: new to the archive (``modified`` None: not known), a
-    ``--full`` sync (which re-checks with conditional GET), or its ``public_timestamp`` later
-    than the ``modified_time`` archived (a major update). A minor update moves neither: it is
-    found by ``--full`` or an audit, and recorded ``silent``."""
+    ``--full`` sync (which re-checks with conditional GET), listed under another URL than the
+    archived ``url`` of its content id (moved), or its ``public_timestamp`` later than the
+    ``modified_time`` archived (a major update). A minor update moves neither: it is found by
+    ``--full`` or an audit, and recorded ``silent``."""
     if full or modified is None or found.public_timestamp is None:
+        return True
+    if url is not None and url != found.url:
         return True
     return found.public_timestamp > modified
 

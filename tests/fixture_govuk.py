@@ -310,3 +310,23 @@ class _Handler(BaseHTTPRequestHandler):
 def shared_items() -> list[Path]:
     """The real Content API items of ../shared (empty when absent)."""
     return sorted(CONTENT_API.glob("*.json")) if CONTENT_API.is_dir() else []
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.fixture_govuk --port 8001 --generated 50``: serve it by hand."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.fixture_govuk")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--generated", type=int, default=50, help="made-up items besides the real")
+    args = parser.parse_args(argv)
+    fixture = FixtureGovuk(generated=args.generated).start(args.port)
+    print(f"fixture GOV.UK on {fixture.base_url} ({len(fixture.items)} items)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fixture.stop()
+
+
+if __name__ == "__main__":
+    main()

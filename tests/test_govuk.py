@@ -135,6 +135,8 @@ def test_needs_fetch_only_what_is_new_or_moved_unless_full() -> None:
     assert not govuk.needs_fetch(found, found.public_timestamp)  # as archived
     assert govuk.needs_fetch(found, dt.datetime(2026, 11, 1, tzinfo=dt.UTC))  # a major update
     assert govuk.needs_fetch(found, found.public_timestamp, full=True)
+    assert govuk.needs_fetch(found, found.public_timestamp, url="https://www.gov.uk/old-name")
+    assert not govuk.needs_fetch(found, found.public_timestamp, url=found.url)
 
 
 def test_parse_many_keeps_each_failure_with_its_item() -> None:
