@@ -1,10 +1,12 @@
 """Statement documents, the archive on disk, its index of revisions, and diffs. No HTTP here.
 
 The public API (docs/python.md) is what ``__all__`` names: :class:`Archive` and its read API,
-the rows and results it answers with, and the errors.
+the rows and results it answers with, what a publisher declares of its edits (:class:`Declared`),
+and the errors.
 """
 
 from storage.archive import Archive, Deferred, Recorded
+from storage.declared import ChangeNote, Declared, Withdrawal
 from storage.diff import KINDS, Chunk, FieldChange
 from storage.diffs import Diff
 from storage.document import Statement, dumps, loads, new_statement
@@ -25,7 +27,9 @@ __all__ = [
     "Archive",
     "ArchiveError",
     "ArchiveLocked",
+    "ChangeNote",
     "Chunk",
+    "Declared",
     "Deferred",
     "Diff",
     "DocumentError",
@@ -40,6 +44,7 @@ __all__ = [
     "StatementRow",
     "StatementSyncError",
     "TargetError",
+    "Withdrawal",
     "WriteError",
     "dumps",
     "loads",

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storage import declared as published
 from storage.backend import IndexBackend
+from storage.declared import Declared
 from storage.diff import KINDS, classify, is_replacement, words_hash
 from storage.diffs import Diff, compare
 from storage.document import (
@@ -94,6 +96,9 @@ class _Change:
     revert: dict[str, Any] | None = None  # what this revision undoes (see Archive._revert)
     replaces: StatementRow | None = None  # a different document took this URL over
     stable_id: str | None = None  # the source's own id for the statement
+    declared: str | None = None  # what the publisher declared with it (JSON), stored with it
+    announced: dict[str, Any] | None = None  # its new change notes and withdrawal, for the event
+    status: str = "active"  # the statement's status once it is recorded
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,7 @@ class Archive:
         unannounced: bool = False,
         reformat: bool = False,
         stable_id: str | None = None,
+        declared: Declared | None = None,
     ) -> Recorded | Deferred | None:
         """Record a revision of a statement; ``None`` when the archive has it already.
 
@@ -224,12 +230,26 @@ class Archive:
         ``stable_id``: the source's own id for the statement (GOV.UK's content_id); a statement
         of the same ``source`` with this id is this one, whatever its URL (a move keeps its
         history and file), and a different id at its current URL is another document.
+        ``declared``: what the publisher declares of this version (``storage.declared``): its
+        change notes and withdrawal notice are stored with the revision; a change with a new
+        note is also ``declared`` (the notes in the event's detail), a content change with no
+        new note and an unmoved ``modified_time`` is ``silent``, a new withdrawal notice is
+        ``withdrawn`` (an event of its own when the text did not change).
         """
         change = self._prepare(
-            statement, origin, text, at, path_hint, previous_url, source, unannounced, stable_id
+            statement,
+            origin,
+            text,
+            at,
+            path_hint,
+            previous_url,
+            source,
+            unannounced,
+            stable_id,
+            declared,
         )
         if change is None:
-            return None
+            return None if declared is None else self._declared_status(statement, declared, at)
         target = self.file(change.path)
         adopted = path_hint is not None and _holds(target, change.text)  # the file is there
         if change.kinds == ("reformatted",) and not (reformat or adopted):
@@ -255,7 +275,7 @@ class Archive:
         if pending is None:
             return None
         base, origin, text = pending
-        if base != row.head or row.status != "active":  # stale, or no longer on the site
+        if base != row.head or row.status not in ("active", "withdrawn"):  # stale, or gone
             with self.index.transaction():
                 self.index.clear_pending_reformat(row.id)
             return None
@@ -270,11 +290,15 @@ class Archive:
         unannounced: bool = False,
         stable_id: str | None = None,
         source: str | None = None,
+        declared: Declared | None = None,
     ) -> tuple[str, ...] | None:
         """The change kinds :meth:`record` would record, writing nothing (a dry run)."""
         change = self._prepare(
-            statement, "", None, None, None, previous_url, source, unannounced, stable_id
+            statement, "", None, None, None, previous_url, source, unannounced, stable_id, declared
         )
+        if change is None and declared is not None:
+            row = self.index.by_url(statement.source_url)
+            return None if row is None else _status_kinds(row, declared)
         return None if change is None else change.kinds
 
     def _prepare(
@@ -288,6 +312,7 @@ class Archive:
         source: str | None,
         unannounced: bool,
         stable_id: str | None = None,
+        declared: Declared | None = None,
     ) -> _Change | None:
         when = stamp(at or self.clock())
         row: StatementRow | None
@@ -316,14 +341,21 @@ class Archive:
         if replaced is not None:
             row, head, kinds = None, None, ("replaced",)
             path = self._new_path(statement, path_hint)
+        prior = None if row is None or head is None else self.index.declared(row.id, head.number)
+        announced: dict[str, Any] | None = None
         if row is not None and head is not None:
             kinds = self._kinds(row, head, statement, unannounced)
+            if declared is not None:
+                kinds, announced = _declared_kinds(kinds, row, head, prior, declared)
             revert = self._revert(row, head, statement, digest, kinds, when)
             if revert is not None:
                 added = {"reverted", "flapping"} if "flap_of" in revert else {"reverted"}
                 kinds = tuple(k for k in KINDS if k in {*kinds, *added})
             path = path or row.path
         assert path is not None
+        withdrawn = row is not None and row.status == "withdrawn"
+        if declared is not None:
+            withdrawn = declared.withdrawn is not None
         return _Change(
             row,
             head,
@@ -338,6 +370,9 @@ class Archive:
             revert=revert,
             replaces=replaced,
             stable_id=stable_id,
+            declared=prior if declared is None else declared.dumps(),
+            announced=announced,
+            status="withdrawn" if withdrawn else "active",
         )
 
     def _replaced(
@@ -495,7 +530,8 @@ class Archive:
                     words_hash(new.body),
                     new.front_matter(),
                     new.body,
-                )
+                ),
+                declared=change.declared,
             )
             values: dict[str, Any] = {"source": change.source} if change.source else {}
             if change.stable_id is not None and row is not None:
@@ -506,7 +542,7 @@ class Archive:
                 path=change.path,
                 title=title,
                 published_time=published,
-                status="active",
+                status=change.status,
                 head=number,
                 last_seen=when,
                 **values,
@@ -554,29 +590,56 @@ class Archive:
         if "retitled" in kinds:
             detail.update(old_title=head.title, new_title=change.statement.title)
         detail.update(change.revert or {})
+        detail.update(change.announced or {})
         return detail
+
+    def _declared_status(
+        self, statement: Statement, declared: Declared, at: dt.datetime | None
+    ) -> Recorded | None:
+        """A withdrawal (or its end) that came with an unchanged text: an event of its own,
+        with no revision (the text stays archived), as a removal is."""
+        row = self.index.by_url(statement.source_url)
+        if row is None:
+            return None
+        kinds = _status_kinds(row, declared)
+        if kinds is None:
+            return None
+        detail: dict[str, Any] = {"origin": statement.source_url}
+        if declared.withdrawn is not None:
+            detail["withdrawn"] = declared.withdrawn.as_json()
+        status = "withdrawn" if declared.withdrawn is not None else "active"
+        return self._status_event(row, kinds, detail, status, at)
+
+    def _status_event(
+        self,
+        row: StatementRow,
+        kinds: tuple[str, ...],
+        detail: dict[str, Any],
+        status: str,
+        at: dt.datetime | None,
+    ) -> Recorded:
+        """An event that changes a statement's status and records no revision."""
+        when = stamp(at or self.clock())
+        size, text, html = rendered(None, None, kinds, detail)
+        with self.index.transaction():
+            self.index.update_statement(row.id, status=status, last_seen=when)
+            self.index.clear_pending_reformat(row.id)
+            event_id = self.index.add_event(
+                row.id, when, kinds, row.head, None, detail, text=text, size=size
+            )
+            self.index.set_event_html(event_id, html)
+        event = EventRow(
+            event_id, row.id, when, kinds, row.head, None, detail, row.url, row.path,
+            row.title, row.source, text, size,
+        )  # fmt: skip
+        return Recorded(row.id, row.url, row.path, kinds, row.head, None, row.title, event=event)
 
     def mark_removed(
         self, row: StatementRow, *, at: dt.datetime | None = None, why: str
     ) -> Recorded:
         """Record that a statement is gone from its source. Its file and history stay."""
-        when = stamp(at or self.clock())
-        detail = {"why": why}
-        size, text, html = rendered(None, None, ("removed",), detail)
-        with self.index.transaction():
-            self.index.update_statement(row.id, status="removed", last_seen=when)
-            self.index.clear_pending_reformat(row.id)  # a removed page is not re-rendered
-            event_id = self.index.add_event(
-                row.id, when, ("removed",), row.head, None, detail, text=text, size=size
-            )
-            self.index.set_event_html(event_id, html)
-        event = EventRow(
-            event_id, row.id, when, ("removed",), row.head, None, detail, row.url, row.path,
-            row.title, row.source, text, size,
-        )  # fmt: skip
-        return Recorded(
-            row.id, row.url, row.path, ("removed",), row.head, None, row.title, event=event
-        )
+        # A removed page is not re-rendered: its pending reformat is dropped.
+        return self._status_event(row, ("removed",), {"why": why}, "removed", at)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -768,8 +831,9 @@ def _names(value: Sequence[str] | str) -> tuple[str, ...]:
 
 
 def _unchanged(row: StatementRow | None, head: RevisionRow | None, digest: str, url: str) -> bool:
-    """The statement is active and its latest revision is this very text at this URL."""
-    if row is None or head is None or row.status != "active":
+    """The statement is active (or withdrawn: still on the site) and its latest revision is
+    this very text at this URL."""
+    if row is None or head is None or row.status not in ("active", "withdrawn"):
         return False
     return head.content_hash == digest and row.url == url
 
@@ -777,6 +841,45 @@ def _unchanged(row: StatementRow | None, head: RevisionRow | None, digest: str, 
 def _other_id(row: StatementRow, stable_id: str | None) -> bool:
     """Whether a statement has a stable id and it is not this one: another document."""
     return stable_id is not None and row.stable_id is not None and row.stable_id != stable_id
+def _declared_kinds(
+    kinds: tuple[str, ...],
+    row: StatementRow,
+    head: RevisionRow,
+    prior: str | None,
+    declared: Declared,
+) -> tuple[tuple[str, ...], dict[str, Any] | None]:
+    """The kinds of a change whose publisher declares its edits (see ``storage.declared``), and
+    what the event says of it: the new change notes, the withdrawal."""
+    since = head.modified_time or head.published_time
+    before = None if since is None else dt.datetime.fromisoformat(since)
+    notes = published.new_notes(published.loads(prior), declared, before)
+    found = set(kinds)
+    announced: dict[str, Any] = {}
+    content = {"updated", "retitled"} & found
+    if notes and found - {"reformatted"}:
+        found.add("declared")
+        found.discard("silent")  # the publisher said so: not silent, whatever the sitemap says
+        announced["declared"] = [n.as_json() for n in notes]
+    elif content and "metadata" not in found:
+        found.add("silent")
+    if published.newly_withdrawn(declared, row.status):
+        assert declared.withdrawn is not None
+        found.add("withdrawn")
+        announced["withdrawn"] = declared.withdrawn.as_json()
+    elif row.status == "withdrawn" and declared.withdrawn is None:
+        found.add("restored")
+    if "withdrawn" in found or "declared" in found:
+        found.discard("reformatted")
+    return tuple(k for k in KINDS if k in found), announced or None
+
+
+def _status_kinds(row: StatementRow, declared: Declared) -> tuple[str, ...] | None:
+    """The kinds of a status change declared with an unchanged text (None: no change)."""
+    if published.newly_withdrawn(declared, row.status):
+        return ("withdrawn",)
+    if row.status == "withdrawn" and declared.withdrawn is None:
+        return ("restored",)
+    return None
 
 
 def _same_publication(row: StatementRow, statement: Statement) -> bool:

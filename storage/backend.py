@@ -134,9 +134,14 @@ class IndexBackend(Protocol):
 
     # -- revisions ----------------------------------------------------------------------------
 
-    def add_revision(self, revision: RevisionRow) -> int:
-        """Store a revision (its ``id`` is ignored) and make its words searchable
-        (:meth:`search`) in the same transaction; return its new id."""
+    def add_revision(self, revision: RevisionRow, *, declared: str | None = None) -> int:
+        """Store a revision (its ``id`` is ignored) with what its publisher declared
+        (``declared``: JSON text of :class:`storage.declared.Declared`, or None) and make its
+        words searchable (:meth:`search`) in the same transaction; return its new id."""
+
+    def declared(self, statement_id: int, number: int) -> str | None:
+        """What the publisher declared with a revision (the JSON text stored), None if nothing
+        (or no such revision)."""
 
     def revision(self, statement_id: int, number: int) -> RevisionRow | None:
         """One revision of a statement by number (1 is the first)."""

@@ -124,6 +124,7 @@ def compare(
 def _text_lines(change: Change) -> Iterator[str]:
     if "reverted" in change.kinds:
         yield revert_sentence(change.detail)
+    yield from declared_sentences(change.detail)
     if change.span != "step":
         line = _span_line(change)
         if line:
@@ -145,6 +146,8 @@ def _span_line(change: Change) -> str:
 def _html_parts(change: Change, context: int) -> Iterator[str]:
     if "reverted" in change.kinds:
         yield f'<p class="revert"><strong>{_e(revert_sentence(change.detail))}</strong></p>'
+    for sentence in declared_sentences(change.detail):
+        yield f'<p class="declared"><strong>{_e(sentence)}</strong></p>'
     if change.span != "step":
         line = _span_line(change)
         if line:
@@ -226,6 +229,16 @@ def revert_sentence(detail: Mapping[str, Any]) -> str:
     if "flap_of" in detail:
         text += f" Flapping: flip-back {detail.get('flips', 1)} within a day."
     return text
+
+
+def declared_sentences(detail: Mapping[str, Any]) -> Iterator[str]:
+    """What the publisher declared with a change: its notes, its withdrawal."""
+    for note in detail.get("declared") or ():
+        yield f"Declared by the publisher ({note.get('at')}): {note.get('note')}"
+    withdrawn = detail.get("withdrawn")
+    if isinstance(withdrawn, Mapping):
+        when = f" ({withdrawn['at']})" if withdrawn.get("at") else ""
+        yield f"Withdrawn by the publisher{when}: {withdrawn.get('explanation') or ''}".rstrip()
 
 
 def _value(value: Any) -> str:

@@ -31,6 +31,8 @@ KINDS: tuple[str, ...] = (
     "removed",
     "restored",
     "silent",
+    "declared",
+    "withdrawn",
 )
 
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")

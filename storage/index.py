@@ -589,13 +589,16 @@ class Index:
 
     # -- revisions --------------------------------------------------------------------------
 
-    def add_revision(self, revision: RevisionRow) -> int:
-        """Store a revision, and its title and body in the full-text index, in the caller's
-        transaction; return its id."""
+    def add_revision(self, revision: RevisionRow, *, declared: str | None = None) -> int:
+        """Store a revision (with what its publisher declared, JSON text), and its title and
+        body in the full-text index, in the caller's transaction; return its id."""
         values = [getattr(revision, c) for c in RevisionRow.__dataclass_fields__ if c != "id"]
         cols = ", ".join(c for c in RevisionRow.__dataclass_fields__ if c != "id")
+        values.append(declared)
         marks = ", ".join("?" for _ in values)
-        cursor = self.db.execute(f"INSERT INTO revisions ({cols}) VALUES ({marks})", values)
+        cursor = self.db.execute(
+            f"INSERT INTO revisions ({cols}, declared) VALUES ({marks})", values
+        )
         revision_id = int(cursor.lastrowid or 0)
         self.db.execute(  # its words into the full-text index, in the same transaction
             "INSERT INTO revisions_fts (rowid, title, body) VALUES (?, ?, ?)",
@@ -609,6 +612,14 @@ class Index:
             (statement_id, number),
         ).fetchone()
         return None if row is None else RevisionRow(*row)
+
+    def declared(self, statement_id: int, number: int) -> str | None:
+        """What the publisher declared with a revision (JSON text), None if nothing."""
+        row = self.db.execute(
+            "SELECT declared FROM revisions WHERE statement_id = ? AND number = ?",
+            (statement_id, number),
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def revisions(self, statement_id: int) -> list[RevisionRow]:
         rows = self.db.execute(

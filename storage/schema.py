@@ -215,4 +215,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX statements_stable_id ON statements (source, stable_id)
         WHERE stable_id IS NOT NULL;
     """,
+    # 10: what the publisher declared with each revision (JSON, NULL: nothing): its change notes
+    # (time and note), a withdrawal notice (time and explanation) and facts for the index (a
+    # stable id, organisations, people); see storage/declared.py.
+    """
+    ALTER TABLE revisions ADD COLUMN declared TEXT;
+    """,
 )

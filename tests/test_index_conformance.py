@@ -101,6 +101,7 @@ def revise(
     words: str = "w",
     published: str | None = "2026-01-01",
     origin: str | None = None,
+    declared: str | None = None,
 ) -> int:
     row = index.by_id(sid)
     rid = index.add_revision(
@@ -119,7 +120,8 @@ def revise(
             words_hash=words,
             front_matter="title: x\n",
             body=f"body {number}\n",
-        )
+        ),
+        declared=declared,
     )
     index.update_statement(sid, head=number, last_seen=at(number))
     return rid
@@ -384,6 +386,16 @@ def test_revisions(index: IndexBackend) -> None:
         index.update_statement(sid, path="moved/r.md")
         revise(index, sid, 3)
     assert index.revision_paths() == {"r.md", "moved/r.md"}
+
+
+def test_what_the_publisher_declared_is_kept_with_its_revision(index: IndexBackend) -> None:
+    sid = add(index, "d")
+    text = '{"notes": [{"at": "2026-01-01T02:00:00+00:00", "note": "Fixed a typo \u2019"}]}'
+    with index.transaction():
+        revise(index, sid, 2, declared=text)
+    assert index.declared(sid, 2) == text  # the JSON text, exactly
+    assert index.declared(sid, 1) is None  # nothing declared with it
+    assert index.declared(sid, 3) is None  # no such revision
 
 
 def test_same_words(index: IndexBackend) -> None:

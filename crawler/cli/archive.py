@@ -17,6 +17,7 @@ from crawler.cli.common import open_archive as _open
 from crawler.cli.common import print_json as _print_json
 from storage import diff as wdiff
 from storage.archive import STATE_DIR, Archive, stamp, utc_now
+from storage.change import declared_sentences
 from storage.errors import RevisionError
 from storage.importer import import_dir
 from storage.index import EventFilter, EventRow, StatementRow
@@ -247,6 +248,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         urls = archive.index.urls_of(row.id)
         successor = _replaced_by(archive, row)
     kinds = {e.to_rev: e.kinds for e in events if e.to_rev is not None}
+    said = {e.to_rev: list(declared_sentences(e.detail)) for e in events if e.to_rev is not None}
     if args.json:
         _print_json(
             {
@@ -286,9 +288,12 @@ def cmd_history(args: argparse.Namespace) -> int:
     print(f"{'rev':>4}  {'seen':25}  {'kinds':24}  origin")
     for r in revisions:
         print(f"{r.number:>4}  {r.seen_at:25}  {' '.join(kinds.get(r.number, ())):24}  {r.origin}")
+        for sentence in said.get(r.number, ()):
+            print(f"{'':6}{sentence}")
     for e in events:
         if e.to_rev is None:
-            print(f"{'-':>4}  {e.at:25}  {' '.join(e.kinds):24}  {e.detail.get('why', '')}")
+            why = e.detail.get("why") or " ".join(declared_sentences(e.detail))
+            print(f"{'-':>4}  {e.at:25}  {' '.join(e.kinds):24}  {why}")
     return 0
 
 
@@ -453,6 +458,7 @@ def cmd_changes(args: argparse.Namespace) -> int:
 def _event_notes(event: EventRow, every_flip: bool) -> Iterator[str]:
     """What a reader must know beside an event's kinds: it was undone, or it undid one."""
     detail = event.detail
+    yield from declared_sentences(detail)
     if "reverted" in event.kinds:
         yield (
             f"says again what revision {detail.get('back_to')} said: undoes revision"
