@@ -841,6 +841,8 @@ def _unchanged(row: StatementRow | None, head: RevisionRow | None, digest: str, 
 def _other_id(row: StatementRow, stable_id: str | None) -> bool:
     """Whether a statement has a stable id and it is not this one: another document."""
     return stable_id is not None and row.stable_id is not None and row.stable_id != stable_id
+
+
 def _declared_kinds(
     kinds: tuple[str, ...],
     row: StatementRow,
