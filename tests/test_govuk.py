@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crawler.kinds import govuk
 from crawler.errors import NotAStatement
+from crawler.kinds import govuk
 from tests.fixture_govuk import generated_item
 
 LAST_SYNC = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
