@@ -123,6 +123,8 @@ def test_a_withdrawal_is_its_own_kind_and_the_text_stays(
     synced: Path, seeds: Path, site: FixtureGovuk, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site.withdraw(cid(5), "Superseded by a newer statement.")
+    dry = sync(synced, seeds, site, full=True, dry_run=True)  # the recorder is told too
+    assert dry.counts["withdrawn"] == 1 and dry.events == []
     gone = sync(synced, seeds, site, full=True)
     assert [r.kinds for r in gone.events] == [("withdrawn",)]
     with Archive(synced) as archive:
@@ -177,6 +179,19 @@ def test_429_with_retry_after_and_a_5xx_are_retried(
     assert requests(site) == (1, 4, ITEMS + 1)
 
 
+def test_robots_txt_of_the_page_host_is_honoured_for_the_content_api_url(
+    tmp_path: Path, seeds: Path, site: FixtureGovuk
+) -> None:
+    site.robots = "User-agent: *\nDisallow: /government/news/generated-statement-1$\n"
+    report = sync(tmp_path / "archive", seeds, site, full=True)
+    assert report.counts["new"] == ITEMS - 1
+    assert [url for url, _ in report.failures] == [
+        "https://www.gov.uk/government/news/generated-statement-1"
+    ]
+    refused = "/api/content/government/news/generated-statement-1"
+    assert refused not in {r.path for r in site.requests}  # robots.txt said no: never asked
+
+
 def test_the_cli_syncs_govuk_by_name_and_a_bare_sync_leaves_it_out(
     tmp_path: Path, site: FixtureGovuk, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -191,6 +206,9 @@ def test_the_cli_syncs_govuk_by_name_and_a_bare_sync_leaves_it_out(
     assert json.dumps(report).count('"new"') >= 1
     with Archive(archive) as opened:
         assert len(opened.statements()) == ITEMS
+    assert main(["status", "--archive", str(archive), "--json"]) == 0
+    listed = [row["source"] for row in json.loads(capsys.readouterr().out)["sources"]]
+    assert sorted(listed) == ["govuk", "whitehouse"]  # not enabled, but it ran: status shows it
 
 
 @pytest.mark.slow
