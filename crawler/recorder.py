@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from storage.archive import Archive, Deferred, Recorded
+from storage.declared import Declared
 from storage.document import Statement
 
 
@@ -67,6 +68,7 @@ class Recorder(Protocol):
         previous_url: str | None,
         unannounced: bool,
         stable_id: str | None = None,
+        declared: Declared | None = None,
     ) -> Outcome: ...
 
     def mark_removed(self, statement_id: int, status: int) -> Outcome: ...
@@ -92,6 +94,7 @@ class ArchiveRecorder:
         previous_url: str | None,
         unannounced: bool,
         stable_id: str | None = None,
+        declared: Declared | None = None,
     ) -> Outcome:
         return Outcome.of(
             self.archive.record(
@@ -102,6 +105,7 @@ class ArchiveRecorder:
                 source=self.source,
                 unannounced=unannounced,
                 stable_id=stable_id,
+                declared=declared,
             )
         )
 
@@ -137,6 +141,7 @@ class DryRunRecorder:
         previous_url: str | None,
         unannounced: bool,
         stable_id: str | None = None,
+        declared: Declared | None = None,
     ) -> Outcome:
         kinds = self.archive.preview(
             statement,
@@ -144,6 +149,7 @@ class DryRunRecorder:
             unannounced=unannounced,
             stable_id=stable_id,
             source=self.source,
+            declared=declared,
         )
         if kinds is None:
             return UNCHANGED

@@ -262,6 +262,7 @@ class Syncer:
             since=since,
             expect_items=had_items,
             progress=lambda count: self.progress("discover", count, None),
+            lastmod=lambda url: getattr(index.fetch_state(url), "sitemap_lastmod", None),
         )
         self.report.discovered = len(found.found)
         self._listed = set(found.found)
@@ -517,6 +518,7 @@ class Syncer:
             previous_url=previous,
             unannounced=task.unannounced,
             stable_id=stable_id,
+            declared=parsed.declared,
         )
 
     def _previous(self, task: Task, reply: Response, parsed: Parsed) -> str | None:

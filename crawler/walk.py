@@ -110,13 +110,14 @@ def discover(
     since: dt.datetime | None = None,
     expect_items: bool = False,
     progress: Callable[[int], None] | None = None,
+    lastmod: Callable[[str], str | None] = lambda url: None,
 ) -> Discovered:
     """Run every discovery method the source's kind has and its seed turns on
     (:mod:`crawler.kinds`); ``expect_items`` when it found some before; ``progress`` is told
     the number of URLs found so far, as it grows."""
     result = Discovered() if progress is None else Discovered(progress=progress)
     seen = {} if full else dict(sitemaps_seen or {})
-    walk = Walk(known=known, seen=seen, full=full, since=since)
+    walk = Walk(known=known, seen=seen, full=full, since=since, lastmod=lastmod)
     methods = [
         (m.name, functools.partial(m.run, fetcher, source, result, walk))
         for m in kind_of(source.kind).methods(source)

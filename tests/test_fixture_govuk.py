@@ -1,6 +1,6 @@
 """The fixture GOV.UK itself, over a socket: search (built from the Search API's documentation,
 no raw response being available offline), content, robots.txt, edits, withdrawals, moves by
-content id, faults, request counting; and that crawler.govuk reads what it serves."""
+content id, faults, request counting; and that crawler.kinds.govuk reads what it serves."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from crawler import govuk
+from crawler.kinds import govuk
 from tests.conftest import need
 from tests.fixture_govuk import CONTENT_API, FixtureGovuk, generated_item
 

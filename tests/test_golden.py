@@ -10,8 +10,8 @@ present. Each source's pages are also parsed in one batch, which must give the s
 A source of a JSON API kind (``govuk``) has ``<case>.json`` (the item as its API serves it)
 instead of ``<case>.html``; its real items in ../shared are never copied in: the folder holds only
 their ``<shared-file-stem>.expected.md``, and the JSON is read from ../shared (skipped, saying so,
-when absent). Until source kinds are registered by name, :data:`JSON_KINDS` says how each such
-source parses an item.
+when absent). Every case is parsed by its seed's kind (:mod:`crawler.kinds`): its extractor,
+given the saved reply as the sync gives it a fetched one.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler import govuk
-from crawler.errors import ConvertError, NotAStatement
-from crawler.parse import Page, parse_many, parse_statement
+from crawler.errors import NotAStatement
+from crawler.fetch import Response
+from crawler.kinds import Extracted, Fetched, Parsed, kind_of
+from crawler.parse import parse_statement
 from crawler.source import Source, load_source
 from storage.document import Statement, dumps, loads
 from tests.conftest import PROJECT, SHARED, need
@@ -75,8 +76,6 @@ def _shared_govuk(relative: str) -> tuple[Path, Path]:
 
 
 SHARED_CASES["govuk"] = [_shared_govuk(item) for item in GOVUK_ITEMS]
-#: Sources whose items are JSON: how one is parsed (a page's bytes -> the archive document).
-JSON_KINDS = {"govuk": lambda data: govuk.parse_item(data)[0]}
 
 
 @dataclass(frozen=True)
@@ -130,17 +129,11 @@ def _read(path: Path) -> bytes:
 CASES = _cases()
 
 
-def _seed_file(name: str) -> Path:
-    """A source's seed; ``.toml.pending``: one whose kind is not wired into sync yet."""
-    seed = PROJECT / "seeds" / f"{name}.toml"
-    return seed if seed.exists() else seed.with_name(f"{name}.toml.pending")
-
-
 def test_every_golden_folder_is_a_source_and_every_file_part_of_a_case() -> None:
     assert _folders(), "no golden folders"
     shared = {c.outcome for c in CASES if c.shared}
     for folder in _folders():
-        assert _seed_file(folder.name).exists(), f"{folder.name}: no seed"
+        assert (PROJECT / "seeds" / f"{folder.name}.toml").exists(), f"{folder.name}: no seed"
         names = {p.stem for p in [*folder.glob("*.html"), *folder.glob("*.json")]}
         for path in folder.iterdir():
             case = path.name.removesuffix(".expected.md").removesuffix(".error.txt")
@@ -151,10 +144,21 @@ def test_every_golden_folder_is_a_source_and_every_file_part_of_a_case() -> None
             assert sum(o.exists() for o in outcomes) == 1, f"{folder / name}: one outcome file"
 
 
+def _extract(name: str, pages: list[tuple[str, bytes]]) -> list[Statement | Exception]:
+    """Saved replies through the extractor of the source's kind, in one batch, as a sync would."""
+    seed = _seed(name)
+    fetched = [Fetched(url, Response(url, 200, {}, page)) for url, page in pages]
+    results: list[Extracted] = kind_of(seed).extract(fetched, seed)
+    return [r.statement if isinstance(r, Parsed) else r for r in results]
+
+
 def _parse(case: Case, page: bytes) -> Statement:
-    if case.source in JSON_KINDS:
-        return JSON_KINDS[case.source](page)
-    return parse_statement(page, case.url, _seed(case.source))
+    if _seed(case.source).kind == "html":
+        return parse_statement(page, case.url, _seed(case.source))  # the one-page parser
+    result = _extract(case.source, [(case.url, page)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.source}/{c.name}")
@@ -169,19 +173,10 @@ def test_golden_page_gives_its_archive_file_or_its_refusal(case: Case) -> None:
     assert dumps(_parse(case, page)) == expected
 
 
-def _parse_many_json(cases: list[Case]) -> list[Statement | NotAStatement | ConvertError]:
-    """GOV.UK items parsed together, their bodies converted in one batch."""
-    results = govuk.parse_many([_read(c.page) for c in cases])
-    return [r[0] if isinstance(r, tuple) else r for r in results]
-
-
 @pytest.mark.parametrize("name", sorted({c.source for c in CASES}))
 def test_golden_pages_parsed_in_one_batch_give_the_same(name: str) -> None:
     cases = [c for c in CASES if c.source == name and c.page.exists() and c.outcome.exists()]
-    if name in JSON_KINDS:
-        results = _parse_many_json(cases)
-    else:
-        results = parse_many([Page(_read(c.page), c.url) for c in cases], _seed(name))
+    results = _extract(name, [(c.url, _read(c.page)) for c in cases])
     for case, result in zip(cases, results, strict=True):
         if case.refused:
             assert isinstance(result, NotAStatement), case.name

@@ -1,4 +1,4 @@
-"""crawler.govuk's pure pieces: reading items, the URLs, search responses and the stop rule.
+"""crawler.kinds.govuk's pure pieces: reading items, the URLs, search responses and the stop rule.
 
 The search responses here are built from the Search API's published documentation
 (https://docs.publishing.service.gov.uk/repos/search-api/using-the-search-api.html: `results`,
@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crawler import govuk
 from crawler.errors import NotAStatement
+from crawler.kinds import govuk
 from tests.fixture_govuk import generated_item
 
 LAST_SYNC = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -75,17 +75,16 @@ def test_parse_search_reads_items_and_total_and_skips_results_without_a_gov_uk_p
         govuk.parse_search(b"<html>")
 
 
-def test_stop_paging_at_a_page_all_known_and_older_than_the_last_sync() -> None:
+def test_stop_paging_at_a_page_all_settled_or_older_than_since_unless_full() -> None:
     old = govuk.parse_search({**RESPONSE, "results": [_result(3, "2026-10-30T09:00:00Z")]})
-    assert govuk.stop_paging(old, {"id-3"}, LAST_SYNC)
-    assert govuk.stop_paging(old, {"https://www.gov.uk/government/news/item-3"}, LAST_SYNC)
-    assert not govuk.stop_paging(old, set(), LAST_SYNC)  # an unknown item: go on
-    assert not govuk.stop_paging(old, {"id-3"}, LAST_SYNC, full=True)
-    assert not govuk.stop_paging(old, {"id-3"}, None)  # no sync yet
+    assert govuk.stop_paging(old, lambda item: True)  # every item archived as listed
+    assert not govuk.stop_paging(old, lambda item: False)  # one new or edited: go on
+    assert not govuk.stop_paging(old, lambda item: True, full=True)
+    assert govuk.stop_paging(old, lambda item: False, since=LAST_SYNC)  # all older than since
     page = govuk.parse_search(RESPONSE)
-    assert not govuk.stop_paging(page, {"id-1", "id-2"}, LAST_SYNC)  # item 1 is newer
+    assert not govuk.stop_paging(page, lambda item: False, since=LAST_SYNC)  # item 1 is newer
     last = govuk.parse_search({**RESPONSE, "start": 4, "total": 5})
-    assert govuk.stop_paging(last, set(), LAST_SYNC, full=True)  # nothing after it
+    assert govuk.stop_paging(last, lambda item: False, full=True)  # nothing after it
 
 
 def test_statement_and_content_urls() -> None:
@@ -127,16 +126,6 @@ def test_a_body_nesting_too_deep_is_refused() -> None:
     item = {**generated_item(1), "details": {"body": deep}}
     with pytest.raises(NotAStatement, match="nests deeper"):
         govuk.read_item(item)
-
-
-def test_needs_fetch_only_what_is_new_or_moved_unless_full() -> None:
-    found = govuk.parse_search(RESPONSE).items[0]  # public_timestamp 2026-11-02 09:00 UTC
-    assert govuk.needs_fetch(found, None)  # not in the archive
-    assert not govuk.needs_fetch(found, found.public_timestamp)  # as archived
-    assert govuk.needs_fetch(found, dt.datetime(2026, 11, 1, tzinfo=dt.UTC))  # a major update
-    assert govuk.needs_fetch(found, found.public_timestamp, full=True)
-    assert govuk.needs_fetch(found, found.public_timestamp, url="https://www.gov.uk/old-name")
-    assert not govuk.needs_fetch(found, found.public_timestamp, url=found.url)
 
 
 def test_parse_many_keeps_each_failure_with_its_item() -> None:

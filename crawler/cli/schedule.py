@@ -192,6 +192,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         stopped = bool(scheduler.get("stopped"))  # a stopped scheduler makes no next run
         for source in sources_for(args).values():
             last = index.last_run(source.name)
+            if last is None and not source.enabled:
+                continue  # synced only by name (enabled = false), and never was: nothing to say
             _, nxt = index.schedule_state(source.name)
             run = None
             if last is not None:

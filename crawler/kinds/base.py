@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from crawler.errors import SourceError
+from storage.declared import Declared
 from storage.document import Statement
 from storage.errors import StatementSyncError
 
@@ -82,10 +83,12 @@ class Fetched:
 @dataclass(frozen=True)
 class Parsed:
     """What an extractor made of a reply: the archive document, and the source's stable id for
-    it (GOV.UK's ``content_id``, a WordPress post id), which the index keeps (not the file)."""
+    it (GOV.UK's ``content_id``, a WordPress post id), which the index keeps (not the file), and
+    what the publisher declares of this version (:mod:`storage.declared`), if it does."""
 
     statement: Statement
     stable_id: str | None = None
+    declared: Declared | None = None  # what the publisher declares: change notes, withdrawal
 
 
 Extracted = Parsed | StatementSyncError
@@ -96,9 +99,11 @@ Extract = Callable[[Sequence[Fetched], "Source"], list[Extracted]]
 class Walk:
     """What every discovery method may use of the run: ``known(url)``, whether a statement is
     archived; ``seen``, child sitemap URL -> its ``lastmod`` at the last walk (empty on a full
-    walk); ``full``; ``since``."""
+    walk); ``full``; ``since``; ``lastmod(url)``, the ``lastmod`` an archived statement was
+    found with when last fetched (an API's timestamp: a search API stops paging there)."""
 
     known: Callable[[str], bool] = lambda url: False
+    lastmod: Callable[[str], str | None] = lambda url: None
     seen: Mapping[str, str] = field(default_factory=dict)
     full: bool = False
     since: dt.datetime | None = None

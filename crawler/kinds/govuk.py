@@ -1,4 +1,4 @@
-"""GOV.UK, the UK government's publishing platform, as a source kind: pure pieces, no HTTP.
+"""The ``govuk`` kind: GOV.UK, the UK government's publishing platform, a JSON API source.
 
 GOV.UK publishes every page as JSON too. Statements are found with the Search API
 (``/api/search.json``, filtered by document type, newest first, paged) and read from the Content
@@ -15,10 +15,15 @@ declares about its edits:
 - :func:`build_statement` makes the archive document once the body is Markdown (the same
   converter as every source, :mod:`crawler.convert`); :func:`parse_item` does both steps,
   :func:`parse_many` for many items with their bodies converted together.
-- :func:`search_url`, :func:`parse_search`, :func:`stop_paging` and :func:`needs_fetch` are
-  discovery: the URL of page N, the items and total of a response, the incremental stop rule,
-  and which listed items to fetch.
+- :func:`search_url`, :func:`parse_search` and :func:`stop_paging` are discovery: the URL
+  of page N, the items and total of a response, and the incremental stop rule (which listed
+  items are fetched is the engine's plan, as for every kind: new ones, and those whose
+  ``public_timestamp``, their ``lastmod``, moved).
 - :func:`content_url` maps a statement URL to the URL fetched (the Content API's).
+- The kind (at the end): :func:`extract`, the extractor (a :class:`~crawler.kinds.Parsed` with
+  the ``content_id`` as stable id and what GOV.UK declares, :meth:`GovukItem.declared`), and
+  :func:`search_api`, the discovery method, the only part that does I/O (through the fetcher it
+  is given). Its options are the seed's ``[govuk]`` table (:class:`GovukOptions`).
 
 The front matter is the seed format's, nothing more: ``tags`` (the document type), ``date``,
 ``modified_time``, ``published_time``, ``source_url``, ``title``, alphabetical as the archive's
@@ -35,7 +40,7 @@ import datetime as dt
 import json
 import re
 import zoneinfo
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -43,7 +48,23 @@ from urllib.parse import quote, urlencode, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from crawler.convert import Converter, converter
-from crawler.errors import ConvertError, NotAStatement
+from crawler.discover import Found as Listed
+from crawler.errors import ConvertError, FetchError, NotAStatement
+from crawler.fetch import Fetcher, Response
+from crawler.kinds.base import (
+    Extracted,
+    Fetched,
+    Kind,
+    Method,
+    Parsed,
+    Walk,
+    register,
+    template_fetch_url,
+)
+from crawler.parse import converter_of
+from crawler.source import Source
+from crawler.tomlconfig import Context
+from crawler.walk import Discovered
 from storage.declared import ChangeNote, Declared, Withdrawal
 from storage.document import KeyOrder, Statement, new_statement
 
@@ -216,13 +237,21 @@ def parse_many(
     convert: Converter | None = None,
     order: KeyOrder = "alphabetical",
     jobs: int = 2,
+    origin: str = ORIGIN,
+    timezone: str = TIMEZONE,
+    urls: Sequence[str | None] = (),
 ) -> list[tuple[Statement, GovukItem] | NotAStatement | ConvertError]:
     """Many items, their bodies converted together (as :func:`crawler.parse.parse_many`); a
-    failure stays with its item."""
+    failure stays with its item. ``urls``: where each was fetched (said in errors)."""
     items: list[GovukItem | NotAStatement] = []
-    for data in datas:
+    where = [*urls, *[None] * (len(datas) - len(urls))]
+    for data, url in zip(datas, where, strict=True):
         try:
-            items.append(read_item(data, document_types=document_types))
+            items.append(
+                read_item(
+                    data, document_types=document_types, origin=origin, timezone=timezone, url=url
+                )
+            )
         except NotAStatement as exc:
             items.append(exc)
     read = [i for i in items if isinstance(i, GovukItem)]
@@ -292,6 +321,7 @@ def search_url(
     document_types: Sequence[str] = DOCUMENT_TYPES,
     count: int = PAGE_SIZE,
     base: str = ORIGIN,
+    path: str = SEARCH_PATH,
 ) -> str:
     """The Search API URL of page ``page`` (0 is the newest): filtered by document type
     (``filter_content_store_document_type``, repeated), newest first, with the fields read."""
@@ -303,7 +333,7 @@ def search_url(
     params += [("order", "-public_timestamp")]
     params += [("fields", f) for f in SEARCH_FIELDS]
     params += [("start", page * count), ("count", count)]
-    return base.rstrip("/") + SEARCH_PATH + "?" + urlencode(params)
+    return base.rstrip("/") + path + "?" + urlencode(params)
 
 
 # -- discovery: search responses ------------------------------------------------------------
@@ -367,39 +397,23 @@ def parse_search(data: bytes | str | Mapping[str, Any], *, origin: str = ORIGIN)
 
 
 def stop_paging(
-    page: SearchPage, known: Container[str], last_sync: dt.datetime | None, *, full: bool = False
+    page: SearchPage,
+    settled: Callable[[Found], bool],
+    *,
+    full: bool = False,
+    since: dt.datetime | None = None,
 ) -> bool:
     """Whether discovery stops after this page: it is the last one, or (unless ``full``) every
-    item on it is known (by content id or URL) and older than the last sync (newest first, so
-    the pages after it hold nothing new either)."""
+    item on it is ``settled`` (archived, its ``public_timestamp`` as at its last fetch) or every
+    item is older than ``since``. Newest first: an item edited since moved up, so the pages
+    after a settled one hold nothing new either."""
     if page.last:
         return True
-    if full or last_sync is None:
+    if full:
         return False
-    return all(_known(item, known) and _older(item, last_sync) for item in page.items)
-
-
-def needs_fetch(
-    found: Found,
-    modified: dt.datetime | None,
-    *,
-    url: str | None = None,
-    full: bool = False,
-) -> bool:
-    """Whether a listed item is fetched: new to the archive (``modified`` None: not known), a
-    ``--full`` sync (which re-checks with conditional GET), listed under another URL than the
-    archived ``url`` of its content id (moved), or its ``public_timestamp`` later than the
-    ``modified_time`` archived (a major update). A minor update moves neither: it is found by
-    ``--full`` or an audit, and recorded ``silent``."""
-    if full or modified is None or found.public_timestamp is None:
+    if since is not None and all(_older(item, since) for item in page.items):
         return True
-    if url is not None and url != found.url:
-        return True
-    return found.public_timestamp > modified
-
-
-def _known(item: Found, known: Container[str]) -> bool:
-    return (item.content_id is not None and item.content_id in known) or item.url in known
+    return all(settled(item) for item in page.items)
 
 
 def _older(item: Found, moment: dt.datetime) -> bool:
@@ -519,3 +533,136 @@ def _depth(root: Tag) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in tag.find_all(True, recursive=False))
     return deepest
+
+
+# -- the kind ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GovukOptions:
+    """The seed's ``[govuk]`` table."""
+
+    document_types: tuple[str, ...] = DOCUMENT_TYPES  # archived; the search filter
+    search_url: str = SEARCH_PATH  # the Search API, on the source's origin
+    page_size: int = PAGE_SIZE  # results per search page (count)
+    content_api: str = CONTENT_PATH  # the Content API: a statement's path is appended
+
+
+def _options(source: Source) -> GovukOptions:
+    options = source.kind_options
+    return options if isinstance(options, GovukOptions) else GovukOptions()
+
+
+def extract(items: Sequence[Fetched], source: Source) -> list[Extracted]:
+    """Content API replies as archive documents, bodies converted together; each with its
+    ``content_id`` (the stable id) and what GOV.UK declares (change notes, withdrawal)."""
+    results = parse_many(
+        [i.response.content for i in items],
+        document_types=_options(source).document_types,
+        convert=converter_of(source),
+        order="alphabetical" if source.archive.key_order == "alphabetical" else "reference",
+        origin=source.origin,
+        timezone=source.timezone,
+        urls=[i.response.url for i in items],
+    )
+    return [
+        Parsed(r[0], stable_id=r[1].content_id, declared=r[1].declared())
+        if isinstance(r, tuple)
+        else r
+        for r in results
+    ]
+
+
+def fetch_url(source: Source, url: str) -> str:
+    """The Content API URL of a statement URL (the seed's ``fetch_url`` template, if any)."""
+    if source.fetch_url:
+        return template_fetch_url(source, url)
+    return content_url(url, source.absolute(_options(source).content_api))
+
+
+def search_api(fetcher: Fetcher, source: Source, result: Discovered, walk: Walk) -> None:
+    """Page the Search API newest first; stop at the first page whose items are all archived
+    with the ``public_timestamp`` they had (or older than ``since``), unless ``walk.full``. Each
+    item is found with its ``public_timestamp`` as ``lastmod``: the engine fetches again one
+    whose timestamp moved. Where paging stopped is kept as a listing's (``listings_read``), so
+    that an archived item no longer listed above that point is re-checked (404/410: removed)."""
+    options = _options(source)
+    first = source.absolute(options.search_url)
+    oldest: dt.datetime | None = None
+    for number in range(_MAX_PAGES):
+        url = search_url(
+            number,
+            document_types=options.document_types,
+            count=options.page_size,
+            base=source.origin,
+            path=options.search_url,
+        )
+        page = parse_search(_get(fetcher, url), origin=source.origin)
+        result.rejected.extend(page.skipped)
+        for item in page.items:
+            _add(source, result, item, first)
+            stamp = item.public_timestamp
+            oldest = stamp if oldest is None or (stamp and stamp < oldest) else oldest
+        if stop_paging(page, lambda i: _settled(walk, i), full=walk.full, since=walk.since):
+            result.listings_read[first] = None if page.last else oldest
+            return
+    result.warn(f"{source.name}: the Search API listed more than {_MAX_PAGES} pages; stopped")
+    result.listings_read[first] = oldest
+
+
+_MAX_PAGES = 10_000
+
+
+def _get(fetcher: Fetcher, url: str) -> bytes:
+    response = fetcher.get(url)
+    if response.status != 200:
+        raise FetchError(
+            f"the Search API answered HTTP {response.status}", url=url, status=response.status
+        )
+    return response.content
+
+
+def _add(source: Source, result: Discovered, item: Found, first: str) -> None:
+    if not source.statement_match(item.url):
+        result.rejected.append(f"{item.url}: not a statement URL of the seed")
+        return
+    result.add(
+        Listed(item.url, item.title or None, lastmod=item.public_timestamp, via="search-api")
+    )
+    result.listing_of.setdefault(item.url, first)
+
+
+def _settled(walk: Walk, item: Found) -> bool:
+    """Archived, and listed with the ``public_timestamp`` it had at its last fetch."""
+    stamp = item.public_timestamp
+    return stamp is not None and walk.lastmod(item.url) == stamp.isoformat()
+
+
+def refuse(response: Response) -> str | None:
+    """A JSON reply is read; anything else (an HTML error page) is not."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return None if kind == "application/json" else f"not JSON ({kind or 'no content type'})"
+
+
+def check(source: Source, ctx: Context) -> None:
+    options = _options(source)
+    if not options.document_types:
+        raise ctx.fail("govuk.document_types", "at least one document type", [])
+    if options.page_size < 1 or options.page_size > 1000:
+        raise ctx.fail("govuk.page_size", "a number of results from 1 to 1000", options.page_size)
+
+
+GOVUK = register(
+    Kind(
+        name="govuk",
+        extract=extract,
+        discovery=(Method("search-api", search_api, lambda source: True),),
+        fetch_url=fetch_url,
+        refuse=refuse,
+        accept="application/json",
+        check=check,
+        rate=10.0,  # the Content API's documented limit: 10 requests per second per client
+        options=GovukOptions,
+        description="GOV.UK: the Search API to find statements, the Content API to read them",
+    )
+)
