@@ -27,7 +27,8 @@ from storage.document import Statement, new_statement
 # Title text keeps NBSPs and double spaces; only a run of white space holding a newline (markup
 # wrapped over lines) becomes one space.
 _WRAP = re.compile(r"[ \t\r\f\n]*\n[ \t\r\f\n]*")
-_ASCII_SPACE = " \t\r\n\f"
+#: What HTML counts as white space (an NBSP is not: it is kept, as the archive keeps it).
+ASCII_SPACE = " \t\r\n\f"
 #: Real statement pages nest a few dozen levels; far deeper markup is hostile (and slow to convert).
 MAX_DEPTH = 500
 
@@ -90,7 +91,7 @@ def extract(
 def build(extracted: Extracted, markdown: str, source: Source) -> Statement:
     """The archive document. A body with no text at all is written empty, as the public archive
     wrote a statement published before its words (the title and the time make it a statement)."""
-    if not markdown.strip(_ASCII_SPACE):
+    if not markdown.strip(ASCII_SPACE):
         markdown = ""
     return new_statement(
         title=extracted.title,
@@ -158,8 +159,14 @@ def _convert_alone(item: Extracted, source: Source) -> str | ConvertError:
 # -- the parts of a page ----------------------------------------------------------------------
 
 
+def one_line(text: str) -> str:
+    """A title as the archive keeps it: each run of white space holding a newline (markup
+    wrapped over lines) becomes one space; NBSPs and double spaces stay."""
+    return _WRAP.sub(" ", text).strip(ASCII_SPACE)
+
+
 def _text(tag: Tag) -> str:
-    return _WRAP.sub(" ", tag.get_text()).strip(_ASCII_SPACE)
+    return one_line(tag.get_text())
 
 
 def _meta(soup: BeautifulSoup, name: str) -> str | None:
@@ -178,7 +185,7 @@ def _title(soup: BeautifulSoup, selectors: ArticleSelectors) -> str:
     title = _meta(soup, selectors.title_meta) or ""
     for suffix in selectors.title_suffixes:
         title = title.removesuffix(suffix)
-    return _WRAP.sub(" ", title).strip(_ASCII_SPACE)
+    return one_line(title)
 
 
 def _parse_time(value: str, what: str, url: str) -> dt.datetime:
@@ -218,7 +225,7 @@ def _tags(url: str, source: Source) -> str:
     return "uncategorized"
 
 
-def _depth(root: Tag) -> int:
+def nesting_depth(root: Tag) -> int:
     """How deep elements nest below ``root``, without recursion."""
     deepest, stack = 0, [(root, 0)]
     while stack:
@@ -232,7 +239,7 @@ def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
     body = soup.select_one(selectors.body)
     if body is None:
         raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
-    if _depth(body) > MAX_DEPTH:
+    if nesting_depth(body) > MAX_DEPTH:
         raise NotAStatement(f"the body's markup nests deeper than {MAX_DEPTH} levels", url=url)
     for selector in selectors.remove:
         for tag in body.select(selector):

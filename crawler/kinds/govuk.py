@@ -38,14 +38,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 
 from crawler.convert import Converter, converter
 from crawler.discover import Found as Listed
@@ -61,7 +60,7 @@ from crawler.kinds.base import (
     register,
     template_fetch_url,
 )
-from crawler.parse import converter_of
+from crawler.parse import ASCII_SPACE, MAX_DEPTH, converter_of, nesting_depth, one_line
 from crawler.source import Source
 from crawler.tomlconfig import Context
 from crawler.walk import Discovered
@@ -95,12 +94,6 @@ PAGE_SIZE = 100
 #: Attributes dropped from the body's markup before conversion (see the module docstring).
 STRIP_ATTRIBUTES: tuple[str, ...] = ("class", "data-*", "rel", "target", "id")
 UNWRAP = ("abbr", "acronym")
-# A title keeps NBSPs and double spaces, as whitehouse's: only a run of white space holding a
-# newline becomes one space.
-_WRAP = re.compile(r"[ \t\r\f\n]*\n[ \t\r\f\n]*")
-_ASCII_SPACE = " \t\r\n\f"
-#: Bodies nesting deeper than this are hostile (as crawler.parse.MAX_DEPTH).
-MAX_DEPTH = 500
 
 
 @dataclass(frozen=True)
@@ -186,7 +179,7 @@ def read_item(
         content_id=_text(item, "content_id", where),
         base_path=base_path,
         url=statement_url(base_path, origin),
-        title=_WRAP.sub(" ", title).strip(_ASCII_SPACE),
+        title=one_line(title),  # as whitehouse's titles
         document_type=document_type,
         schema_name=str(item.get("schema_name") or ""),
         locale=str(item.get("locale") or ""),
@@ -204,7 +197,7 @@ def build_statement(
     item: GovukItem, markdown: str, *, order: KeyOrder = "alphabetical"
 ) -> Statement:
     """The archive document of an item whose body was converted to ``markdown``."""
-    if not markdown.strip(_ASCII_SPACE):
+    if not markdown.strip(ASCII_SPACE):
         markdown = ""
     return new_statement(
         title=item.title,
@@ -288,7 +281,7 @@ def prepare_body(html: str, where: str = "") -> str:
     root = soup.body
     if root is None:
         return "<div></div>"
-    if _depth(root) > MAX_DEPTH:
+    if nesting_depth(root) > MAX_DEPTH:
         raise NotAStatement(f"the body's markup nests deeper than {MAX_DEPTH} levels", url=where)
     for tag in root.find_all(UNWRAP):
         tag.unwrap()
@@ -524,15 +517,6 @@ def _withdrawal(value: Any, where: str) -> Withdrawal | None:
 def _plain(html: str) -> str:
     """An explanation's HTML as one line of text."""
     return " ".join(BeautifulSoup(html, "lxml").get_text(" ").split())
-
-
-def _depth(root: Tag) -> int:
-    deepest, stack = 0, [(root, 0)]
-    while stack:
-        tag, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in tag.find_all(True, recursive=False))
-    return deepest
 
 
 # -- the kind ---------------------------------------------------------------------------------
