@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup, Tag
 from crawler.convert import Converter, converter
 from crawler.errors import ConvertError, NotAStatement, SourceError
 from crawler.source import ArticleSelectors, Source
-from storage.document import Statement, new_statement
+from storage.document import KeyOrder, Statement, new_statement
 
 # Title text keeps NBSPs and double spaces; only a run of white space holding a newline (markup
 # wrapped over lines) becomes one space.
@@ -89,18 +89,42 @@ def extract(
 
 
 def build(extracted: Extracted, markdown: str, source: Source) -> Statement:
-    """The archive document. A body with no text at all is written empty, as the public archive
-    wrote a statement published before its words (the title and the time make it a statement)."""
+    """The archive document of a statement page."""
+    order: KeyOrder = "alphabetical" if source.archive.key_order == "alphabetical" else "reference"
+    return document(
+        extracted.title,
+        extracted.url,
+        extracted.tags,
+        extracted.published,
+        extracted.modified,
+        markdown,
+        order=order,
+    )
+
+
+def document(
+    title: str,
+    url: str,
+    tags: str,
+    published: dt.datetime,
+    modified: dt.datetime | None,
+    markdown: str,
+    *,
+    order: KeyOrder,
+) -> Statement:
+    """The archive document of a statement, whatever its kind. A body with no text at all is
+    written empty, as the public archive wrote a statement published before its words (the
+    title and the time make it a statement)."""
     if not markdown.strip(ASCII_SPACE):
         markdown = ""
     return new_statement(
-        title=extracted.title,
-        source_url=extracted.url,
-        tags=extracted.tags,
-        published_time=extracted.published,
-        modified_time=extracted.modified,
+        title=title,
+        source_url=url,
+        tags=tags,
+        published_time=published,
+        modified_time=modified,
         body=markdown,
-        order="alphabetical" if source.archive.key_order == "alphabetical" else "reference",
+        order=order,
     )
 
 
@@ -127,12 +151,7 @@ def parse_many(
             continue
         extracted.append((slot, item))
         results.append(NotAStatement("not parsed", url=page.url))  # replaced below
-    htmls = [e.body_html for _, e in extracted]
-    bodies: list[str | ConvertError]
-    try:
-        bodies = list(converter_of(source).convert_many(htmls, jobs=jobs))
-    except ConvertError:
-        bodies = [_convert_alone(e, source) for _, e in extracted]
+    bodies = convert_bodies(converter_of(source), [e.body_html for _, e in extracted], jobs=jobs)
     for (slot, item), body in zip(extracted, bodies, strict=True):
         if isinstance(body, ConvertError):
             results[slot] = ConvertError(body.message, where=item.url)
@@ -149,9 +168,20 @@ def converter_of(source: Source) -> Converter:
     return converter(source.convert.converter, source.convert.options)
 
 
-def _convert_alone(item: Extracted, source: Source) -> str | ConvertError:
+def convert_bodies(
+    engine: Converter, htmls: Sequence[str], *, jobs: int = 2
+) -> list[str | ConvertError]:
+    """The bodies converted together; if the batch fails, each alone, so that a failure stays
+    with its own body."""
     try:
-        return converter_of(source).convert(item.body_html)
+        return list(engine.convert_many(htmls, jobs=jobs))
+    except ConvertError:
+        return [_convert_alone(engine, html) for html in htmls]
+
+
+def _convert_alone(engine: Converter, html: str) -> str | ConvertError:
+    try:
+        return engine.convert(html)
     except ConvertError as exc:
         return exc
 

@@ -60,12 +60,19 @@ from crawler.kinds.base import (
     register,
     template_fetch_url,
 )
-from crawler.parse import ASCII_SPACE, MAX_DEPTH, converter_of, nesting_depth, one_line
+from crawler.parse import (
+    MAX_DEPTH,
+    convert_bodies,
+    converter_of,
+    document,
+    nesting_depth,
+    one_line,
+)
 from crawler.source import Source
 from crawler.tomlconfig import Context
 from crawler.walk import Discovered
 from storage.declared import ChangeNote, Declared, Withdrawal
-from storage.document import KeyOrder, Statement, new_statement
+from storage.document import KeyOrder, Statement
 
 ORIGIN = "https://www.gov.uk"
 TIMEZONE = "Europe/London"
@@ -197,15 +204,13 @@ def build_statement(
     item: GovukItem, markdown: str, *, order: KeyOrder = "alphabetical"
 ) -> Statement:
     """The archive document of an item whose body was converted to ``markdown``."""
-    if not markdown.strip(ASCII_SPACE):
-        markdown = ""
-    return new_statement(
-        title=item.title,
-        source_url=item.url,
-        tags=item.document_type,
-        published_time=item.published,
-        modified_time=item.modified,
-        body=markdown,
+    return document(
+        item.title,
+        item.url,
+        item.document_type,
+        item.published,
+        item.modified,
+        markdown,
         order=order,
     )
 
@@ -249,11 +254,7 @@ def parse_many(
             items.append(exc)
     read = [i for i in items if isinstance(i, GovukItem)]
     engine = convert or converter("pandoc")
-    bodies: list[str | ConvertError]
-    try:
-        bodies = list(engine.convert_many([i.body_html for i in read], jobs=jobs))
-    except ConvertError:
-        bodies = [_convert_alone(engine, i) for i in read]
+    bodies = convert_bodies(engine, [i.body_html for i in read], jobs=jobs)
     done = iter(zip(read, bodies, strict=True))
     results: list[tuple[Statement, GovukItem] | NotAStatement | ConvertError] = []
     for entry in items:
@@ -266,13 +267,6 @@ def parse_many(
         else:
             results.append((build_statement(item, body, order=order), item))
     return results
-
-
-def _convert_alone(engine: Converter, item: GovukItem) -> str | ConvertError:
-    try:
-        return engine.convert(item.body_html)
-    except ConvertError as exc:
-        return exc
 
 
 def prepare_body(html: str, where: str = "") -> str:
