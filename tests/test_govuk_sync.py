@@ -5,7 +5,9 @@ GOV.UK's published documentation: no raw Search API response was available offli
 What was proven for whitehouse, proven again for a JSON API kind: the incremental cost (a sync
 with nothing new fetches no item: robots.txt and one search page), declared edits with their
 notes, a silent edit found by ``--full`` with conditional GET, a withdrawal, a move by
-``content_id``, removals (410), 429 with ``Retry-After`` and a 5xx retried, a killed sync rerun.
+``content_id``, removals (410), 429 with ``Retry-After`` (the wait it asks for is the wait taken)
+and a 5xx retried, a move and a withdrawal that leave ``public_timestamp`` unmoved found by the
+audit sweep, a killed sync rerun.
 The seed is the built-in one with pages of 10 results, so that 25 items make three pages.
 """
 
@@ -177,6 +179,56 @@ def test_429_with_retry_after_and_a_5xx_are_retried(
     report = sync(tmp_path / "archive", seeds, site, full=True)
     assert report.counts["new"] == ITEMS and not report.failures
     assert requests(site) == (1, 4, ITEMS + 1)
+
+
+class Waits:
+    """A ``stop`` that never stops, whose ``wait`` (the engine's sleep, cut short by a stop)
+    records how long each wait was asked to be instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    def __call__(self) -> bool:
+        return False
+
+    def wait(self, seconds: float) -> None:
+        self.asked.append(seconds)
+
+
+def test_the_wait_a_429_asks_for_in_retry_after_is_the_wait_taken(
+    tmp_path: Path, seeds: Path, site: FixtureGovuk
+) -> None:
+    site.fail("/api/search.json", 429, retry_after=7)
+    site.fail("/api/content/", 429, retry_after=30)
+    waits = Waits()
+    site.reset_counts()
+    result = crawler.sync(
+        tmp_path / "archive", ["govuk"], seeds=[seeds], base_url=site.base_url, rate=0,
+        full=True, stop=waits,
+    )  # fmt: skip
+    assert result.reports[0].counts["new"] == ITEMS and not result.reports[0].failures
+    assert sorted(w for w in waits.asked if w > 0) == [7.0, 30.0], waits.asked
+    assert requests(site) == (1, 4, ITEMS + 1)
+
+
+def test_a_move_or_withdrawal_below_where_paging_stops_is_found_by_the_audit_sweep(
+    synced: Path, seeds: Path, site: FixtureGovuk
+) -> None:
+    # Neither moves public_timestamp, so both sit on page 3, below where a plain sync stops: the
+    # seed's scheduled audit (statements re-checked per run, least recently checked first)
+    # finds them without --full.
+    site.move(cid(20), "/government/news/renamed-later")
+    site.withdraw(cid(21), "No longer current.")
+    assert sync(synced, seeds, site).events == [] and requests(site) == (1, 1, 0)
+    swept = sync(synced, seeds, site, audit=ITEMS)
+    assert sorted(r.kinds for r in swept.events) == [("moved",), ("withdrawn",)], swept.events
+    assert requests(site)[:2] == (1, 1)  # one search page: no paging for the sweep
+    with Archive(synced) as archive:
+        moved = archive.index.by_stable_id("govuk", cid(20))
+        withdrawn = archive.index.by_stable_id("govuk", cid(21))
+        assert moved is not None and moved.url.endswith("/government/news/renamed-later")
+        assert withdrawn is not None and withdrawn.status == "withdrawn"
+    assert sync(synced, seeds, site, audit=ITEMS).events == []
 
 
 def test_robots_txt_of_the_page_host_is_honoured_for_the_content_api_url(
