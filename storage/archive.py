@@ -60,6 +60,11 @@ CONTENT_KINDS = frozenset({"updated", "retitled", "replaced"})
 INDEX_NAME = "index.sqlite"
 
 
+def _re_cased(old: str | None, new: str) -> bool:
+    """Whether a title changed only its letter case (a ``metadata`` change, which shows both)."""
+    return old is not None and old != new and old.casefold() == new.casefold()
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -587,7 +592,7 @@ class Archive:
             return detail
         if "moved" in kinds:
             detail.update(old_url=head.url, new_url=change.statement.source_url)
-        if "retitled" in kinds:
+        if "retitled" in kinds or _re_cased(head.title, change.statement.title):
             detail.update(old_title=head.title, new_title=change.statement.title)
         detail.update(change.revert or {})
         detail.update(change.announced or {})

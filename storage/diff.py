@@ -153,7 +153,19 @@ def same_words(old_body: str, new_body: str) -> bool:
     """
     if words(old_body) == words(new_body):
         return True
-    return _texts(visible_tokens(old_body)) == _texts(visible_tokens(new_body))
+    return _texts(_rehomed_tokens(old_body)) == _texts(_rehomed_tokens(new_body))
+
+
+# A link or image URL in a canonical tag: its host, and a path that is more than "/".
+_HOSTED = re.compile(r'(?P<attr>href|src)="https?://[^/"\s]+(?P<path>/[^"\s]+)"')
+
+
+def _rehomed_tokens(body: str) -> list[Token]:
+    """The visible tokens with each absolute link's host dropped (where its path is more than
+    ``/``): a link rewritten to another host at the same path (the site's own link moved to its
+    archive host, ``www.whitehouse.gov/briefing-room/...`` to ``bidenwhitehouse.archives.gov/
+    briefing-room/...``) leads to the same document, so it is presentation, not content."""
+    return tokens(_HOSTED.sub(r'\g<attr>="\g<path>"', visible(body)))
 
 
 def visible_tokens(body: str) -> list[Token]:
@@ -226,6 +238,17 @@ def shingles(body: str) -> set[tuple[str, ...]]:
     return {tuple(seen[i : i + 3]) for i in range(max(0, len(seen) - 2))}
 
 
+def _title_kinds(old: str, new: str) -> tuple[str, ...]:
+    """What a title change is: nothing a reader sees when only its spacing moved (a no-break
+    space put in to keep the last two words together, "dewidowing"); ``metadata`` when only its
+    letter case did (a re-cased title says the same words); ``retitled`` otherwise."""
+    a, b = " ".join(old.split()), " ".join(new.split())  # str.split() splits at U+00A0 too
+    if a == b:
+        return ()
+    re_cased = a.casefold() == b.casefold() or a.upper() == b.upper()  # dotless i: upper() only
+    return ("metadata",) if re_cased else ("retitled",)
+
+
 def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
     """The change kinds of ``new`` against the revision before it (``()`` when identical)."""
     if old is None:
@@ -235,7 +258,7 @@ def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
         if change.key == "source_url":
             kinds.add("moved")
         elif change.key == "title":
-            kinds.add("retitled")
+            kinds.update(_title_kinds(old.title, new.title))
         else:
             kinds.add("metadata")
     if old.body != new.body and not same_words(old.body, new.body):

@@ -68,3 +68,14 @@ def corpus_dir(
 @pytest.fixture
 def archive_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "archive"
+
+
+def title_change_kinds(old: str, new: str) -> set[str]:
+    """The tests' own statement of the title rule (README, "normalised before edit detection"),
+    for the oracles that replay real edits: spacing alone (a no-break space) is presentation,
+    letter case alone is ``metadata``, other words are ``retitled``."""
+    if old.split() == new.split():
+        return set()
+    if [w.lower() for w in old.split()] == [w.lower() for w in new.split()]:
+        return {"metadata"}
+    return {"retitled"}

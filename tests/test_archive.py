@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.archive import Archive
+from storage.archive import Archive, Deferred
 from storage.document import Statement, dumps, loads, new_statement
 from storage.errors import RevisionError, TargetError
 from storage.index import Index
@@ -198,3 +198,21 @@ def test_migration_rebuilds_statements_keeping_rows_and_references(tmp_path: Pat
             index.update_statement(7, status="gone")
     finally:
         index.close()
+
+
+def test_a_re_cased_title_is_recorded_as_metadata_with_both_titles_and_a_dewidowed_one_is_not(
+    archive: Archive,
+) -> None:
+    archive.record(make(title="Statement on the recent talks"), origin=URL)
+    path = archive.root / "statements-releases/2026-03/2026-03-01-a-statement.md"
+    before = path.read_bytes()
+    dewidowed = archive.record(make(title="Statement on the recent\u00a0talks"), origin=URL)
+    assert isinstance(dewidowed, Deferred), dewidowed  # a rendering difference: not recorded
+    assert path.read_bytes() == before and archive.index.events(kinds=["metadata"]) == []
+    re_cased = archive.record(make(title="Statement on the Recent Talks"), origin=URL)
+    assert re_cased is not None and re_cased.kinds == ("metadata",)
+    event = archive.index.events(kinds=["metadata"])[0]
+    assert (event.detail["old_title"], event.detail["new_title"]) == (
+        "Statement on the recent talks",
+        "Statement on the Recent Talks",
+    )

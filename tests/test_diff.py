@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from storage.diff import PLAIN, chunks_as_json, classify, render_hunks, word_diff, words_hash
 from storage.document import Statement, new_statement
 
@@ -72,3 +75,57 @@ def test_large_rewrites_stay_fast_and_complete() -> None:
     chunks = word_diff(old, new)
     assert sum(len(c.new) for c in chunks) == 20000
     assert [c.op for c in chunks].count("replace") == 3
+
+
+# -- normalisation before edit detection (issue 14 item 5: every source) -----------------------
+
+
+def test_a_dewidowed_title_is_reformatting_and_a_re_cased_one_is_metadata() -> None:
+    old = doc(title="Joint Statement on the recent Taliban Decision to Deny an Education")
+    dewidowed = doc(
+        title="Joint Statement on the recent Taliban Decision to Deny an\u00a0Education"
+    )
+    assert classify(old, dewidowed) == ("reformatted",)
+    assert classify(dewidowed, old) == ("reformatted",)
+    re_cased = doc(title="Joint Statement on the Recent Taliban Decision to Deny an Education")
+    assert classify(old, re_cased) == ("metadata",)
+    re_worded = doc(title="Joint Statement on the Latest Taliban Decision to Deny an Education")
+    assert classify(old, re_worded) == ("retitled",)
+    with_body = doc(title=re_cased.title, body=PARAGRAPH.replace("John", "Jon"))
+    assert classify(old, with_body) == ("updated", "metadata")
+
+
+def test_a_link_rewritten_to_another_host_at_the_same_path_is_reformatting() -> None:
+    link = "See [the order](https://www.whitehouse.gov/briefing-room/a/) and ![x](https://www.whitehouse.gov/i.png).\n"
+    old = doc(body=link)
+    archived = doc(body=link.replace("www.whitehouse.gov", "bidenwhitehouse.archives.gov"))
+    assert classify(old, archived) == ("reformatted",)
+    as_html = '<a href="https://bidenwhitehouse.archives.gov/briefing-room/a/">the order</a>'
+    html_link = doc(body="See " + as_html + " and ![x](https://www.whitehouse.gov/i.png).\n")
+    assert classify(old, html_link) == ("reformatted",)
+    elsewhere = doc(body=link.replace("/briefing-room/a/", "/briefing-room/b/"))
+    assert classify(old, elsewhere) == ("updated",)
+    home = doc(body="See [us](https://www.whitehouse.gov/).\n")
+    other_home = doc(body="See [us](https://example.org/).\n")
+    assert classify(home, other_home) == ("updated",)  # a site's root is not "the same page"
+
+
+TITLE_WORDS = st.lists(
+    st.text(st.characters(categories=("L", "N")), min_size=1, max_size=8), min_size=1, max_size=8
+)
+SPACES = st.sampled_from([" ", "  ", "\u00a0", " \u00a0", "\t"])
+
+
+@given(TITLE_WORDS, st.data())
+def test_titles_that_differ_only_in_spacing_or_case_never_say_retitled(
+    words: list[str], data: st.DataObject
+) -> None:
+    gaps = [data.draw(SPACES) for _ in words[1:]]
+    spaced = words[0] + "".join(g + w for g, w in zip(gaps, words[1:], strict=True))
+    plain = " ".join(words)
+    assert "retitled" not in classify(doc(title=plain), doc(title=spaced))
+    assert classify(doc(title=plain), doc(title=spaced)) == ("reformatted",) or plain == spaced
+    upper = doc(title=plain.upper())
+    kinds = classify(doc(title=plain), upper)
+    assert kinds in {("metadata",), ()} and ("retitled" not in kinds)
+    assert (kinds == ()) == (plain == plain.upper())

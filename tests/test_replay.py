@@ -46,6 +46,7 @@ from crawler.parse import Page, parse_many
 from storage.archive import Archive
 from storage.diff import canonical_meta
 from storage.document import Statement, loads
+from tests.conftest import title_change_kinds
 from tests.fixture_site import FixtureSite, _lastmod, render_bodies, seed, usable_texts
 from tests.test_sync import run_sync
 
@@ -105,8 +106,7 @@ def expected_kinds(
         return frozenset({"(a page the crawler refuses)"})
     kinds = set()
     old_meta, new_meta = canonical_meta(before.meta), canonical_meta(after.meta)
-    if before.title != after.title:
-        kinds.add("retitled")
+    kinds |= title_change_kinds(before.title, after.title)
     if any(old_meta.get(k) != new_meta.get(k) for k in {*old_meta, *new_meta} - {"title"}):
         kinds.add("metadata")
     if reader_words(before.body) != reader_words(after.body):
