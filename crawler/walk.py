@@ -68,7 +68,8 @@ class Discovered:
     listings_read: dict[str, dt.datetime | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # cut short: not failures, but said
     stale: set[str] = field(default_factory=set)  # child sitemaps that failed: read again
-    parent: dict[str, str] = field(default_factory=dict)  # child sitemap -> the index listing it
+    # child sitemap -> the index listing it; a delivered statement -> the feed it came in
+    parent: dict[str, str] = field(default_factory=dict)
     # Statement URL -> its content, come with discovery (a feed item's): recorded without a
     # request (crawler.syncer, "Delivered"). Filled only by a kind that reads statements whole
     # from what it discovers with (crawler/kinds/feed_items.py); the etag header is a digest.

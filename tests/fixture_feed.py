@@ -6,12 +6,14 @@ its newest ``feed_size`` posts, a plain sitemap (``/sitemap.xml``, a ``urlset`` 
 and each post's page (``h1``, ``article:published_time``, ``div.entry-content``, the shortlink).
 On demand it edits a post, moves it to a new slug (the old URL then 404s), removes it (404/410)
 or leaves it out of the sitemap. Or it serves given feed bytes as they are (``raw``: the real
-captures of ../shared, read in place). Every request is counted.
+captures of ../shared, read in place). The feed has an ETag and answers 304 to a matching
+``If-None-Match`` (as WordPress does), unless ``etags`` is off. Every request is counted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import threading
 from dataclasses import dataclass, field
@@ -91,6 +93,8 @@ class FixtureFeed:
     unlisted: set[int] = field(default_factory=set)  # posts left out of the sitemap
     hidden: set[int] = field(default_factory=set)  # posts left out of the feed
     requests: list[str] = field(default_factory=list)
+    etags: bool = True  # the feed answers with an ETag, and 304 to If-None-Match (as WordPress)
+    not_modified: int = 0  # feed requests answered 304
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -161,14 +165,23 @@ class FixtureFeed:
 
     # -- answers --------------------------------------------------------------------------------
 
-    def answer(self, target: str) -> tuple[int, str, bytes]:
-        path = urlsplit(target).path
+    def answer(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        status, kind, body = self._answer(urlsplit(target).path, headers)
+        extra = {"Content-Type": kind}
+        if urlsplit(target).path == FEED_PATH and status in (200, 304):
+            extra["ETag"] = _etag(body) if status == 200 else headers["if-none-match"]
+        return status, extra, b"" if status == 304 else body
+
+    def _answer(self, path: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
         with self._lock:
             self.requests.append(path)
             if path == "/robots.txt":
                 return 200, "text/plain", b"User-agent: *\nDisallow: /wp-admin/\n"
             if path == FEED_PATH:
                 body = self.raw if self.raw is not None else self._feed()
+                if self.etags and headers.get("if-none-match") == _etag(body):
+                    self.not_modified += 1
+                    return 304, "application/rss+xml; charset=UTF-8", body
                 return 200, "application/rss+xml; charset=UTF-8", body
             if path == "/sitemap.xml" and self.raw is None:
                 return 200, "application/xml", self._sitemap()
@@ -203,6 +216,10 @@ class FixtureFeed:
             '<?xml version="1.0" encoding="UTF-8"?>'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
         ).encode()
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
 
 
 def _item(item: Post, trailer: bool) -> str:
@@ -252,12 +269,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        status, kind, body = self.server.fixture.answer(self.path)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status, extra, body = self.server.fixture.answer(self.path, headers)
         self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra.items():
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if status != 304:
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

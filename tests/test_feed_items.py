@@ -204,7 +204,13 @@ def test_nothing_new_costs_the_feed_and_the_sitemap_only(
 ) -> None:
     quiet = sync(*synced, site)
     assert site.counts() == (1, 1, 1, 0) and quiet.events == [] and not quiet.failures
-    assert quiet.counts["not_modified"] == 10 and quiet.counts["unchanged"] == 0  # nothing read
+    assert site.not_modified == 1 and quiet.planned == 0  # the feed: conditional GET, 304
+    site.etags = False  # a feed without validators: read again, its items compared, none read
+    again = sync(*synced, site)
+    assert site.counts() == (1, 1, 1, 0) and again.events == [] and not again.failures
+    assert again.counts["not_modified"] == 10 and again.counts["unchanged"] == 0
+    full = sync(*synced, site, full=True)  # --full: the feed unconditionally, every page
+    assert site.counts() == (1, 1, 1, POSTS - 10) and full.events == []
 
 
 def test_an_edited_item_is_updated_without_a_request(
@@ -307,3 +313,34 @@ def test_a_sync_killed_halfway_then_rerun_equals_an_uninterrupted_one(tmp_path: 
         subprocess.run(command(killed), check=True, capture_output=True, cwd=PROJECT, env=env)
         assert snapshot(killed) == snapshot(whole)
         assert not list(killed.rglob("*.part"))
+
+
+# -- the engine's "delivered" path (crawler.syncer), pure --------------------------------------
+
+
+def test_delivered_statements_are_planned_and_answered_without_a_request() -> None:
+    from crawler.bounds import sitemaps_to_save
+    from crawler.discover import Found
+    from crawler.syncer import delivered_reply, plan
+    from crawler.walk import Discovered
+    from storage.index import FetchState
+
+    feed, url, other = f"{ORIGIN}{FEED_PATH}", f"{ORIGIN}/a/", f"{ORIGIN}/b/"
+    known = FetchState(statement_id=1, url=url, status="active", head=1, etag='"feed-item-1"')
+    found = {u: Found(u, via="feed-items") for u in (url, other)}
+    assert [t.url for t in plan(found, {url: known, other: None})] == [other]  # not delivered
+    tasks = plan(found, {url: known, other: None}, delivered={url, other})
+    assert [(t.url, t.reason, t.etag) for t in tasks] == [
+        (url, "delivered", '"feed-item-1"'),
+        (other, "new", None),
+    ]
+    item = Response(url, 200, {"etag": '"feed-item-1"'}, b"<rss/>")
+    assert delivered_reply(item, tasks[0]).status == 304  # the digest recorded: not changed
+    assert delivered_reply(item, tasks[1]) is item
+    result = Discovered()
+    result.sitemaps[feed] = 'etag "f1"'
+    result.sitemaps_read.add(feed)
+    result.delivered[url] = item
+    result.parent[url] = feed
+    assert sitemaps_to_save(result, []) == {feed: 'etag "f1"'}
+    assert sitemaps_to_save(result, [url]) == {}  # an item not settled: the feed read again

@@ -384,10 +384,20 @@ def _extract_pages(items: Sequence[Fetched], source: Source) -> list[Extracted]:
 
 def read_feed_items(fetcher: Fetcher, source: Source, result: Discovered, walk: Walk) -> None:
     """Read each feed of the seed; every item that is a statement is found, and handed over
-    whole (``result.delivered``, with its digest as ``etag``): the sync fetches none of them."""
+    whole (``result.delivered``, with its digest as ``etag``): the sync fetches none of them.
+
+    A feed is asked for with conditional GET: its ``ETag``/``Last-Modified`` are kept as a child
+    sitemap's ``lastmod`` is (``result.sitemaps``, saved by the sync only when every item it
+    delivered settled: :func:`crawler.bounds.sitemaps_to_save`); a 304 finds nothing, as there
+    is nothing new. ``--full`` asks without validators."""
     for feed in _options(source).urls:
         url = source.absolute(feed)
-        response = fetcher.get(url)
+        etag, modified = _read_validator(walk.seen.get(url, ""))
+        response = fetcher.get(url, etag=etag, last_modified=modified)
+        if response.not_modified:
+            result.sitemaps[url] = walk.seen.get(url, "")
+            result.sitemaps_read.add(url)
+            continue
         if response.status >= 400:
             raise FetchError(
                 f"the feed answered HTTP {response.status}", url=url, status=response.status
@@ -401,6 +411,25 @@ def read_feed_items(fetcher: Fetcher, source: Source, result: Discovered, walk: 
             headers = {"content-type": kind, "etag": item.digest}
             reply = Response(item.url, 200, headers, response.content)
             result.delivered.setdefault(item.url, reply)
+            result.parent.setdefault(item.url, url)
+        validator = _validator(response)
+        if validator:
+            result.sitemaps[url] = validator
+            result.sitemaps_read.add(url)
+
+
+def _validator(response: Response) -> str:
+    """A feed reply's validators, as kept between syncs: ``etag <value>`` or
+    ``last-modified <value>`` (empty when it sent neither)."""
+    etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+    return f"etag {etag}" if etag else f"last-modified {modified}" if modified else ""
+
+
+def _read_validator(kept: str) -> tuple[str | None, str | None]:
+    kind, _, value = kept.partition(" ")
+    if not value:
+        return None, None
+    return (value, None) if kind == "etag" else (None, value)
 
 
 def refuse(response: Response) -> str | None:
