@@ -93,6 +93,7 @@ class FixtureFeed:
     unlisted: set[int] = field(default_factory=set)  # posts left out of the sitemap
     hidden: set[int] = field(default_factory=set)  # posts left out of the feed
     requests: list[str] = field(default_factory=list)
+    feed_path: str = FEED_PATH
     etags: bool = True  # the feed answers with an ETag, and 304 to If-None-Match (as WordPress)
     not_modified: int = 0  # feed requests answered 304
 
@@ -155,7 +156,7 @@ class FixtureFeed:
         with self._lock:
             paths = list(self.requests)
         robots = paths.count("/robots.txt")
-        feed = paths.count(FEED_PATH)
+        feed = paths.count(self.feed_path)
         sitemap = paths.count("/sitemap.xml")
         return robots, feed, sitemap, len(paths) - robots - feed - sitemap
 
@@ -168,7 +169,7 @@ class FixtureFeed:
     def answer(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         status, kind, body = self._answer(urlsplit(target).path, headers)
         extra = {"Content-Type": kind}
-        if urlsplit(target).path == FEED_PATH and status in (200, 304):
+        if urlsplit(target).path == self.feed_path and status in (200, 304):
             extra["ETag"] = _etag(body) if status == 200 else headers["if-none-match"]
         return status, extra, b"" if status == 304 else body
 
@@ -177,7 +178,7 @@ class FixtureFeed:
             self.requests.append(path)
             if path == "/robots.txt":
                 return 200, "text/plain", b"User-agent: *\nDisallow: /wp-admin/\n"
-            if path == FEED_PATH:
+            if path == self.feed_path:
                 body = self.raw if self.raw is not None else self._feed()
                 if self.etags and headers.get("if-none-match") == _etag(body):
                     self.not_modified += 1

@@ -344,3 +344,26 @@ def test_delivered_statements_are_planned_and_answered_without_a_request() -> No
     result.parent[url] = feed
     assert sitemaps_to_save(result, []) == {feed: 'etag "f1"'}
     assert sitemaps_to_save(result, [url]) == {}  # an item not settled: the feed read again
+
+
+def test_archive_hosts_map_the_statement_url_only_and_tags_values_the_field(
+    tmp_path: Path,
+) -> None:
+    from crawler.kinds.feed_items import fetch_url
+
+    hosts = 'allowed_hosts = ["www.example.gov", "arch.example.org"]'
+    text = (
+        SEED.split("[sitemap]")[0]
+        .replace('allowed_hosts = ["www.example.gov"]', hosts)
+        .replace('tags = "press-releases"', 'tags_field = "category"')
+        + '[feed_items.archive_hosts]\n"www.example.gov" = "arch.example.org"\n'
+        + '[feed_items.tags_values]\n"Press Briefings" = "press-briefings"\n'
+    )
+    src = source(tmp_path, text)
+    feed = _feed(_item("<p>W.</p>", extra="<category><![CDATA[Press Briefings]]></category>"))
+    result = one(feed, "https://arch.example.org/a-title/", src)
+    assert result.statement.source_url == "https://arch.example.org/a-title/"
+    assert result.statement.meta["tags"] == "press-briefings"
+    assert fetch_url(src, "https://arch.example.org/a-title/") == f"{ORIGIN}/a-title/"
+    with pytest.raises(SourceError, match="no \\[sitemap\\] with archive_hosts"):
+        source(tmp_path, text + '[sitemap]\nurls = ["/sitemap.xml"]\n')

@@ -40,11 +40,11 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup
 from lxml import etree
@@ -52,7 +52,16 @@ from lxml import etree
 from crawler.discover import Found
 from crawler.errors import ConvertError, DiscoveryError, FetchError, NotAStatement
 from crawler.fetch import Fetcher, Response
-from crawler.kinds.base import Extracted, Fetched, Kind, Method, Parsed, Walk, register
+from crawler.kinds.base import (
+    Extracted,
+    Fetched,
+    Kind,
+    Method,
+    Parsed,
+    Walk,
+    register,
+    template_fetch_url,
+)
 from crawler.kinds.html import check as check_html
 from crawler.kinds.html import stable_id as page_stable_id
 from crawler.parse import Page, clean_body, convert_bodies, converter_of, document, one_line
@@ -84,6 +93,10 @@ class FeedItemsOptions:
     tags_field: str = ""  # an item field giving the tags (category, dc:creator), as a slug
     stable_id_pattern: str = WORDPRESS_ID  # a regex on the GUID: its first group is the id
     drop_trailer: bool = True  # WordPress's "The post ... appeared first on ..." line
+    # A tags_field value (as written) -> the tags it gives (else its slug).
+    tags_values: Mapping[str, str] = field(default_factory=dict)
+    # The host of an item's link -> the host its source_url is written with (an archive's).
+    archive_hosts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,7 +150,7 @@ def read_item(entry: Any, base: str, source: Source) -> FeedItem:
     resolved = urljoin(entry.base or base, link) if link else ""
     if not resolved or not source.statement_match(resolved):
         raise NotAStatement("not a statement URL of this source", url=resolved or base)
-    url = source.canonical(resolved)
+    url = archive_url(source.canonical(resolved), options)
     title = one_line("".join(fields["title"][0].itertext())) if "title" in fields else ""
     if not title:
         raise NotAStatement("a feed item without a title", url=url)
@@ -152,6 +165,24 @@ def read_item(entry: Any, base: str, source: Source) -> FeedItem:
         guid=guid,
         stable_id=_stable_id(guid, options.stable_id_pattern),
     )
+
+
+def archive_url(url: str, options: FeedItemsOptions) -> str:
+    """The statement URL the archive records for an item's link: on its archive host when the
+    seed maps the link's host to one (``archive_hosts``), else the link."""
+    parts = urlsplit(url)
+    host = options.archive_hosts.get(parts.hostname or "")
+    return url if host is None else urlunsplit(parts._replace(netloc=host))
+
+
+def fetch_url(source: Source, url: str) -> str:
+    """Where a statement URL is fetched: on the origin host again when it is on an archive host
+    (``archive_hosts``), through the seed's ``fetch_url`` template if any."""
+    parts = urlsplit(url)
+    origins = {archive: origin for origin, archive in _options(source).archive_hosts.items()}
+    host = origins.get(parts.hostname or "")
+    real = url if host is None else urlunsplit(parts._replace(netloc=host))
+    return template_fetch_url(source, real)
 
 
 def prepare_body(html: str, source: Source, url: str) -> str:
@@ -288,9 +319,9 @@ def _tags(fields: dict[str, list[Any]], options: FeedItemsOptions) -> str:
     """The seed's ``tags_field`` value as a slug (its first non-empty one), else ``tags``."""
     name = options.tags_field.rpartition(":")[2].lower()
     for element in fields.get(name, ()) if name else ():
-        slug = _slug(element.get("term") or "".join(element.itertext()))
-        if slug:
-            return slug
+        value = " ".join((element.get("term") or "".join(element.itertext())).split())
+        if value:
+            return options.tags_values.get(value) or _slug(value) or options.tags or "uncategorized"
     return options.tags or "uncategorized"
 
 
@@ -454,6 +485,12 @@ def check(source: Source, ctx: Context) -> None:
         raise ctx.fail(
             "feed_items.stable_id_pattern", f"a regular expression ({exc})", pattern
         ) from None
+    for origin, archive in options.archive_hosts.items():
+        if archive not in source.allowed_hosts or origin not in source.allowed_hosts:
+            hosts = f"{origin} and {archive}"
+            raise ctx.fail("allowed_hosts", f"a list holding {hosts} (archive_hosts)", origin)
+    if options.archive_hosts and source.sitemap is not None:
+        raise ctx.fail("sitemap", "no [sitemap] with archive_hosts (its URLs are the origin's)")
     if source.sitemap is not None and source.selectors is None:
         raise ctx.fail("selectors.article", "selectors for the pages the sitemap finds")
     if source.selectors is not None:
@@ -474,6 +511,7 @@ FEED_ITEMS = register(
                 lambda source: source.sitemap is not None,
             ),
         ),
+        fetch_url=fetch_url,
         refuse=refuse,
         check=check,
         rate=1.0,
