@@ -145,8 +145,9 @@ def plan(
             kind = "delivered"
         if kind is not None:
             etag, modified = _validators(state)
+            unannounced = kind == "full" and url not in delivered  # a feed item says itself
             tasks[state.url] = Task(
-                state.url, kind, item.published, lastmod, etag, modified, unannounced=kind == "full"
+                state.url, kind, item.published, lastmod, etag, modified, unannounced=unannounced
             )
     for url, reason in recheck:
         state = states.get(url)

@@ -224,6 +224,9 @@ def test_an_edited_item_is_updated_without_a_request(
     row = _row(synced[0], POSTS - 3)
     assert row.head == 2
     assert sync(*synced, site).events == []
+    site.edit(1000 + POSTS - 4, body="<p>Corrected again.</p>")
+    full = sync(*synced, site, full=True)  # the feed shows the edit: not a silent one
+    assert [r.kinds for r in full.events] == [("updated",)]
 
 
 def test_a_new_slug_with_the_same_guid_is_a_move(
