@@ -180,7 +180,7 @@ def _replay(
 
 
 @pytest.mark.slow
-def test_the_nine_whitehouse_biden_captures_give_the_four_real_edits_only(
+def test_the_nine_whitehouse_biden_captures_give_the_three_real_changes_only(
     tmp_path: Path, biden_seeds: Path
 ) -> None:
     captures = [need(BIDEN / name) for name in BIDEN_CAPTURES]
