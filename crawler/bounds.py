@@ -14,7 +14,8 @@ Three small pieces the syncer consults, pure but for the counter:
 - :func:`sitemaps_to_save`: the child sitemaps whose ``lastmod`` the next sync may trust: those
   read whole now, less those that failed and those listing a statement not settled now (failed,
   or not fetched), with the indexes above them. The others keep their previous ``lastmod``, so
-  they are read again next time.
+  they are read again next time. A feed whose items came whole (``Discovered.delivered``, its
+  validators kept the same way) is saved only if each of its items settled too.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def sitemaps_to_save(found: Discovered, unsettled: Iterable[str]) -> dict[str, s
     """Child sitemap URL -> ``lastmod`` to remember (see the module's docstring)."""
     stale = set(found.stale)
     stale.update(found.sitemap_of[url] for url in unsettled if url in found.sitemap_of)
+    stale.update(found.parent[url] for url in unsettled if url in found.delivered)  # its feed
     for doc in list(stale):
         while doc in found.parent and found.parent[doc] not in stale:
             doc = found.parent[doc]

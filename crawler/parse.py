@@ -269,13 +269,20 @@ def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
     body = soup.select_one(selectors.body)
     if body is None:
         raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
+    return clean_body(body, selectors.remove, selectors.strip_attributes, url)
+
+
+def clean_body(body: Tag, remove: Sequence[str], strip_attributes: Sequence[str], url: str) -> str:
+    """A body element made ready for the converter: ``remove`` (CSS selectors) dropped, the
+    ``strip_attributes`` (``data-*``: a prefix) taken off every tag, renamed ``div``. Refused
+    (:class:`NotAStatement`) when its markup nests deeper than :data:`MAX_DEPTH`."""
     if nesting_depth(body) > MAX_DEPTH:
         raise NotAStatement(f"the body's markup nests deeper than {MAX_DEPTH} levels", url=url)
-    for selector in selectors.remove:
+    for selector in remove:
         for tag in body.select(selector):
             tag.decompose()
-    exact = {a for a in selectors.strip_attributes if not a.endswith("*")}
-    prefixes = tuple(a[:-1] for a in selectors.strip_attributes if a.endswith("*"))
+    exact = {a for a in strip_attributes if not a.endswith("*")}
+    prefixes = tuple(a[:-1] for a in strip_attributes if a.endswith("*"))
     for tag in [body, *body.find_all(True)]:
         for name in [n for n in tag.attrs if n in exact or n.startswith(prefixes)]:
             del tag[name]

@@ -28,6 +28,14 @@ after all fetching: if one sync would mark more than the source's ``max_removed_
 active statements removed, it marks none (a site outage, a redesign), reports the first URLs and
 keeps them to re-check next time, until ``confirm_removals``.
 
+Delivered. A kind may read statements whole from what discovery reads (a feed's items, with
+their full content): discovery hands them over in ``Discovered.delivered`` (statement URL -> a
+reply made from the item, whose ``etag`` is a digest of what was read of it). Such a statement
+is never requested: :func:`plan` plans every delivered one (a known one with reason
+``delivered``), and :func:`delivered_reply` answers its task with the item, or with a 304 when
+the digest is the one recorded at its last check (nothing changed: nothing converted, nothing
+written). Only delivered URLs take this path; every other task is fetched as before.
+
 Bounds (:mod:`crawler.bounds`): at most ``[sync] max_new`` new statements a sync (the rest by the
 next syncs, said in a note), no more new URLs once ``[sync] gone_streak`` of them in a row answer
 404/410 (a warning), and a child sitemap's ``lastmod`` is saved only when it was read whole and
@@ -42,7 +50,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
@@ -85,7 +93,7 @@ class Task:
     """A statement page to fetch, and why."""
 
     url: str
-    reason: str  # new | lastmod | full | audit | recheck | absent | held
+    reason: str  # new | lastmod | full | audit | recheck | absent | held | delivered
     published: dt.datetime | None = None
     lastmod: str | None = None  # the sitemap lastmod seen now
     etag: str | None = None
@@ -119,8 +127,10 @@ def plan(
     recheck: Sequence[tuple[str, str]] = (),
     since: dt.datetime | None = None,
     full: bool = False,
+    delivered: Collection[str] = (),
 ) -> list[Task]:
-    """What to fetch: new statements, known ones whose lastmod moved, and ``recheck`` ones."""
+    """What to fetch: new statements, known ones whose lastmod moved, and ``recheck`` ones;
+    known ``delivered`` ones too (their content came with discovery: compared, not fetched)."""
     tasks: dict[str, Task] = {}
     for url, item in found.items():
         state = states.get(url)
@@ -131,10 +141,13 @@ def plan(
                 tasks[url] = Task(url, "new", item.published, lastmod)
             continue
         kind = _known_reason(state, item, lastmod, full)
+        if kind is None and url in delivered:
+            kind = "delivered"
         if kind is not None:
             etag, modified = _validators(state)
+            unannounced = kind == "full" and url not in delivered  # a feed item says itself
             tasks[state.url] = Task(
-                state.url, kind, item.published, lastmod, etag, modified, unannounced=kind == "full"
+                state.url, kind, item.published, lastmod, etag, modified, unannounced=unannounced
             )
     for url, reason in recheck:
         state = states.get(url)
@@ -176,6 +189,15 @@ def _after(published: str | None, oldest: dt.datetime) -> bool:
     except ValueError:
         return False
     return when is not None and when.utcoffset() is not None and when > oldest
+
+
+def delivered_reply(delivered: Response, task: Task) -> Response:
+    """The reply for a statement whose content came with discovery: the item itself, or a 304
+    when its digest (its ``etag``) is the one recorded at the statement's last check."""
+    digest = delivered.headers.get("etag")
+    if digest is not None and task.etag == digest:
+        return Response(delivered.url, 304, {"etag": digest}, b"")
+    return delivered
 
 
 def _validators(state: FetchState) -> tuple[str | None, str | None]:
@@ -235,6 +257,8 @@ class Syncer:
         self._gone: list[tuple[Task, Response, FetchState]] = []  # decided after fetching
         self._absent: set[str] = set()
         self._answered: set[str] = set()  # URLs that gave an HTTP answer this run
+        self._delivered: Mapping[str, Response] = {}  # content come with discovery: not fetched
+        self._moved_away: set[str] = set()  # URLs a statement moved away from in this run
         self._held_before: list[str] = []
         self._unjudged: list[str] = []  # answered 404/410 in an interrupted run: re-check
         self._replacing: set[str] = set()  # URLs a different document took over in this run
@@ -278,7 +302,15 @@ class Syncer:
         recheck = [*self._missing(found), *self._recheck()]
         states = {url: index.fetch_state(url) for url in [*found.found, *(u for u, _ in recheck)]}
         self._states = states
-        tasks = plan(found.found, states, recheck=recheck, since=since, full=self.options.full)
+        self._delivered = found.delivered
+        tasks = plan(
+            found.found,
+            states,
+            recheck=recheck,
+            since=since,
+            full=self.options.full,
+            delivered=found.delivered.keys(),
+        )
         tasks = self._cap_new(tasks)
         self.report.planned = self._total = len(tasks)
         self._sync_all(tasks)
@@ -446,9 +478,12 @@ class Syncer:
         try:
             url = self.kind.fetch_url(self.source, task.url)  # an API's URL for the page
             page = None if url == task.url else task.url
-            reply = self.fetcher.get(
-                url, etag=task.etag, last_modified=task.last_modified, page=page
-            )
+            if task.url in self._delivered:  # no request: its content came with discovery
+                reply = delivered_reply(self._delivered[task.url], task)
+            else:
+                reply = self.fetcher.get(
+                    url, etag=task.etag, last_modified=task.last_modified, page=page
+                )
         except Stopped:
             return None
         except StatementSyncError as exc:
@@ -512,7 +547,7 @@ class Syncer:
             )
             gone = [u for u, status in twins if status == "removed" or u not in self._listed]
             previous = gone[0] if gone else None
-        return self.recorder.record(
+        outcome = self.recorder.record(
             statement,
             origin=reply.url,
             previous_url=previous,
@@ -520,6 +555,9 @@ class Syncer:
             stable_id=stable_id,
             declared=parsed.declared,
         )
+        if previous is not None and "moved" in outcome.kinds:
+            self._moved_away.add(previous)  # its old URL answering 404 is no removal
+        return outcome
 
     def _previous(self, task: Task, reply: Response, parsed: Parsed) -> str | None:
         """The URL the statement had before, when it moved: the one its stable id was last seen
@@ -537,7 +575,9 @@ class Syncer:
 
     def _decide_removals(self) -> None:
         """Mark the statements that answered 404 or 410 removed, unless there are too many."""
-        gone, report = self._gone, self.report
+        # A statement that moved in this run is not removed by its old URL answering 404/410.
+        gone = [g for g in self._gone if g[0].url not in self._moved_away]
+        report = self.report
         active = self._active_count()
         share = self.source.sync.max_removed_share
         if gone and self.stop():  # a part of the source answered: too little to judge by

@@ -22,6 +22,9 @@ document not counted as read whole); a listing walk stops at ``max_pages`` or at
 no URL the walk has not seen, with a warning: a cut is not a failure (what was found is synced),
 but it is said in the sync's summary, its JSON and the log.
 
+A kind whose discovery documents hold the statements themselves (a feed's items, whole) hands
+them over in :attr:`Discovered.delivered`; the sync records them without fetching them.
+
 Because discovery is incremental, what it did *not* list means something only where it looked:
 :class:`Discovered` says which sitemap documents were read this time and how far back each
 listing was walked, and where each statement was listed, so that sync can tell a statement that
@@ -39,7 +42,7 @@ from dataclasses import dataclass, field
 
 from crawler.discover import Found, SitemapDoc, parse_feed, parse_listing, parse_sitemap
 from crawler.errors import DiscoveryError, FetchError, Stopped, Unreachable
-from crawler.fetch import Fetcher
+from crawler.fetch import Fetcher, Response
 from crawler.kinds.base import Walk, kind_of
 from crawler.source import Source
 from storage.errors import StatementSyncError
@@ -65,7 +68,12 @@ class Discovered:
     listings_read: dict[str, dt.datetime | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # cut short: not failures, but said
     stale: set[str] = field(default_factory=set)  # child sitemaps that failed: read again
-    parent: dict[str, str] = field(default_factory=dict)  # child sitemap -> the index listing it
+    # child sitemap -> the index listing it; a delivered statement -> the feed it came in
+    parent: dict[str, str] = field(default_factory=dict)
+    # Statement URL -> its content, come with discovery (a feed item's): recorded without a
+    # request (crawler.syncer, "Delivered"). Filled only by a kind that reads statements whole
+    # from what it discovers with (crawler/kinds/feed_items.py); the etag header is a digest.
+    delivered: dict[str, Response] = field(default_factory=dict)
     progress: Callable[[int], None] = field(default=lambda found: None, repr=False)
 
     def fail(self, methods: list[str], exc: StatementSyncError) -> None:

@@ -76,6 +76,22 @@ def _shared_govuk(relative: str) -> tuple[Path, Path]:
 
 
 SHARED_CASES["govuk"] = [_shared_govuk(item) for item in GOVUK_ITEMS]
+_STATE = SHARED / "pages" / "state.gov" / "feed"
+#: Real state.gov feed items (see its PROVENANCE.txt): (capture, the item's page id). The
+#: capture is read in place; the item read is the one whose link is the expected source_url.
+STATE_ITEMS = [
+    ("press-releases_feed_2021-05-23T1510Z_first", 245633),  # a short statement
+    ("press-releases_feed_2021-05-23T1510Z_first", 245386),  # a long press availability
+    ("press-releases_feed_2022-03-04T2234Z_slug-after", 320953),  # after its slug change
+    ("press-releases_feed_2022-03-24T2323Z_edit-before", 327872),  # before its title edit
+    ("press-releases_feed_2022-03-24T2349Z_edit-after", 327872),  # after it
+    ("press-releases_feed_2022-08-03T2024Z_last-in-snapshot", 364862),
+    ("press-releases_feed_2022-08-03T2024Z_last-in-snapshot", 364673),  # a transcript
+]
+SHARED_CASES["state"] = [
+    (_STATE / f"{capture}.xml", GOLDEN / "state" / f"{capture}--{page_id}.expected.md")
+    for capture, page_id in STATE_ITEMS
+]
 
 
 @dataclass(frozen=True)
@@ -103,17 +119,26 @@ def _folders() -> list[Path]:
     return sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
 
+#: What a case's saved reply may be: a page, an API's JSON, a feed (a feed_items source).
+PAGE_SUFFIXES = (".html", ".json", ".xml")
+
+
+def _pages(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in PAGE_SUFFIXES)
+
+
 def _cases() -> list[Case]:
     cases = []
     for folder in _folders():
-        for page in sorted([*folder.glob("*.html"), *folder.glob("*.json")]):
+        for page in _pages(folder):
             name = page.stem
             outcomes = [folder / f"{name}.expected.md", folder / f"{name}.error.txt"]
             found = [o for o in outcomes if o.exists()]
             cases.append(Case(folder.name, name, page, found[0] if found else outcomes[0]))
     for source, pairs in SHARED_CASES.items():
         for page, expected in pairs:
-            cases.append(Case(source, f"shared:{page.stem}", page, expected))
+            name = expected.name.removesuffix(".expected.md")
+            cases.append(Case(source, f"shared:{name}", page, expected))
     return cases
 
 
@@ -134,10 +159,10 @@ def test_every_golden_folder_is_a_source_and_every_file_part_of_a_case() -> None
     shared = {c.outcome for c in CASES if c.shared}
     for folder in _folders():
         assert (PROJECT / "seeds" / f"{folder.name}.toml").exists(), f"{folder.name}: no seed"
-        names = {p.stem for p in [*folder.glob("*.html"), *folder.glob("*.json")]}
+        names = {p.stem for p in _pages(folder)}
         for path in folder.iterdir():
             case = path.name.removesuffix(".expected.md").removesuffix(".error.txt")
-            if path.name != "README.md" and path.suffix not in (".html", ".json"):
+            if path.name != "README.md" and path.suffix not in PAGE_SUFFIXES:
                 assert case in names or path in shared, f"{path}: no {case}.html/.json beside it"
         for name in names:
             outcomes = [folder / f"{name}.expected.md", folder / f"{name}.error.txt"]

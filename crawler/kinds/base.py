@@ -11,7 +11,9 @@ the kind:
   (the HTML kind does, through :func:`crawler.parse.parse_many`); :func:`one_by_one` makes a
   batch extractor of a function of one reply.
 - ``discovery``: its discovery methods by name (:class:`Method`): the HTML kind's ``listing``,
-  ``sitemap`` and ``feed``; a kind may add its own (a search API). A method runs for a source
+  ``sitemap`` and ``feed``; a kind may add its own (a search API). A method may hand over
+  statements whole (``Discovered.delivered``: a feed's items), which the engine records
+  without fetching them (:mod:`crawler.syncer`). A method runs for a source
   when its seed configures it (:attr:`Method.configured`).
 - ``fetch_url``: where a statement URL is fetched (a JSON API answers for a page at another URL:
   ``https://www.gov.uk/api/content/<path>`` for ``https://www.gov.uk/<path>``); by default the
