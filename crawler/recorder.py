@@ -12,7 +12,7 @@ Every statement a sync settles comes to one :class:`Outcome`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,6 +69,7 @@ class Recorder(Protocol):
         unannounced: bool,
         stable_id: str | None = None,
         declared: Declared | None = None,
+        keep: Collection[str] = (),
     ) -> Outcome: ...
 
     def mark_removed(self, statement_id: int, status: int) -> Outcome: ...
@@ -95,6 +96,7 @@ class ArchiveRecorder:
         unannounced: bool,
         stable_id: str | None = None,
         declared: Declared | None = None,
+        keep: Collection[str] = (),
     ) -> Outcome:
         return Outcome.of(
             self.archive.record(
@@ -106,6 +108,7 @@ class ArchiveRecorder:
                 unannounced=unannounced,
                 stable_id=stable_id,
                 declared=declared,
+                keep=keep,
             )
         )
 
@@ -142,6 +145,7 @@ class DryRunRecorder:
         unannounced: bool,
         stable_id: str | None = None,
         declared: Declared | None = None,
+        keep: Collection[str] = (),
     ) -> Outcome:
         kinds = self.archive.preview(
             statement,
@@ -150,6 +154,7 @@ class DryRunRecorder:
             stable_id=stable_id,
             source=self.source,
             declared=declared,
+            keep=keep,
         )
         if kinds is None:
             return UNCHANGED

@@ -554,6 +554,7 @@ class Syncer:
             unannounced=task.unannounced,
             stable_id=stable_id,
             declared=parsed.declared,
+            keep=self.kind.keeps,
         )
         if previous is not None and "moved" in outcome.kinds:
             self._moved_away.add(previous)  # its old URL answering 404 is no removal

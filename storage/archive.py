@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +58,15 @@ FLAP_WINDOW = dt.timedelta(hours=24)
 #: The kinds that change what a reader sees: a revert undoes one of them.
 CONTENT_KINDS = frozenset({"updated", "retitled", "replaced"})
 INDEX_NAME = "index.sqlite"
+
+
+def _kept(statement: Statement, head: RevisionRow | None, keep: Collection[str]) -> Statement:
+    """The statement with the ``keep`` keys it lacks taken from the latest revision, if any."""
+    if not keep or head is None:
+        return statement
+    before = load_meta(head.front_matter)
+    missing = {k: before[k] for k in keep if k not in statement.meta and k in before}
+    return Statement({**statement.meta, **missing}, statement.body) if missing else statement
 
 
 def _re_cased(old: str | None, new: str) -> bool:
@@ -221,6 +230,7 @@ class Archive:
         reformat: bool = False,
         stable_id: str | None = None,
         declared: Declared | None = None,
+        keep: Collection[str] = (),
     ) -> Recorded | Deferred | None:
         """Record a revision of a statement; ``None`` when the archive has it already.
 
@@ -240,6 +250,9 @@ class Archive:
         note is also ``declared`` (the notes in the event's detail), a content change with no
         new note and an unmoved ``modified_time`` is ``silent``, a new withdrawal notice is
         ``withdrawn`` (an event of its own when the text did not change).
+        ``keep``: front-matter keys the source never gives (a feed has no ``modified_time``);
+        one the statement lacks is kept from the latest revision, so that an absence the source
+        cannot help (an adopted file's ``modified_time``) is no change.
         """
         change = self._prepare(
             statement,
@@ -252,6 +265,7 @@ class Archive:
             unannounced,
             stable_id,
             declared,
+            keep=keep,
         )
         if change is None:
             return None if declared is None else self._declared_status(statement, declared, at)
@@ -296,10 +310,21 @@ class Archive:
         stable_id: str | None = None,
         source: str | None = None,
         declared: Declared | None = None,
+        keep: Collection[str] = (),
     ) -> tuple[str, ...] | None:
         """The change kinds :meth:`record` would record, writing nothing (a dry run)."""
         change = self._prepare(
-            statement, "", None, None, None, previous_url, source, unannounced, stable_id, declared
+            statement,
+            "",
+            None,
+            None,
+            None,
+            previous_url,
+            source,
+            unannounced,
+            stable_id,
+            declared,
+            keep=keep,
         )
         if change is None and declared is not None:
             row = self.index.by_url(statement.source_url)
@@ -318,6 +343,8 @@ class Archive:
         unannounced: bool,
         stable_id: str | None = None,
         declared: Declared | None = None,
+        *,
+        keep: Collection[str] = (),
     ) -> _Change | None:
         when = stamp(at or self.clock())
         row: StatementRow | None
@@ -328,6 +355,7 @@ class Archive:
             row, path = self._identify(statement, path_hint, previous_url, stable_id)
         head = None if row is None else self.index.revision(row.id, row.head)
         if text is None:
+            statement = _kept(statement, head, keep)
             text = self._render(statement, head)
             statement = loads(text)
         try:

@@ -216,3 +216,14 @@ def test_a_re_cased_title_is_recorded_as_metadata_with_both_titles_and_a_dewidow
         "Statement on the recent talks",
         "Statement on the Recent Talks",
     )
+
+
+def test_a_key_the_source_never_gives_is_kept_from_the_latest_revision(archive: Archive) -> None:
+    archive.record(make(modified_time=T0), origin=URL)  # an adopted file, say, with the key
+    assert archive.record(make(), origin=URL, keep=("modified_time",)) is None  # no change
+    edited = archive.record(make("One two four.\n"), origin=URL, keep=("modified_time",))
+    assert edited is not None and edited.kinds == ("updated",)
+    path = archive.root / "statements-releases/2026-03/2026-03-01-a-statement.md"
+    assert "modified_time" in loads(path.read_text()).meta
+    dropped = archive.record(make("One two four.\n"), origin=URL)  # not kept: the key went
+    assert dropped is not None and dropped.kinds == ("metadata",)

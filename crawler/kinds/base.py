@@ -29,7 +29,9 @@ the kind:
   that it can write, each with what it holds (a seed picks some with ``[archive] extra_keys``);
   ``options``: the dataclass of its own seed options, the table named after the kind
   (``[govuk]``), built at load into ``Source.kind_options`` (a kind with options must not be
-  named as a top-level seed key, such as ``feed``).
+  named as a top-level seed key, such as ``feed``); ``keeps``: the archive format's keys it never
+  gives (a feed has no ``modified_time``), kept from a statement's latest revision when a new one
+  lacks them, so that an adopted file's value is not reported as removed.
 
 A kind is one module that calls :func:`register` at import. The built-in kinds are the modules
 of this package (``crawler/kinds/*.py`` but this one): adding one is adding its file, no list to
@@ -154,6 +156,7 @@ class Kind:
     check: Callable[[Source, Context], None] = _no_check
     extra_keys: Mapping[str, str] = field(default_factory=dict)
     options: type[Any] | None = None  # a frozen dataclass with defaults: the seed's [<name>]
+    keeps: tuple[str, ...] = ()  # front-matter keys it never gives, kept from the last revision
     description: str = ""
 
     def methods(self, source: Source) -> tuple[Method, ...]:

@@ -516,6 +516,7 @@ FEED_ITEMS = register(
         check=check,
         rate=1.0,
         options=FeedItemsOptions,
+        keeps=("modified_time",),  # a feed gives none: an adopted file's stays
         description="statements read whole from RSS/Atom feed items (paired with a sitemap)",
     )
 )
