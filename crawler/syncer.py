@@ -446,8 +446,13 @@ class Syncer:
         try:
             url = self.kind.fetch_url(self.source, task.url)  # an API's URL for the page
             page = None if url == task.url else task.url
-            reply = self.fetcher.get(
-                url, etag=task.etag, last_modified=task.last_modified, page=page
+            reply = self.kind.fetch(
+                self.fetcher,
+                self.source,
+                url,
+                etag=task.etag,
+                last_modified=task.last_modified,
+                page=page,
             )
         except Stopped:
             return None

@@ -16,6 +16,7 @@ given the saved reply as the sync gives it a fetched one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -76,6 +77,13 @@ def _shared_govuk(relative: str) -> tuple[Path, Path]:
 
 
 SHARED_CASES["govuk"] = [_shared_govuk(item) for item in GOVUK_ITEMS]
+_FR = SHARED / "pages" / "federalregister.gov" / "api"
+#: The real Federal Register documents: each JSON is read with its full text beside it, when
+#: ../shared has it (the 1994 determination's is not there: its case has no body).
+SHARED_CASES["federalregister"] = [
+    (_FR / f"{stem}.json", GOLDEN / "federalregister" / f"{stem}.expected.md")
+    for stem in ("document_2026-19417_eo14430", "document_93-32104_determination_1994")
+]
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,19 @@ def _seed(name: str) -> Source:
 
 
 def _read(path: Path) -> bytes:
+    if path.parent == _FR and path.suffix == ".json":
+        return _fr_bundle(need(path))
     return need(path).read_bytes() if path.is_relative_to(SHARED) else path.read_bytes()
+
+
+def _fr_bundle(path: Path) -> bytes:
+    """A real Federal Register document as the kind's fetch hands it over: its JSON, with the
+    full text saved beside it (``full_text_html_<number>.html``), if any."""
+    from crawler.kinds.federalregister import bundle
+
+    document = json.loads(path.read_bytes())
+    full_text = path.parent / f"full_text_html_{document['document_number']}.html"
+    return bundle(document, full_text.read_text("utf-8") if full_text.exists() else "")
 
 
 CASES = _cases()
