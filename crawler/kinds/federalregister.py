@@ -17,9 +17,9 @@ text, and its API (``https://www.federalregister.gov/api/v1``) describes each on
   number finds its statement, and a retitled document keeps its URL.
 - A statement is two resources: the document's JSON (``/api/v1/documents/<number>.json``, the URL
   fetched, :func:`document_url`) and its full-text HTML (``body_html_url``). The kind's ``fetch``
-  (:func:`fetch`) asks for the JSON (conditionally), then the full text and the JSON of each
-  correction, through the same fetcher (robots.txt, rate limit, retries), and hands ``extract``
-  one reply: a :func:`bundle` of the three.
+  (:func:`fetch`) asks for the JSON (not conditionally: its validators say nothing of the full
+  text), then the full text and the JSON of each correction, through the same fetcher
+  (robots.txt, rate limit, retries), and hands ``extract`` one reply: a :func:`bundle`.
 - Times: the API gives dates only (``publication_date``, ``signing_date``). The rule
   (:func:`day_start`): ``published_time`` is the publication date at 00:00 in America/New_York
   (the Federal Register's day: the issue of that date), so ``date`` is the publication date;
@@ -518,11 +518,12 @@ def fetch(
     last_modified: str | None = None,
     page: str | None = None,
 ) -> Response:
-    """The document's JSON (conditional GET: a 304 or an error is the reply), then its full
-    text and its corrections' JSON: one reply, a :func:`bundle`. A full text or correction
-    that cannot be read fails the statement for this sync (:class:`FetchError`), never a
-    removal: only the document's own 404/410 is."""
-    reply = fetcher.get(url, etag=etag, last_modified=last_modified, page=page)
+    """The document's JSON (an error status is the reply), then its full text and its
+    corrections' JSON: one reply, a :func:`bundle`. Not conditional: the JSON's validators say
+    nothing of the full text (``etag`` and ``last_modified`` are not sent), so ``--full`` reads
+    both again. A full text or correction that cannot be read fails the statement for this sync
+    (:class:`FetchError`), never a removal: only the document's own 404/410 is."""
+    reply = fetcher.get(url, page=page)
     if reply.status != 200 or refuse(reply) is not None:
         return reply
     try:
