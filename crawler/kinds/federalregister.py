@@ -620,6 +620,8 @@ def search_api(fetcher: Fetcher, source: Source, result: Discovered, walk: Walk)
         if page.count > CAP and page.newest is not None and halve(piece, page.newest):
             pending[:0] = halve(piece, page.newest)
             continue
+        if page.count > CAP:
+            result.warn(f"{source.name}: {page.count} documents on {piece.start}: over the cap")
         for _ in range(CAP // max(1, options.page_size) + 2):
             oldest = _take(source, result, walk, page, first, oldest)
             if stop_paging(page, lambda e: _settled(source, walk, e), full=walk.full, since=since):
