@@ -25,7 +25,9 @@ def test_a_statement_url_is_the_short_link_of_the_document_number() -> None:
     assert fr.number_of("https://www.federalregister.gov/d/2026-19417") == "2026-19417"
     api = "https://www.federalregister.gov/api/v1/documents/C1-2026-19417"
     assert fr.number_of(api) == fr.number_of(api + ".json") == "C1-2026-19417"
-    assert fr.number_of("https://www.federalregister.gov/documents/2026/09/22/x") is None
+    page = "https://www.federalregister.gov/documents/2026/09/22/2026-19417/restoring-american"
+    assert fr.number_of(page) == "2026-19417"  # a correction may be listed by its page
+    assert fr.number_of("https://www.federalregister.gov/documents/search") is None
     assert fr.document_url("https://www.federalregister.gov/d/93-32104") == (
         "https://www.federalregister.gov/api/v1/documents/93-32104.json"
     )

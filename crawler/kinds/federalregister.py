@@ -131,9 +131,16 @@ def statement_url(number: str, origin: str = ORIGIN) -> str:
     return f"{origin}/d/{number}"
 
 
+_PAGE = re.compile(r"/documents/\d{4}/\d\d/\d\d/([A-Za-z0-9][A-Za-z0-9-]*)(?:/[^/]*)?")
+
+
 def number_of(url: str) -> str | None:
-    """The document number of a statement URL, or of an API document URL (``.json`` or not)."""
+    """The document number of a statement URL, of an API document URL (``.json`` or not), or
+    of a document's page (``/documents/2026/09/22/2026-19417/<slug>``)."""
     path = urlsplit(url).path.rstrip("/")
+    page = _PAGE.fullmatch(path)
+    if page is not None:
+        return page.group(1)
     head, _, last = path.rpartition("/")
     last = last.removesuffix(".json")
     if head.endswith(("/d", DOCUMENT_PATH)) and _NUMBER.fullmatch(last):
