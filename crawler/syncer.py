@@ -481,8 +481,13 @@ class Syncer:
             if task.url in self._delivered:  # no request: its content came with discovery
                 reply = delivered_reply(self._delivered[task.url], task)
             else:
-                reply = self.fetcher.get(
-                    url, etag=task.etag, last_modified=task.last_modified, page=page
+                reply = self.kind.fetch(
+                    self.fetcher,
+                    self.source,
+                    url,
+                    etag=task.etag,
+                    last_modified=task.last_modified,
+                    page=page,
                 )
         except Stopped:
             return None

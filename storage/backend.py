@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # only for annotations: storage.index imports this module
         EventFilter,
         EventRow,
         FetchState,
+        LinkRow,
         RevisionRow,
         SearchHit,
         SearchQuery,
@@ -208,6 +209,13 @@ class IndexBackend(Protocol):
 
     def set_event_html(self, event_id: int, html: str) -> None:
         """Store the HTML announcement of an event (replacing an earlier one)."""
+
+    def add_link(self, website_id: int, official_id: int, basis: str, key: str, at: str) -> None:
+        """Link a website's statement to its official text (a pair is linked once: linking it
+        again replaces ``basis``, ``key`` and ``at``)."""
+
+    def links_of(self, statement_id: int) -> list[LinkRow]:
+        """The links a statement is in, on either side, oldest first."""
 
     def last_event_id(self) -> int:
         """The id of the latest event (0: none yet)."""

@@ -120,6 +120,17 @@ class EventRow:
 
 
 @dataclass(frozen=True)
+class LinkRow:
+    """A website's statement and its official text (see ``storage.links``)."""
+
+    website_id: int
+    official_id: int
+    basis: str  # executive_order_number | title_and_signing_date
+    key: str  # the number, or the signing date
+    linked_at: str
+
+
+@dataclass(frozen=True)
 class EventFilter:
     """Which events :meth:`Index.events` returns; every field narrows the set."""
 
@@ -686,6 +697,23 @@ class Index:
             " ON CONFLICT (event_id) DO UPDATE SET html = excluded.html",
             (event_id, html),
         )
+
+    def add_link(self, website_id: int, official_id: int, basis: str, key: str, at: str) -> None:
+        self.db.execute(
+            "INSERT INTO official_links (website_id, official_id, basis, key, linked_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (website_id, official_id)"
+            " DO UPDATE SET basis = excluded.basis, key = excluded.key,"
+            " linked_at = excluded.linked_at",
+            (website_id, official_id, basis, key, at),
+        )
+
+    def links_of(self, statement_id: int) -> list[LinkRow]:
+        rows = self.db.execute(
+            "SELECT website_id, official_id, basis, key, linked_at FROM official_links"
+            " WHERE website_id = ? OR official_id = ? ORDER BY linked_at, website_id, official_id",
+            (statement_id, statement_id),
+        )
+        return [LinkRow(*r) for r in rows]
 
     def last_event_id(self) -> int:
         """The id of the latest event (0: none yet); later events have larger ids."""

@@ -221,4 +221,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE revisions ADD COLUMN declared TEXT;
     """,
+    # 11: a website's statement linked to its official text (a whitehouse.gov executive order
+    # and the Federal Register document that publishes it): `basis` says how they were matched
+    # ('executive_order_number' or 'title_and_signing_date') and `key` by what (the number, or
+    # the signing date); see storage/links.py. One link per pair; `statements compare` reads it.
+    """
+    CREATE TABLE official_links (
+        website_id  INTEGER NOT NULL REFERENCES statements (id),
+        official_id INTEGER NOT NULL REFERENCES statements (id),
+        basis       TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        linked_at   TEXT NOT NULL,
+        PRIMARY KEY (website_id, official_id)
+    );
+    CREATE INDEX official_links_official ON official_links (official_id);
+    """,
 )

@@ -137,6 +137,7 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         "reformat": ["reformat", "--dry-run", *a],
         "show": ["show", "statement-from-senior", *a],
         "diff": ["diff", "statement-from-senior", "--color=never", *a],
+        "compare": ["compare", "statement-from-senior", "--color=never", *a],
         "changes": ["changes", *a],
         "announce": ["announce", *a],
         "search": ["search", "statement", *a],

@@ -16,6 +16,7 @@ given the saved reply as the sync gives it a fetched one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -92,6 +93,26 @@ SHARED_CASES["state"] = [
     (_STATE / f"{capture}.xml", GOLDEN / "state" / f"{capture}--{page_id}.expected.md")
     for capture, page_id in STATE_ITEMS
 ]
+_FR = SHARED / "pages" / "federalregister.gov" / "api"
+#: The real Federal Register documents: each JSON is read with its full text beside it, when
+#: ../shared has it (the 1994 determination's is not there: its case has no body).
+SHARED_CASES["federalregister"] = [
+    (_FR / f"{stem}.json", GOLDEN / "federalregister" / f"{stem}.expected.md")
+    for stem in ("document_2026-19417_eo14430", "document_93-32104_determination_1994")
+]
+
+_UKP = SHARED / "pages" / "parliament.uk-written-statements" / "api"
+_UKP_LIST = _UKP / "statements_2021-02-01_bicameral_take20.json"
+#: The real written statements: each result of a real list response, "<file>#<uin>" (their text
+#: is the list's, cut by the API at about 255 characters).
+UKP_UINS = [f"HCWS{n}" for n in range(747, 752)] + [f"HLWS{n}" for n in range(743, 748)]
+SHARED_CASES["ukparliament"] = [
+    (
+        _UKP_LIST.with_name(f"{_UKP_LIST.name}#{uin}"),
+        GOLDEN / "ukparliament" / f"{_UKP_LIST.stem}__{uin}.expected.md",
+    )
+    for uin in UKP_UINS
+]
 
 
 @dataclass(frozen=True)
@@ -147,8 +168,28 @@ def _seed(name: str) -> Source:
     return load_source(PROJECT / "seeds" / f"{name}.toml")
 
 
+def _exists(path: Path) -> bool:
+    return path.with_name(path.name.partition("#")[0]).exists()
+
+
 def _read(path: Path) -> bytes:
+    if "#" in path.name:  # one result of a real list response
+        name, _, uin = path.name.partition("#")
+        results = json.loads(need(path.with_name(name)).read_bytes())["results"]
+        return json.dumps(next(r for r in results if r["value"]["uin"] == uin)).encode()
+    if path.parent == _FR and path.suffix == ".json":
+        return _fr_bundle(need(path))
     return need(path).read_bytes() if path.is_relative_to(SHARED) else path.read_bytes()
+
+
+def _fr_bundle(path: Path) -> bytes:
+    """A real Federal Register document as the kind's fetch hands it over: its JSON, with the
+    full text saved beside it (``full_text_html_<number>.html``), if any."""
+    from crawler.kinds.federalregister import bundle
+
+    document = json.loads(path.read_bytes())
+    full_text = path.parent / f"full_text_html_{document['document_number']}.html"
+    return bundle(document, full_text.read_text("utf-8") if full_text.exists() else "")
 
 
 CASES = _cases()
@@ -200,7 +241,7 @@ def test_golden_page_gives_its_archive_file_or_its_refusal(case: Case) -> None:
 
 @pytest.mark.parametrize("name", sorted({c.source for c in CASES}))
 def test_golden_pages_parsed_in_one_batch_give_the_same(name: str) -> None:
-    cases = [c for c in CASES if c.source == name and c.page.exists() and c.outcome.exists()]
+    cases = [c for c in CASES if c.source == name and _exists(c.page) and c.outcome.exists()]
     results = _extract(name, [(c.url, _read(c.page)) for c in cases])
     for case, result in zip(cases, results, strict=True):
         if case.refused:

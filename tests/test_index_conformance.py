@@ -368,6 +368,27 @@ def test_successor_of_a_replaced_statement(index: IndexBackend) -> None:
     assert index.successor(new) is None
 
 
+def test_a_website_statement_linked_to_its_official_text(index: IndexBackend) -> None:
+    site, official, other = add(index, "order"), add(index, "fr-doc"), add(index, "other")
+    assert index.links_of(site) == []
+    with index.transaction():
+        index.add_link(site, official, "title_and_signing_date", "2026-09-17", at(1))
+        index.add_link(site, official, "executive_order_number", "14430", at(2))  # replaces
+        index.add_link(other, official, "title_and_signing_date", "2026-09-18", at(3))
+    [link] = index.links_of(site)
+    assert (link.website_id, link.official_id, link.basis, link.key, link.linked_at) == (
+        site,
+        official,
+        "executive_order_number",
+        "14430",
+        at(2),
+    )
+    assert [(r.website_id, r.linked_at) for r in index.links_of(official)] == [
+        (site, at(2)),
+        (other, at(3)),
+    ]
+
+
 # -- revisions --------------------------------------------------------------------------------
 
 

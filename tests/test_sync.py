@@ -21,7 +21,7 @@ from storage.archive import Archive
 from storage.document import loads, split
 from storage.index import FetchState
 from storage.lock import archive_lock
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, title_change_kinds
 from tests.fixture_site import FixtureSite, usable_texts
 from tests.test_crawl_site import OLD_RECIPE
 
@@ -84,7 +84,8 @@ def expected_kinds(record: dict[str, Any]) -> set[str]:
     if record["body_changed"]:
         kinds.add("updated")
     if "title" in record["changed_keys"]:
-        kinds.add("retitled")
+        old, new = loads(record["old"]), loads(record["new"])
+        kinds |= title_change_kinds(old.title, new.title)
     return kinds
 
 

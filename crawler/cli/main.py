@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 from crawler.cli import announce as cli_announce
 from crawler.cli import archive as cli_archive
+from crawler.cli import compare as cli_compare
 from crawler.cli import crawl as cli_crawl
 from crawler.cli import query as cli_query
 from crawler.cli import report as cli_report
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
+    cli_compare.add_command(sub, common)
     cli_query.add_commands(sub, common)
     cli_report.add_command(sub, common)
     crawling = crawl_options()

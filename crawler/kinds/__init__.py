@@ -1,8 +1,9 @@
 """Source kinds, a registry of plug-ins by name: see :mod:`crawler.kinds.base`.
 
 The built-in kinds are modules of this package (:mod:`crawler.kinds.html`,
-:mod:`crawler.kinds.govuk`, :mod:`crawler.kinds.feed_items`); a new kind is one module that
-registers a :class:`Kind`, plus its tests.
+:mod:`crawler.kinds.govuk`, :mod:`crawler.kinds.feed_items`, :mod:`crawler.kinds.federalregister`,
+:mod:`crawler.kinds.ukparliament`); a new kind is one module that registers a :class:`Kind`,
+plus its tests.
 """
 
 from crawler.kinds.base import (

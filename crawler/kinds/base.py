@@ -20,6 +20,10 @@ the kind:
   seed's ``fetch_url`` template, else the statement URL itself. Validators (ETag,
   Last-Modified) stay keyed by the statement URL; robots.txt, rate limits and retries apply to
   the URL fetched, as to every request (:class:`crawler.fetch.Fetcher`).
+- ``fetch``: how the URL fetched is asked for (by default one GET through the fetcher). A
+  kind whose statement lives in more than one resource (the Federal Register: the document's
+  JSON, its full-text HTML) asks for the others here, through the same fetcher (robots, rate
+  limit, retries), and returns one reply for ``extract``.
 - ``refuse``: why a reply with status 200 is not something ``extract`` reads (an HTML kind
   refuses a PDF), else ``None``.
 - ``accept``: the ``Accept`` header its requests send (none when empty); ``rate``: its default
@@ -142,6 +146,22 @@ def template_fetch_url(source: Source, url: str) -> str:
     return source.fetch_url.format(url=url, path=parts.path or "/", query=query)
 
 
+def fetch_one(
+    fetcher: Fetcher,
+    source: Source,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    page: str | None = None,
+) -> Response:
+    """The default :attr:`Kind.fetch`: one (conditional) GET of the URL fetched."""
+    return fetcher.get(url, etag=etag, last_modified=last_modified, page=page)
+
+
+Fetch = Callable[..., "Response"]  # (fetcher, source, url, *, etag, last_modified, page)
+
+
 @dataclass(frozen=True)
 class Kind:
     """A kind of source (see the module docstring)."""
@@ -150,6 +170,7 @@ class Kind:
     extract: Extract
     discovery: tuple[Method, ...] = ()
     fetch_url: Callable[[Source, str], str] = template_fetch_url
+    fetch: Fetch = fetch_one
     refuse: Callable[[Response], str | None] = _accept_all
     accept: str = ""
     rate: float = 1.0

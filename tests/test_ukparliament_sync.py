@@ -1,0 +1,120 @@
+"""The ``ukparliament`` kind synced through the real engine over a socket, against the fixture
+Written Statements API (tests/fixture_ukparliament.py): a first sync by date window and house,
+the cost of a sync with nothing new and with one new statement, an edit found by ``--full``,
+the index's facts (member, answering body, house, linked statements). "Today" is pinned to
+2026-11-30 and the seed walks back to 2026-11-01."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import crawler
+from crawler.kinds import ukparliament
+from storage import declared
+from storage.archive import Archive
+from tests.conftest import PROJECT
+from tests.fixture_ukparliament import FixtureUkParliament, generated
+
+COUNT = 20  # 10 days, 27 back to 18 November, a statement to each House a day
+PAGE = "https://questions-statements.parliament.uk/written-statements/detail"
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ukparliament, "_today", lambda tz: dt.date(2026, 11, 30))
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    text = (PROJECT / "seeds" / "ukparliament.toml").read_text(encoding="utf-8")
+    assert 'first_date = "2014-01-01"' in text
+    text = text.replace('first_date = "2014-01-01"', 'first_date = "2026-11-01"')
+    (folder / "ukparliament.toml").write_text(text)
+    return folder
+
+
+@pytest.fixture
+def api() -> Iterator[FixtureUkParliament]:
+    with FixtureUkParliament(generated=COUNT).running() as fixture:
+        yield fixture
+
+
+def sync(archive: Path, seeds: Path, api: FixtureUkParliament, **options: Any) -> Any:
+    api.reset_counts()
+    result = crawler.sync(
+        archive, ["ukparliament"], seeds=[seeds], base_url=api.base_url, rate=0, **options
+    )
+    return result.reports[0]
+
+
+@pytest.fixture
+def synced(tmp_path: Path, seeds: Path, api: FixtureUkParliament) -> Path:
+    archive = tmp_path / "archive"
+    first = sync(archive, seeds, api, full=True)
+    assert first.counts["new"] == COUNT and not first.failures, first
+    assert api.costs() == (10, COUNT)  # 5 windows of 7 days (the last of 2), 2 Houses each
+    return archive
+
+
+def test_a_first_sync_archives_each_statement_by_date_and_uin(synced: Path) -> None:
+    with Archive(synced) as archive:
+        row = archive.index.by_stable_id("ukparliament", "2026-11-27/HCWS100")
+        assert row is not None and row.url == f"{PAGE}/2026-11-27/HCWS100"
+        assert row.path == "commons/2026-11/2026-11-27-HCWS100.md"
+        text = archive.file(row.path).read_text(encoding="utf-8")
+        about = declared.loads(archive.index.declared(row.id, row.head))
+    assert "member: Minister 0" in text and "answering_body: Home Office" in text
+    assert "Statement number 0 says this." in text  # the whole text, not the list's cut
+    assert about is not None and about.about["member"]["name"] == "Minister 0"
+    assert about.about["answering_body"] == {"id": 1, "name": "Home Office"}
+
+
+def test_nothing_new_costs_the_newest_window_of_each_house(
+    synced: Path, seeds: Path, api: FixtureUkParliament
+) -> None:
+    quiet = sync(synced, seeds, api)
+    assert api.costs() == (2, 0) and quiet.events == [] and not quiet.failures
+
+
+def test_a_new_statement_costs_two_windows_and_one_statement(
+    synced: Path, seeds: Path, api: FixtureUkParliament
+) -> None:
+    new = generated(40, dt.date(2026, 11, 29))
+    new["linkedStatements"] = [{"linkedStatementId": 5000, "linkedStatementDate": "2026-11-27"}]
+    api.add(new)
+    report = sync(synced, seeds, api)
+    assert report.counts["new"] == 1 and api.costs() == (4, 1)
+    with Archive(synced) as archive:
+        row = archive.index.by_stable_id("ukparliament", "2026-11-29/HCWS140")
+        assert row is not None
+        about = declared.loads(archive.index.declared(row.id, row.head))
+    assert about is not None and about.about["linked_statements"] == new["linkedStatements"]
+
+
+def test_an_edited_text_is_found_by_full_as_silent(
+    synced: Path, seeds: Path, api: FixtureUkParliament
+) -> None:
+    api.edit(3, "<p>Statement number 3 says that instead.</p>")
+    assert sync(synced, seeds, api).events == []
+    full = sync(synced, seeds, api, full=True)
+    assert [(r.url, r.kinds) for r in full.events] == [
+        (f"{PAGE}/2026-11-26/HLWS103", ("updated", "silent"))
+    ]
+
+
+def test_a_listed_statement_the_api_does_not_serve_fails_alone(
+    tmp_path: Path, seeds: Path, api: FixtureUkParliament
+) -> None:
+    api.missing.add(("2026-11-27", "HLWS101"))
+    report = sync(tmp_path / "archive", seeds, api, full=True)
+    assert report.counts["new"] == COUNT - 1
+    assert report.failures == [(f"{PAGE}/2026-11-27/HLWS101", "discovered, but answers HTTP 404")]
+    api.missing.clear()
+    assert sync(tmp_path / "archive", seeds, api).counts["new"] == 1  # found again next time
