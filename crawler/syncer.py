@@ -42,7 +42,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
@@ -56,6 +56,7 @@ from crawler.pipeline import RETRY_SPARE, batches
 from crawler.recorder import Outcome, recorder_for
 from crawler.source import Source
 from crawler.walk import Discovered, discover
+from crawler.wpaudit import ApiAudit
 from storage.archive import Archive, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.errors import StatementSyncError
@@ -85,7 +86,7 @@ class Task:
     """A statement page to fetch, and why."""
 
     url: str
-    reason: str  # new | lastmod | full | audit | recheck | absent | held
+    reason: str  # new | lastmod | full | audit | api | recheck | absent | held
     published: dt.datetime | None = None
     lastmod: str | None = None  # the sitemap lastmod seen now
     etag: str | None = None
@@ -241,6 +242,7 @@ class Syncer:
         self._streak = GoneStreak(source.sync.gone_streak)  # new URLs answering 404/410
         self._left = 0  # new statements left for the next syncs ([sync] max_new)
         self._left_note = 0  # the note that says so
+        self._api: ApiAudit | None = None  # an audit by the WordPress API, when it runs
 
     def run(self) -> SyncReport:
         started = time.perf_counter()
@@ -282,6 +284,8 @@ class Syncer:
         tasks = self._cap_new(tasks)
         self.report.planned = self._total = len(tasks)
         self._sync_all(tasks)
+        if self._api is not None:  # re-checked posts are checked now (crawler.wpaudit)
+            self._api.settle(self._answered, self.report.events)
         self._bounds_after_fetching(backlog)
         if self.stop() and self._done < self._total:
             left = self._total - self._done
@@ -362,17 +366,38 @@ class Syncer:
         return self.archive.index.settings_with_prefix(f"sitemap:{self.source.name}:")
 
     def _recheck(self) -> Iterator[tuple[str, str]]:
-        """Known statements to re-check: all of the source's with ``full``, or ``audit`` many."""
+        """Known statements to re-check: all of the source's with ``full``, or ``audit`` many
+        (with the WordPress API: those it shows changed, then ``audit`` many it does not list)."""
         if not self.options.full and not self.options.audit:
             return
         reason = "full" if self.options.full else "audit"
+        covered = yield from self._api_recheck()
         mine = (
             url
             for url, _ in self.archive.index.least_recently_checked()
-            if self.source.statement_match(url)
+            if self.source.statement_match(url) and url not in covered
         )
         limit = None if self.options.full else self.options.audit
         yield from ((url, reason) for url in list(islice(mine, limit)))
+
+    def _api_recheck(self) -> Generator[tuple[str, str], None, set[str]]:
+        """An audit by the source's WordPress API (:mod:`crawler.wpaudit`): the statements it
+        shows changed or gone; returns the URLs it covers (none when it is not used)."""
+        if self.options.full or not self.source.wordpress.api:
+            return set()
+        self._api = ApiAudit(
+            self.archive,
+            self.source,
+            self.fetcher,
+            self.recorder,
+            clock=self.clock,
+            stop=self.stop,
+            dry_run=self.options.dry_run,
+            notes=self.report.notes,
+        )
+        tasks = self._api.plan()
+        yield from tasks or ()
+        return self._api.covered
 
     @property
     def _held_key(self) -> str:
