@@ -130,6 +130,8 @@ class ApiAudit:
     def _set_trust(self, trust: Trust) -> None:
         """Keep the new state; say so in the summary when it or its reason changed."""
         before, self.trust = self.trust, trust
+        if before.state == "fallback" and trust.state == "trusted":
+            self.notes.append("audit by the WordPress API again: its self-check passed")
         if (before.state, before.why) != (trust.state, trust.why) and trust.state != "trusted":
             log.info("%s: %s", self.source.name, trust.describe())
             self.notes.append(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from crawler.cli import main
@@ -151,8 +152,9 @@ def test_a_disabled_api_falls_back_to_pages_and_says_so_once(
     row = json.loads(capsys.readouterr().out)["sources"][0]
     assert row["audit"].startswith("audit by pages")
     site.api_status = None  # back: checked, then trusted
-    run_sync(archive_dir, site, hour=3, audit=5)
+    back = run_sync(archive_dir, site, hour=3, audit=5)
     assert trust(archive_dir).state == "trusted"
+    assert "audit by the WordPress API again: its self-check passed" in back.notes
 
 
 def test_an_api_that_does_not_track_the_pages_is_not_trusted(
@@ -256,3 +258,33 @@ def test_tracks_a_page_whose_body_is_the_content(corpus: tuple[tuple[str, str], 
     assert tracks(Post("1", url, "", None, None, content), page, source)
     first = content.split("</p>", 1)[0] + "</p>"
     assert not tracks(Post("1", url, "", None, None, first), page, source)  # an excerpt
+
+
+def test_the_fixture_site_serves_a_wordpress_posts_api(
+    site: FixtureSite, others: list[str]
+) -> None:
+    api = site.base_url + "/wp-json/wp/v2/posts"
+    first = httpx.get(api, params={"per_page": 20, "orderby": "id", "order": "asc"})
+    assert first.status_code == 200
+    assert (first.headers["x-wp-total"], first.headers["x-wp-totalpages"]) == (str(COUNT), "2")
+    ids = [p["id"] for p in first.json()]
+    assert ids == sorted(ids) and len(ids) == 20
+    second = httpx.get(api, params={"per_page": 20, "page": 2, "orderby": "id", "order": "asc"})
+    assert len(second.json()) == COUNT - 20
+    assert httpx.get(api, params={"per_page": 20, "page": 3}).status_code == 400
+    assert httpx.get(api, params={"per_page": 101}).status_code == 400
+    newest = httpx.get(api, params={"per_page": 1, "_fields": "id,link,modified_gmt,content"})
+    (post,) = newest.json()
+    assert set(post) == {"id", "link", "modified_gmt", "content"}
+    url = post["link"]
+    page = site.respond(site.url_path(url)).body.decode()
+    assert post["content"]["rendered"] in page  # the same body as the page
+    site.edit(url, others[0], bump_lastmod=False)  # silent: the content moves, modified_gmt not
+    (after,) = httpx.get(api, params={"per_page": 1, "_fields": "id,modified_gmt,content"}).json()
+    assert after["modified_gmt"] == post["modified_gmt"]
+    assert after["content"] != post["content"]
+    site.api_tracks = False  # as first published
+    (stale,) = httpx.get(api, params={"per_page": 1, "_fields": "content"}).json()
+    assert stale["content"] == post["content"]
+    site.api_status = 401
+    assert httpx.get(api).status_code == 401
