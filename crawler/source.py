@@ -155,6 +155,17 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class WordPress:
+    """The site's WordPress REST API, for audits (:mod:`crawler.wpapi`): with ``api`` on, an
+    audit reads ``endpoint`` in pages of 100 and fetches as pages only the posts that changed,
+    once a check on ``self_check`` recent statements shows that the API tracks the pages."""
+
+    api: bool = False
+    endpoint: str = "/wp-json/wp/v2/posts"  # the posts route, on the origin
+    self_check: int = 3  # recent statements whose API content is compared with their page
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     title: str
@@ -172,6 +183,7 @@ class Source:
     convert: Convert = field(default_factory=Convert)
     schedule: Schedule = field(default_factory=Schedule)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    wordpress: WordPress = field(default_factory=WordPress)
     kind: str = "html"  # crawler/kinds: what the source serves and how it is discovered
     fetch_url: str = ""  # a template of the URL fetched for a statement URL: {url} {path} {query}
     path: str = ""  # the seed file it came from
@@ -361,6 +373,7 @@ def _check_limits(source: Source, ctx: Context) -> None:
     if source.sitemap is not None:
         limits["sitemap.max_sitemaps"] = source.sitemap.max_sitemaps
         limits["sitemap.max_urls"] = source.sitemap.max_urls
+    limits["wordpress.self_check"] = source.wordpress.self_check
     for key, value in limits.items():
         if value < 1:
             raise ctx.fail(key, "a whole number of at least 1", value)

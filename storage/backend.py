@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # only for annotations: storage.index imports this module
     from storage.index import (
+        ApiPost,
         EventFilter,
         EventRow,
         FetchState,
@@ -277,6 +278,17 @@ class IndexBackend(Protocol):
     def least_recently_checked(self) -> Iterator[tuple[str, str | None]]:
         """(URL, last check) of every statement but replaced ones: never checked first, then
         the oldest check, then by id."""
+
+    # -- a source's content API, as last checked -------------------------------------------
+
+    def api_posts(self, source: str) -> dict[str, ApiPost]:
+        """The source's API posts (:class:`~storage.index.ApiPost`) as last checked, by id."""
+
+    def set_api_posts(self, source: str, posts: Sequence[ApiPost]) -> None:
+        """Add or replace posts of the source, by post id."""
+
+    def drop_api_posts(self, source: str, post_ids: Sequence[str]) -> None:
+        """Forget posts of the source (unknown ids are ignored)."""
 
     # -- runs and the schedule ----------------------------------------------------------------
 

@@ -95,6 +95,19 @@ class FetchState:
 
 
 @dataclass(frozen=True)
+class ApiPost:
+    """A post of a source's content API (a WordPress post) as it was when its statement was last
+    checked: what an API audit compares the API with (:mod:`crawler.wpapi`)."""
+
+    post_id: str  # the API's own id: the statement's stable identity there
+    statement_id: int
+    fingerprint: str  # of the content's words
+    title: str
+    modified: str | None  # the post's modified time as the API gave it (UTC)
+    checked: str  # when it was last compared with the statement's page
+
+
+@dataclass(frozen=True)
 class EventRow:
     id: int
     statement_id: int
@@ -512,6 +525,37 @@ class Index:
             "SELECT s.url, f.last_checked FROM statements s LEFT JOIN fetch_state f"
             " ON f.statement_id = s.id WHERE s.status != 'replaced'"
             " ORDER BY f.last_checked IS NOT NULL, f.last_checked, s.id"
+        )
+
+    # -- a source's content API, as last checked ---------------------------------------------
+
+    def api_posts(self, source: str) -> dict[str, ApiPost]:
+        """The source's posts as last checked, by post id."""
+        rows = self.db.execute(
+            "SELECT post_id, statement_id, fingerprint, title, modified, checked FROM api_posts"
+            " WHERE source = ?",
+            (source,),
+        )
+        return {str(r[0]): ApiPost(*r) for r in rows}
+
+    def set_api_posts(self, source: str, posts: Sequence[ApiPost]) -> None:
+        """Add or replace posts of the source (by post id)."""
+        self.db.executemany(
+            "INSERT INTO api_posts (source, post_id, statement_id, fingerprint, title, modified,"
+            " checked) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, post_id) DO UPDATE SET"
+            " statement_id = excluded.statement_id, fingerprint = excluded.fingerprint,"
+            " title = excluded.title, modified = excluded.modified, checked = excluded.checked",
+            [
+                (source, p.post_id, p.statement_id, p.fingerprint, p.title, p.modified, p.checked)
+                for p in posts
+            ],
+        )
+
+    def drop_api_posts(self, source: str, post_ids: Sequence[str]) -> None:
+        """Forget posts of the source (gone from its API, and re-checked as pages)."""
+        self.db.executemany(
+            "DELETE FROM api_posts WHERE source = ? AND post_id = ?",
+            [(source, post_id) for post_id in post_ids],
         )
 
     # -- reformat-only differences waiting for `statements reformat` ------------------------

@@ -236,4 +236,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX official_links_official ON official_links (official_id);
     """,
+    # 12: each post of a source's content API (a WordPress REST API) as it was when its
+    # statement was last checked: the post's id, the statement it is, a fingerprint of its
+    # content's words, its title and modified time. An API audit (crawler/wpapi.py) compares the
+    # API with these rows and fetches as pages only the posts that changed.
+    """
+    CREATE TABLE api_posts (
+        source       TEXT NOT NULL,
+        post_id      TEXT NOT NULL,
+        statement_id INTEGER NOT NULL REFERENCES statements (id),
+        fingerprint  TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        modified     TEXT,
+        checked      TEXT NOT NULL,
+        PRIMARY KEY (source, post_id)
+    );
+    CREATE INDEX api_posts_statement ON api_posts (statement_id);
+    """,
 )

@@ -18,7 +18,7 @@ import pytest
 
 from storage.backend import IndexBackend
 from storage.errors import ArchiveError, QueryError
-from storage.index import EventFilter, Index, RevisionRow, SearchQuery
+from storage.index import ApiPost, EventFilter, Index, RevisionRow, SearchQuery
 from storage.index import StatementFilter as F
 from storage.schema import MIGRATIONS
 
@@ -551,6 +551,25 @@ def test_fetch_state(index: IndexBackend) -> None:
     assert index.fetch_state("https://example.org/f-old/") == state  # by any of its URLs
     with pytest.raises(ValueError):
         index.set_fetch_state(sid, status="removed")
+
+
+def test_api_posts_as_last_checked(index: IndexBackend) -> None:
+    a, b = add(index, "a"), add(index, "b")
+    first = ApiPost("101", a, "fp-a", "A", "2026-01-01T00:00:00", at(1))
+    with index.transaction():
+        index.set_api_posts("wh", [first, ApiPost("102", b, "fp-b", "B", None, at(1))])
+        index.set_api_posts("other", [ApiPost("101", b, "fp-x", "X", None, at(1))])
+    assert index.api_posts("wh") == {
+        "101": first,
+        "102": ApiPost("102", b, "fp-b", "B", None, at(1)),
+    }
+    edited = ApiPost("101", a, "fp-a2", "A, again", "2026-01-02T00:00:00", at(2))
+    with index.transaction():
+        index.set_api_posts("wh", [edited])  # replaced by its id
+        index.drop_api_posts("wh", ["102", "999"])
+    assert index.api_posts("wh") == {"101": edited}
+    assert index.api_posts("other")["101"].fingerprint == "fp-x"  # per source
+    assert index.api_posts("nobody") == {}
 
 
 def test_listed_in(index: IndexBackend) -> None:

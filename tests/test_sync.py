@@ -345,6 +345,7 @@ def test_sync_adopts_an_existing_archive_in_place(
 def test_audit_rechecks_the_least_recently_checked_few(small: FixtureSite, tmp_path: Path) -> None:
     archive_dir = tmp_path / "a"
     run_sync(archive_dir, small, full=True)
+    small.api_status = 404  # no WordPress API: audits by pages (tests/test_wpapi.py has the API)
     served = {small.url_path(u) for u in small.urls()}
     audits = []
     for hour in range(1, 4):

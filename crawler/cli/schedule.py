@@ -26,6 +26,7 @@ from crawler.jobs import failure_reason, run_sync
 from crawler.schedule import Job, Scheduler, Stop, make_trigger
 from crawler.source import Schedule, Source
 from crawler.syncer import SyncOptions
+from crawler.wpapi import Trust, trust_key
 from storage.archive import Archive, stamp, utc_now
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "last_run": run,
                     "next_run": None if overdue or stopped else nxt,
                     "overdue_since": nxt if overdue else None,
+                    "audit": _audit_state(index.setting(trust_key(source.name)), source),
                 }
             )
         total = index.count_statements()
@@ -229,7 +231,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"{root}: {total} statements{_scheduler_line(scheduler)}")
     for row in rows:
         print(f"{row['source']}: {row['schedule']}; {_last(row['last_run'])}; {_next(row)}")
+        if row["audit"] and row["audit"].startswith("audit by pages"):
+            print(f"  {row['audit']}")  # the WordPress API fell back (crawler/wpapi.py)
     return 0
+
+
+def _audit_state(saved: str | None, source: Source) -> str | None:
+    """How the source's audits go, for a source with the WordPress API on (None: off)."""
+    if not source.wordpress.api:
+        return None
+    return Trust.load(saved).describe()
 
 
 def _in_effect(saved: str | None, source: Source, config: ArchiveConfig) -> str:

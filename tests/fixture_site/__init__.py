@@ -23,6 +23,8 @@ The package, one concern a module (tests import from here only):
 - ``formatting``: dates, escapes and excerpts as the real site writes them;
 - ``answers``: what a GET gets (articles, listings, feed, sitemaps, 404s, ETags and 304s);
 - ``faults``: errors, stalls, resets and truncations, queued or at random;
+- ``wpapi``: the WordPress REST API (``/wp-json/wp/v2/posts``) over the same posts, with
+  switches that disable it or make it stop tracking the pages;
 - ``hostile``: planted answers (gzip bombs, HTML pages answered 200, huge sitemaps of dead URLs)
   and endless listings;
 - ``site``: :class:`FixtureSite`, its state and the methods tests drive it with;

@@ -133,6 +133,7 @@ class _Entry:
     gone: int | None = None  # the status answered while removed
     page: bytes | None = None  # rendered article page, dropped on every change
     excerpt: str = ""
+    first_body: str = ""  # the body as first published (what a stale API serves)
 
     @property
     def lastmod(self) -> dt.datetime:

@@ -83,7 +83,10 @@ class _Handler(BaseHTTPRequestHandler):
                 response.headers["Retry-After"] = str(fault.retry_after)
         else:
             try:
-                response = site.respond(site.url_path(self.path), headers)
+                if site.url_path(self.path).startswith("/wp-json/"):
+                    response = site.respond_api(self.path)
+                else:
+                    response = site.respond(site.url_path(self.path), headers)
             except Exception:
                 response = Response(500, traceback.format_exc().encode(), "text/plain")
         return self._send(response, head=head, truncate=kind == "truncate")

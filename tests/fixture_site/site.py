@@ -27,9 +27,10 @@ from tests.fixture_site.faults import FAULT_KINDS, _Fault, _Faults
 from tests.fixture_site.hostile import Answer, _Hostile
 from tests.fixture_site.server import _Server
 from tests.fixture_site.templates import _templates
+from tests.fixture_site.wpapi import _Api
 
 
-class FixtureSite(_Faults, _Hostile, _Answers):
+class FixtureSite(_Faults, _Hostile, _Answers, _Api):
     """The current whitehouse.gov, imitated; every method is safe to call while it serves."""
 
     def __init__(
@@ -67,6 +68,8 @@ class FixtureSite(_Faults, _Hostile, _Answers):
         self._faults: dict[str, list[_Fault]] = {}
         self._planted: dict[str, Answer] = {}  # path -> a hostile or broken answer
         self._planted_children: dict[str, dt.datetime] = {}  # planted child sitemaps
+        self.api_status: int | None = None  # the REST API's answer when disabled (401, 404)
+        self.api_tracks = True  # False: the API serves bodies as first published (stale)
         self.endless = ""  # "repeat" or "new": /news/ never ends (tests/fixture_site/hostile.py)
         self.injected: Counter[str] = Counter()  # random faults played, by class
         self._next_id = 1000  # WordPress post IDs, in order of publication
@@ -237,6 +240,7 @@ class FixtureSite(_Faults, _Hostile, _Answers):
         self._next_id += 1
         entry = _Entry(self._next_id, statement.source_url, category, "", "", published, modified)
         entry.set_content(statement.title, body)
+        entry.first_body = body
         self._entries[self.url_path(entry.url)] = entry
         return entry
 
