@@ -1,9 +1,11 @@
 """The conformance suite of an index backend: what any :class:`storage.backend.IndexBackend`
 must do, tested through the protocol alone (no SQL, no driver), once per backend.
 
-A second backend (PostgreSQL, issue 16) runs the same tests by adding one entry to
-:data:`BACKENDS`: a function that opens a fresh, empty store at a place under a temporary
-folder, and opens it again (read-only if asked) for the reopen and read-only tests.
+Each backend is one entry of :data:`BACKENDS`: a function that, for a test, gives an opener of
+a fresh, empty store (opened again, read-only if asked, for the reopen and read-only tests).
+SQLite's store is a file under the test's temporary folder; PostgreSQL's a new database of the
+test process's throw-away cluster (``tests/pgcluster.py``: skipped without Debian's binaries,
+unless ``STATEMENT_SYNC_REQUIRE_POSTGRES=1``).
 """
 
 from __future__ import annotations
@@ -22,18 +24,27 @@ from storage.index import EventFilter, Index, RevisionRow, SearchQuery
 from storage.index import StatementFilter as F
 from storage.schema import MIGRATIONS
 
-Opener = Callable[[Path, bool], IndexBackend]
+Opener = Callable[[bool], IndexBackend]
 
 
-def _sqlite(place: Path, read_only: bool) -> IndexBackend:
+def _sqlite(request: pytest.FixtureRequest, place: Path) -> Opener:
     path = place / "index.sqlite"
-    if not path.exists():
-        path.touch()  # migrations run from an empty file
-    return Index(path, read_only=read_only)
+    path.touch()  # migrations run from an empty file
+    return lambda read_only: Index(path, read_only=read_only)
 
 
-#: Every backend the suite runs on: name -> how to open a store at a place (read-only or not).
-BACKENDS: dict[str, Opener] = {"sqlite": _sqlite}
+def _postgresql(request: pytest.FixtureRequest, place: Path) -> Opener:
+    from storage.postgres import PostgresIndex
+
+    locator = request.getfixturevalue("postgres_index")  # a new database
+    return lambda read_only: PostgresIndex(locator, read_only=read_only)
+
+
+#: Every backend the suite runs on: name -> the opener of a fresh store for one test.
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Opener]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgresql,
+}
 
 
 @dataclass
@@ -41,15 +52,14 @@ class Store:
     """One backend's store under test: :meth:`open` gives a new connection to it."""
 
     opener: Opener
-    place: Path
 
     def open(self, *, read_only: bool = False) -> IndexBackend:
-        return self.opener(self.place, read_only)
+        return self.opener(read_only)
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return Store(BACKENDS[request.param], tmp_path)
+    return Store(BACKENDS[request.param](request, tmp_path))
 
 
 @pytest.fixture
