@@ -91,7 +91,7 @@ def run_sync(
     clock: Callable[[], dt.datetime] = utc_now,
 ) -> RunResult:
     result = RunResult()
-    archive = Archive(root, clock=clock)
+    archive = Archive(root, clock=clock, index=config.index or None)
     announcers = announce.announcers_for(replace(config, commit=commit or config.commit))
     try:
         with archive_lock(archive.root / STATE_DIR, wait=wait):

@@ -36,7 +36,6 @@ from storage.errors import ArchiveError, DocumentError, PathError, RevisionError
 from storage.eventtext import rendered
 from storage.index import (
     EventRow,
-    Index,
     RevisionRow,
     SearchHit,
     SearchQuery,
@@ -47,6 +46,7 @@ from storage.index import (
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
 from storage.layout import STATE_DIR as STATE_DIR  # re-exported: the crawler takes it here
+from storage.locator import check_locator, is_postgres, open_index
 
 log = logging.getLogger(__name__)
 if TYPE_CHECKING:
@@ -131,9 +131,20 @@ class Recorded:
 class Archive:
     """An archive folder and its index. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, root: Path | str, *, clock: Clock = utc_now, create: bool = True):
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        clock: Clock = utc_now,
+        create: bool = True,
+        index: str | None = None,
+    ):
+        """``index``: where the index is (:mod:`storage.locator`): None, the archive's own
+        SQLite file; ``postgresql://...``, a shared database (the files stay in ``root``)."""
+        check_locator(index)
         self.root = Path(root)
         self.clock = clock
+        self.locator = index or None
         if not self.root.exists():
             if not create:
                 raise ArchiveError(
@@ -143,12 +154,15 @@ class Archive:
         elif not self.root.is_dir():
             raise ArchiveError("not a folder", where=str(self.root))
         state = self.root / STATE_DIR
-        if not create and not (state / INDEX_NAME).exists():
+        shared = is_postgres(index)
+        if shared and create:
+            state.mkdir(exist_ok=True)  # the lock and the journal's files stay on this machine
+        if not create and not shared and not (state / INDEX_NAME).exists():
             raise ArchiveError("no index in this folder", where=str(self.root), hint="import first")
         # Opened only to be read (create=False), an archive that cannot be written (a read-only
         # mount) is opened read-only: queries work, a write fails with a clear error.
         self.read_only = not create and not writable(state)
-        self.index: IndexBackend = Index(state / INDEX_NAME, read_only=self.read_only)
+        self.index: IndexBackend = open_index(index, state, read_only=self.read_only)
         self.journal = FileJournal(self.root, self.index)
 
     def __enter__(self) -> Archive:

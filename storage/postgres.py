@@ -23,8 +23,8 @@ runs on both); where the dialects differ:
 
 Credentials never come from the locator: a password in the URL is refused (it would sit in
 ``ps``, shell history and config files); libpq reads it from ``PGPASSWORD``, ``PGPASSFILE`` or
-``~/.pgpass`` (or ``passfile=`` in the URL), and errors name the locator with its password and
-user information left out (:func:`redact`).
+``~/.pgpass`` (or ``passfile=`` in the URL), and errors name the locator with its user
+information left out (:func:`storage.locator.redact`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import psycopg
 
@@ -51,9 +50,9 @@ from storage.index import (
     StatementRow,
     has_tag,
 )
+from storage.locator import check_no_password, redact
 from storage.pgschema import MIGRATIONS
 
-SCHEMES = ("postgresql", "postgres")
 _LOCK = 0x5747_4D54  # the advisory lock key of migrations ("statements")
 _STATEMENT_COLS = ", ".join(f"s.{c}" for c in StatementRow.__dataclass_fields__)
 _REVISION_COLS = ", ".join(f"r.{c}" for c in RevisionRow.__dataclass_fields__)
@@ -61,38 +60,11 @@ _WIDTH = len(StatementRow.__dataclass_fields__)
 _CONFIG = "'english'::regconfig"
 
 
-def is_locator(text: str) -> bool:
-    """Whether an index locator names a PostgreSQL database."""
-    return urlsplit(text.strip()).scheme.lower() in SCHEMES
-
-
-def redact(locator: str) -> str:
-    """A locator safe to show: no user information, no password parameter."""
-    parts = urlsplit(locator.strip())
-    host = parts.netloc.rpartition("@")[2]
-    query = "&".join(
-        f"{k}={'***' if k.lower() == 'password' else v}" for k, v in parse_qsl(parts.query)
-    )
-    return urlunsplit((parts.scheme, host, parts.path, query, ""))
-
-
-def _check_no_password(locator: str) -> None:
-    parts = urlsplit(locator.strip())
-    in_query = any(k.lower() == "password" for k, _ in parse_qsl(parts.query))
-    if parts.password is not None or in_query:
-        raise ArchiveError(
-            "the index URL holds a password",
-            where=redact(locator),
-            hint="leave it out: set PGPASSWORD, or put it in a password file (PGPASSFILE,"
-            " ~/.pgpass, or passfile=PATH in the URL)",
-        )
-
-
 class PostgresIndex:
     """A connection to an archive's index in a PostgreSQL database."""
 
     def __init__(self, locator: str, *, read_only: bool = False):
-        _check_no_password(locator)
+        check_no_password(locator)
         self.locator = redact(locator)
         self.read_only = read_only
         try:
@@ -150,7 +122,7 @@ class PostgresIndex:
                 )
             for number in range(version, len(MIGRATIONS)):
                 if MIGRATIONS[number].strip():
-                    self.db.execute(MIGRATIONS[number])  # type: ignore[arg-type]
+                    self.db.execute(MIGRATIONS[number])
             if version < len(MIGRATIONS):
                 self.db.execute("DELETE FROM schema_version")
                 self.db.execute("INSERT INTO schema_version VALUES (%s)", (len(MIGRATIONS),))
@@ -170,7 +142,15 @@ class PostgresIndex:
             yield
 
     def _x(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self.db.execute(query, args)  # type: ignore[arg-type]
+        """Run one statement; a broken constraint is an :class:`ArchiveError` (as the importer
+        reports a conflicting file), the transaction it broke undone by the caller's block."""
+        try:
+            return self.db.execute(query, args)
+        except psycopg.IntegrityError as exc:
+            raise ArchiveError(
+                f"conflicts with another statement in the index ({_first_line(exc)})",
+                where=self.locator,
+            ) from None
 
     def _one(self, query: str, args: Sequence[Any] = ()) -> Any:
         return self._x(query, args).fetchone()
@@ -179,7 +159,7 @@ class PostgresIndex:
         """Rows of a query through a server-side cursor, a batch at a time."""
         cursor = self.db.cursor(name="statements_stream", withhold=True)
         try:
-            cursor.execute(query, args)  # type: ignore[arg-type]
+            cursor.execute(query, args)
             while batch := cursor.fetchmany(500):
                 yield from batch
         finally:
@@ -338,16 +318,14 @@ class PostgresIndex:
 
     def revision(self, statement_id: int, number: int) -> RevisionRow | None:
         row = self._one(
-            f"SELECT {_REVISION_COLS} FROM revisions r WHERE r.statement_id = %s"
-            " AND r.number = %s",
+            f"SELECT {_REVISION_COLS} FROM revisions r WHERE r.statement_id = %s AND r.number = %s",
             (statement_id, number),
         )
         return None if row is None else RevisionRow(*row)
 
     def revisions(self, statement_id: int) -> list[RevisionRow]:
         rows = self._x(
-            f"SELECT {_REVISION_COLS} FROM revisions r WHERE r.statement_id = %s"
-            " ORDER BY r.number",
+            f"SELECT {_REVISION_COLS} FROM revisions r WHERE r.statement_id = %s ORDER BY r.number",
             (statement_id,),
         )
         return [RevisionRow(*r) for r in rows]
@@ -692,8 +670,7 @@ class PostgresIndex:
 
     def add_run(self, source: str, started: str, finished: str, ok: bool, summary: str) -> None:
         self._x(
-            "INSERT INTO runs (source, started, finished, ok, summary)"
-            " VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO runs (source, started, finished, ok, summary) VALUES (%s, %s, %s, %s, %s)",
             (source, started, finished, ok, summary),
         )
 
@@ -915,11 +892,10 @@ def _unreadable(query: SearchQuery, exc: Exception) -> QueryError:
     return QueryError(
         f"cannot read the search query: {_first_line(exc)}",
         where=query.words,
-        hint="raw queries take AND, OR, NOT, parentheses, \"phrases\" and prefix*; without"
+        hint='raw queries take AND, OR, NOT, parentheses, "phrases" and prefix*; without'
         " --raw the words are searched as they are",
     )
 
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
