@@ -41,7 +41,9 @@ def database_size(locator: str) -> int:
 def main_(statements: int) -> None:
     if not CORPUS.exists():
         sys.exit(f"{CORPUS} is absent")
-    texts = sorted(usable_texts(t for _, t in _corpus()), key=lambda t: t.split("published_time")[-1])
+    texts = sorted(
+        usable_texts(t for _, t in _corpus()), key=lambda t: t.split("published_time")[-1]
+    )
     cluster = start_cluster()
     try:
         empty, shared = cluster.new_database(), cluster.new_database()

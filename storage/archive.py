@@ -145,6 +145,7 @@ class Archive:
         self.root = Path(root)
         self.clock = clock
         self.locator = index or None
+        self.run: str | None = None  # the run recording now (its events carry it), if any
         if not self.root.exists():
             if not create:
                 raise ArchiveError(
@@ -249,29 +250,45 @@ class Archive:
         note is also ``declared`` (the notes in the event's detail), a content change with no
         new note and an unmoved ``modified_time`` is ``silent``, a new withdrawal notice is
         ``withdrawn`` (an event of its own when the text did not change).
+
+        Exactly once: the statement's locks (:meth:`_lock`) are taken in the transaction that
+        records, before it reads what the index holds, so writers sharing an index (workers on
+        PostgreSQL) that record the same page at once record it once.
         """
-        change = self._prepare(
-            statement,
-            origin,
-            text,
-            at,
-            path_hint,
-            previous_url,
-            source,
-            unannounced,
-            stable_id,
-            declared,
-        )
-        if change is None:
-            return None if declared is None else self._declared_status(statement, declared, at)
-        target = self.file(change.path)
-        adopted = path_hint is not None and _holds(target, change.text)  # the file is there
-        if change.kinds == ("reformatted",) and not (reformat or adopted):
-            return self._defer(change)
         with self.journal.batch():
-            if not adopted:
-                self.journal.write(target, change.text.encode("utf-8"))
-            return self._index_revision(change)
+            self._lock(statement.source_url, previous_url, source, stable_id)
+            change = self._prepare(
+                statement,
+                origin,
+                text,
+                at,
+                path_hint,
+                previous_url,
+                source,
+                unannounced,
+                stable_id,
+                declared,
+            )
+            if change is None:
+                return None if declared is None else self._declared_status(statement, declared, at)
+            target = self.file(change.path)
+            adopted = path_hint is not None and _holds(target, change.text)  # the file is there
+            if change.kinds == ("reformatted",) and not (reformat or adopted):
+                return self._defer(change)
+            with self.journal.batch():
+                if not adopted:
+                    self.journal.write(target, change.text.encode("utf-8"))
+                return self._index_revision(change)
+
+    def _lock(
+        self, url: str, previous_url: str | None, source: str | None, stable_id: str | None
+    ) -> None:
+        """Hold the locks of a statement (its URLs, its source's id for it), in one order."""
+        keys = {f"url:{url}"} | ({f"url:{previous_url}"} if previous_url else set())
+        if stable_id:
+            keys.add(f"id:{source}:{stable_id}")
+        for key in sorted(keys):
+            self.index.lock_statement(key)
 
     def _defer(self, change: _Change) -> Deferred:
         row, head = change.row, change.head
@@ -570,14 +587,15 @@ class Archive:
             old = None if head is None else self.statement(head)
             size, text, html = rendered(old, new, change.kinds, detail)
             event_id = self.index.add_event(
-                statement_id, when, change.kinds, before, number, detail, text=text, size=size
-            )
+                statement_id, when, change.kinds, before, number, detail, text=text, size=size,
+                run=self.run,
+            )  # fmt: skip
             self.index.set_event_html(event_id, html)
         log.debug("%s %s (revision %d)", " ".join(change.kinds), url, number)
         source = change.source or (change.row.source if change.row else None)
         event = EventRow(
             event_id, statement_id, when, change.kinds, before, number, detail, url, change.path,
-            title, source, text, size,
+            title, source, text, size, run=self.run,
         )  # fmt: skip
         return Recorded(
             statement_id,
@@ -639,12 +657,12 @@ class Archive:
             self.index.update_statement(row.id, status=status, last_seen=when)
             self.index.clear_pending_reformat(row.id)
             event_id = self.index.add_event(
-                row.id, when, kinds, row.head, None, detail, text=text, size=size
+                row.id, when, kinds, row.head, None, detail, text=text, size=size, run=self.run
             )
             self.index.set_event_html(event_id, html)
         event = EventRow(
             event_id, row.id, when, kinds, row.head, None, detail, row.url, row.path,
-            row.title, row.source, text, size,
+            row.title, row.source, text, size, run=self.run,
         )  # fmt: skip
         return Recorded(row.id, row.url, row.path, kinds, row.head, None, row.title, event=event)
 

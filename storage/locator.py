@@ -10,7 +10,7 @@ storage knows nothing of where it came from.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from storage.backend import IndexBackend
 from storage.errors import ArchiveError
@@ -63,7 +63,7 @@ def redact(locator: str) -> str:
     query = "&".join(
         f"{k}={'***' if k.lower() == 'password' else v}" for k, v in parse_qsl(parts.query)
     )
-    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+    return f"{parts.scheme}://{host}{parts.path}" + (f"?{query}" if query else "")
 
 
 def check_no_password(locator: str) -> None:

@@ -105,6 +105,7 @@ def _events(source: IndexBackend, target: IndexBackend, ids: dict[int, int]) -> 
             _mapped_detail(event.detail, ids),
             text=event.diff,
             size=event.size,
+            run=event.run,
         )
         if event.id in html:
             target.set_event_html(new, html[event.id])

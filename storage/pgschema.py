@@ -179,4 +179,9 @@ MIGRATIONS: tuple[str, ...] = (
     "",
     "",
     "",
+    # 11: the run that recorded each event.
+    """
+    ALTER TABLE events ADD COLUMN run TEXT;
+    CREATE INDEX events_run ON events (run);
+    """,
 )

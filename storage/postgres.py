@@ -141,6 +141,11 @@ class PostgresIndex:
         with self.db.transaction():
             yield
 
+    def lock_statement(self, key: str) -> None:
+        """A transaction-scoped advisory lock on the key's 64-bit hash: it exists before the
+        statement's row does (a new page recorded by two workers at once)."""
+        self._x("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+
     def _x(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         """Run one statement; a broken constraint is an :class:`ArchiveError` (as the importer
         reports a conflicting file), the transaction it broke undone by the caller's block."""
@@ -493,10 +498,11 @@ class PostgresIndex:
         *,
         text: str | None = None,
         size: int | None = None,
+        run: str | None = None,
     ) -> int:
         row = self._one(
-            "INSERT INTO events (statement_id, at, kinds, from_rev, to_rev, detail, diff, size)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            "INSERT INTO events (statement_id, at, kinds, from_rev, to_rev, detail, diff, size,"
+            " run) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (
                 statement_id,
                 at,
@@ -506,6 +512,7 @@ class PostgresIndex:
                 json.dumps(detail or {}),
                 text,
                 size,
+                run,
             ),
         )
         event_id = int(row[0])
@@ -749,7 +756,7 @@ _EVENT_COLUMNS = (
     "e.id, e.statement_id, e.at, e.kinds, e.from_rev, e.to_rev, e.detail,"
     " s.url, s.path, s.title, s.source, e.diff, e.size,"
     " (SELECT r.at FROM events r WHERE r.statement_id = e.statement_id AND r.id > e.id"
-    "  AND r.detail -> 'reverts' = to_jsonb(e.to_rev) ORDER BY r.id LIMIT 1)"
+    "  AND r.detail -> 'reverts' = to_jsonb(e.to_rev) ORDER BY r.id LIMIT 1), e.run"
 )
 
 
@@ -787,6 +794,7 @@ def _event_clause(f: EventFilter) -> tuple[str, list[Any]]:
         ("e.at", ">=", f.since),
         ("e.at", "<", f.until),
         ("e.statement_id", "=", f.statement_id),
+        ("e.run", "=", f.run),
     ):
         if value is not None:
             where.append(f"{column} {op} %s")

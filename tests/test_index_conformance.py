@@ -243,6 +243,16 @@ def test_a_failed_write_can_be_followed_by_another_transaction(index: IndexBacke
     assert index.setting("after") == "ok"
 
 
+def test_a_statement_lock_is_held_by_its_transaction(index: IndexBackend) -> None:
+    with index.transaction():
+        index.lock_statement("url:https://example.org/a/")
+        index.lock_statement("url:https://example.org/a/")  # again, by its holder: no wait
+        sid = add(index, "a")  # a nested transaction under the lock
+    with index.transaction():
+        index.lock_statement("url:https://example.org/a/")  # released at the commit
+    assert index.by_id(sid).slug == "a"
+
+
 # -- settings ---------------------------------------------------------------------------------
 
 
@@ -439,6 +449,17 @@ def test_events_newest_first_with_their_statement(index: IndexBackend) -> None:
     assert newest.detail == {} and newest.diff is None and newest.reverted_at is None
     assert index.event_of_revision(sid, 2) == newest and index.event_of_revision(sid, 9) is None
     assert [e.id for e in index.events(limit=1)] == [second]
+
+
+def test_events_carry_the_run_that_recorded_them(index: IndexBackend) -> None:
+    sid = add(index, "r")
+    mine = event(index, sid, 1, "new", run="run-a")
+    event(index, sid, 2, "updated", to_rev=2, run="run-b")
+    outside = event(index, sid, 3, "updated", to_rev=3)
+    assert [e.id for e in index.events(EventFilter(run="run-a"))] == [mine]
+    assert index.count_events(EventFilter(run="run-b")) == 1
+    assert {e.id: e.run for e in index.events()}[mine] == "run-a"
+    assert {e.id: e.run for e in index.events()}[outside] is None
 
 
 def test_set_event_text(index: IndexBackend) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from crawler.errors import SourceError
 from storage import schema
 from storage.archive import Archive
 from storage.backend import IndexBackend
-from storage.document import Statement, dumps, loads
+from storage.document import Statement, dumps, loads, new_statement
 from storage.errors import ArchiveError
 from storage.index import EventFilter, Index, RevisionRow, StatementFilter
 from storage.locator import check_no_password, open_index, redact
@@ -116,8 +118,9 @@ def _fill(index: IndexBackend) -> None:
                 index.add_event(sid, f"2026-01-0{n}T0{number}:00:00+00:00", ["new"], None, number)
             index.update_statement(sid, head=2)
         index.set_announcers(["atom", "git"])
-        index.add_event(ids[1], "2026-01-05T00:00:00+00:00", ["replaced"], None, 2,
-                        {"replaces": {"id": ids[0], "title": "Old"}}, text="t", size=3)  # fmt: skip
+        replaces = {"replaces": {"id": ids[0], "title": "Old"}}
+        at = "2026-01-05T00:00:00+00:00"
+        index.add_event(ids[1], at, ["replaced"], None, 2, replaces, text="t", size=3, run="r1")
         index.update_statement(ids[0], status="replaced")
         index.add_url("https://example.org/old-2/", ids[0], "2026-01-06T00:00:00+00:00")
         index.set_fetch_state(ids[2], etag='"e"', last_status=200, sitemap="s.xml")
@@ -135,9 +138,7 @@ def snapshot(index: IndexBackend) -> dict[str, Any]:
     rows = list(index.rows(StatementFilter(), every_revision=True))
     events = sorted(index.events(EventFilter()), key=lambda e: e.id)
     html = index.event_html([e.id for e in events])
-    replaced = [
-        (s.url, getattr(index.successor(s.id), "url", None)) for s in index.statements()
-    ]
+    replaced = [(s.url, getattr(index.successor(s.id), "url", None)) for s in index.statements()]
     return {
         "statements": [{**vars(s), "id": None} for s in index.statements()],
         "urls": {url: index.urls_of(i) for i, url in url_of.items()},
@@ -146,10 +147,21 @@ def snapshot(index: IndexBackend) -> dict[str, Any]:
             for s, r in rows
         ],
         "events": [
-            (url_of[e.statement_id], e.at, e.kinds, e.from_rev, e.to_rev, e.diff, e.size,
-             e.reverted_at, sorted(e.detail), html.get(e.id))
+            (
+                url_of[e.statement_id],
+                e.at,
+                e.kinds,
+                e.from_rev,
+                e.to_rev,
+                e.diff,
+                e.size,
+                e.reverted_at,
+                sorted(e.detail),
+                html.get(e.id),
+                e.run,
+            )
             for e in events
-        ],  # fmt: skip
+        ],
         "successors": replaced,
         "outbox": index.outbox_state(),
         "pending": {a: [url_of[e.statement_id] for e in index.outbox(a)] for a in ["atom", "git"]},
@@ -205,7 +217,9 @@ def site(corpus: tuple[tuple[str, str], ...]) -> Iterator[FixtureSite]:
 
 def _edited(text: str) -> str:
     doc = loads(text)
-    return dumps(Statement({**doc.meta, "title": doc.title + " (corrected)"}, doc.body + "\n\nMore."))
+    return dumps(
+        Statement({**doc.meta, "title": doc.title + " (corrected)"}, doc.body + "\n\nMore.")
+    )
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -225,7 +239,7 @@ def _timeless(snap: dict[str, Any]) -> dict[str, Any]:
             ({k: v for k, v in r.items() if k not in clock | {"origin"}}, d)
             for r, d in snap["revisions"]
         ],
-        "events": [e[:1] + e[2:] for e in snap["events"]],
+        "events": [e[:1] + e[2:-1] for e in snap["events"]],  # no time, no run id
         "urls": snap["urls"],
     }
 
@@ -261,3 +275,60 @@ def test_a_sync_on_postgresql_ends_as_on_sqlite_and_an_archive_moves_there(
     assert main([*site.sync_args(lite, "--json"), "--index", moved]) == 0  # nothing new
     report = json.loads(capsys.readouterr().out)
     assert report["sources"] and all(s["events"] == [] for s in report["sources"])
+
+
+# -- exactly once: workers recording the same pages at once -----------------------------------
+
+PAGES = 300
+
+
+def _pages() -> list[Statement]:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    return [
+        new_statement(
+            title=f"Statement {i}",
+            source_url=f"https://example.org/briefings/statement-{i}/",
+            tags="statements",
+            published_time=start + dt.timedelta(hours=i),
+            body=f"The words of statement {i}.",
+        )
+        for i in range(PAGES)
+    ]
+
+
+def _record_all(locator: str, root: str, seed: int) -> int:
+    """One worker: record every page, in an order of its own; how many it recorded."""
+    pages = _pages()
+    random.Random(seed).shuffle(pages)
+    recorded = 0
+    with Archive(root, index=locator) as archive:
+        for page in pages:
+            recorded += archive.record(page, origin=page.source_url, source="wh") is not None
+    return recorded
+
+
+def _workers(locator: str, tmp_path: Path, seed: int) -> list[int]:
+    jobs = [(locator, str(tmp_path / f"worker{n}"), seed + n) for n in range(4)]
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        return pool.starmap(_record_all, jobs)
+
+
+@pytest.mark.slow
+def test_four_workers_record_the_same_pages_exactly_once(
+    tmp_path: Path, postgres_index: str
+) -> None:
+    first = _workers(postgres_index, tmp_path, 0)
+    assert sum(first) == PAGES  # each page recorded by exactly one worker
+    with Archive(tmp_path / "worker0", create=False, index=postgres_index) as archive:
+        index = archive.index
+        assert index.count_statements() == PAGES
+        revisions = [r for s in index.statements() for r in index.revisions(s.id)]
+        assert [r.number for r in revisions] == [1] * PAGES
+        events = index.events(EventFilter())
+        assert len(events) == PAGES and {e.kinds for e in events} == {("new",)}
+        assert len({e.statement_id for e in events}) == PAGES
+        assert len({s.path for s in index.statements()}) == PAGES
+    assert _workers(postgres_index, tmp_path, 10) == [0, 0, 0, 0]  # a second pass: nothing
+    with Archive(tmp_path / "worker0", create=False, index=postgres_index) as archive:
+        assert archive.index.count_events(EventFilter()) == PAGES
+        assert archive.index.count_statements() == PAGES
