@@ -18,6 +18,8 @@ runs on both); where the dialects differ:
   word weighing ten body words; snippets come from ``ts_headline``.
 - The front matter's tags are YAML: their test runs in Python (:func:`storage.index.has_tag`)
   on the statements a text search in SQL preselects, and the query then takes their ids.
+- :meth:`PostgresIndex.lock_statement` is a transaction-scoped advisory lock, so workers
+  recording the same page take turns (exactly once; ``Archive.record``).
 - Lists stream through a server-side cursor ``WITH HOLD`` (constant memory in the client; the
   connection stays usable while the caller reads).
 

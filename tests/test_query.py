@@ -243,6 +243,7 @@ def test_the_migration_indexes_an_existing_archive(root: Path) -> None:
         "DROP TABLE revisions_fts; DROP VIEW latest; DROP VIEW changes; DROP TABLE event_html;"
         " DROP INDEX statements_stable_id; ALTER TABLE statements DROP COLUMN stable_id;"  # 8, 9
         " ALTER TABLE revisions DROP COLUMN declared;"  # 10
+        " DROP INDEX events_run; ALTER TABLE events DROP COLUMN run;"  # 11
         " PRAGMA user_version = 6;"
     )
     db.close()
