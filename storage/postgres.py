@@ -149,14 +149,23 @@ class PostgresIndex:
         self._x("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
     def _x(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        """Run one statement; a broken constraint is an :class:`ArchiveError` (as the importer
-        reports a conflicting file), the transaction it broke undone by the caller's block."""
+        """Run one statement; a broken constraint or any other failure of the server is an
+        :class:`ArchiveError` (the importer reports a conflicting file, the CLI one line), the
+        transaction it broke undone by the caller's block."""
         try:
             return self.db.execute(query, args)
         except psycopg.IntegrityError as exc:
             raise ArchiveError(
                 f"conflicts with another statement in the index ({_first_line(exc)})",
                 where=self.locator,
+            ) from None
+        except psycopg.errors.SyntaxError:
+            raise  # a raw search query: the caller says so (QueryError)
+        except psycopg.Error as exc:  # a lost server, text PostgreSQL cannot store (NUL)
+            raise ArchiveError(
+                f"the index refused a query: {_first_line(exc)}",
+                where=self.locator,
+                hint="the transaction was undone; check the database server and run again",
             ) from None
 
     def _one(self, query: str, args: Sequence[Any] = ()) -> Any:

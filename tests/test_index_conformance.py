@@ -34,9 +34,9 @@ def _sqlite(request: pytest.FixtureRequest, place: Path) -> Opener:
 
 
 def _postgresql(request: pytest.FixtureRequest, place: Path) -> Opener:
+    locator = request.getfixturevalue("postgres_index")  # a new database (or a skip)
     from storage.postgres import PostgresIndex
 
-    locator = request.getfixturevalue("postgres_index")  # a new database
     return lambda read_only: PostgresIndex(locator, read_only=read_only)
 
 

@@ -87,6 +87,21 @@ def test_a_server_that_cannot_be_reached_is_one_line_with_a_hint(
     assert len(err.splitlines()) == 1
 
 
+def test_what_postgresql_cannot_store_is_an_archive_error(postgres_index: str) -> None:
+    from storage.postgres import PostgresIndex
+
+    index = PostgresIndex(postgres_index)
+    try:
+        with pytest.raises(ArchiveError, match="refused") as caught, index.transaction():
+            index.set_setting("layout", "a\x00b")  # text PostgreSQL cannot hold
+        assert "Traceback" not in str(caught.value) and index.setting("layout") is None
+        with index.transaction():  # the connection is usable afterwards
+            index.set_setting("layout", "{slug}.md")
+        assert index.setting("layout") == "{slug}.md"
+    finally:
+        index.close()
+
+
 # -- moving an index, through the protocol ---------------------------------------------------
 
 
