@@ -40,6 +40,7 @@ def sync(
     wait: float = 0.0,
     stop: Callable[[], bool] = lambda: False,
     progress_for: Callable[[str], Any] | None = None,
+    index: str | None = None,
 ) -> RunResult:
     """Bring an archive (its folder, or an open :class:`Archive`'s) up to date with its sources.
 
@@ -50,8 +51,12 @@ def sync(
     request to another origin (a mirror, the fixture site); ``since`` (a time with a zone; a
     naive one is UTC) limits a sync to what was published since. The result says what each
     source's sync found; ``result.exit_code`` is what ``statements sync`` would exit with.
+    ``index`` names a shared index (``postgresql://...``) in place of ``index`` in the
+    archive's ``statements.toml`` (an open :class:`Archive` gives its own).
     """
     root = archive.root if isinstance(archive, Archive) else Path(archive)
+    if index is None and isinstance(archive, Archive):
+        index = archive.locator
     chosen = choose_sources(_available(root, seeds), sources)
     options = SyncOptions(
         full=full,
@@ -65,7 +70,7 @@ def sync(
         chosen,
         options,
         FetchSettings(base_url, rate, concurrency, user_agent),
-        config=load_config(root),
+        config=load_config(root, index),
         commit=commit,
         wait=wait,
         stop=stop,

@@ -3,6 +3,8 @@
 ::
 
     commit = true                      # every sync that changed files is a git commit
+    index = "postgresql://db.example/statements"   # a shared index (docs/team.md); default:
+                                       # the archive's own .statements/index.sqlite
 
     [schedule.whitehouse]              # overrides the seed file's [schedule]
     every = "30m"
@@ -30,13 +32,14 @@
 ``commit``, ``[alerts.atom]``, ``[[alerts.webhooks]]`` and ``[[alerts.apprise]]`` are the configs
 of the announcers ``git``, ``atom``, ``webhooks`` and ``apprise`` (:mod:`crawler.announce`),
 whose factories read them from :class:`ArchiveConfig`; an announcer to come adds its table under
-``[alerts]`` here. ``[report]`` configures the HTML report (:mod:`crawler.report`).
+``[alerts]`` here. ``[report]`` configures the HTML report (:mod:`crawler.report`). ``index``
+(``--index`` wins) names where the index is (:mod:`storage.locator`), never with a password.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,6 +47,8 @@ from crawler.errors import SourceError
 from crawler.source import Schedule
 from crawler.tomlconfig import Context, build, read_toml
 from storage.diff import KINDS
+from storage.errors import ArchiveError
+from storage.locator import check_locator
 
 CONFIG_NAME = "statements.toml"
 
@@ -104,20 +109,30 @@ class ReportConfig:
 @dataclass(frozen=True)
 class ArchiveConfig:
     commit: bool = False
+    index: str = ""  # "": the archive's SQLite file; "postgresql://...": a shared database
     schedule: Mapping[str, Schedule] = field(default_factory=dict)
     alerts: Alerts = field(default_factory=Alerts)
     report: ReportConfig = field(default_factory=lambda: ReportConfig(enabled=False))
 
 
-def load_config(archive_root: Path) -> ArchiveConfig:
-    """The archive's settings; the defaults when it has no ``statements.toml``."""
+def load_config(archive_root: Path, index: str | None = None) -> ArchiveConfig:
+    """The archive's settings; the defaults when it has no ``statements.toml``. ``index``
+    (``--index``) replaces the file's ``index``."""
     path = archive_root / CONFIG_NAME
-    if not path.exists():
-        return ArchiveConfig()
-    data, ctx = read_toml(path, SourceError)
-    config: ArchiveConfig = build(ArchiveConfig, data, ctx)
-    _check(config, ctx)
-    return config
+    config = ArchiveConfig()
+    if path.exists():
+        data, ctx = read_toml(path, SourceError)
+        config = build(ArchiveConfig, data, ctx)
+        _check(config, ctx)
+        _check_index(config.index, ctx)
+    return config if index is None else replace(config, index=index)
+
+
+def _check_index(index: str, ctx: Context) -> None:
+    try:
+        check_locator(index)
+    except ArchiveError as exc:
+        raise ctx.invalid("index", exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
 
 
 def _check(config: ArchiveConfig, ctx: Context) -> None:

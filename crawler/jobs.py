@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -91,7 +92,8 @@ def run_sync(
     clock: Callable[[], dt.datetime] = utc_now,
 ) -> RunResult:
     result = RunResult()
-    archive = Archive(root, clock=clock)
+    archive = Archive(root, clock=clock, index=config.index or None)
+    archive.run = uuid.uuid4().hex  # its events carry it (workers sharing an index)
     announcers = announce.announcers_for(replace(config, commit=commit or config.commit))
     try:
         with archive_lock(archive.root / STATE_DIR, wait=wait):

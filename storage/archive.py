@@ -36,7 +36,6 @@ from storage.errors import ArchiveError, DocumentError, PathError, RevisionError
 from storage.eventtext import rendered
 from storage.index import (
     EventRow,
-    Index,
     RevisionRow,
     SearchHit,
     SearchQuery,
@@ -47,6 +46,7 @@ from storage.index import (
 from storage.journal import FileJournal
 from storage.layout import DEFAULT_LAYOUT, check_relative, disambiguate, path_for, slug_from_url
 from storage.layout import STATE_DIR as STATE_DIR  # re-exported: the crawler takes it here
+from storage.locator import check_locator, is_postgres, open_index
 
 log = logging.getLogger(__name__)
 if TYPE_CHECKING:
@@ -145,9 +145,21 @@ class Recorded:
 class Archive:
     """An archive folder and its index. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, root: Path | str, *, clock: Clock = utc_now, create: bool = True):
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        clock: Clock = utc_now,
+        create: bool = True,
+        index: str | None = None,
+    ):
+        """``index``: where the index is (:mod:`storage.locator`): None, the archive's own
+        SQLite file; ``postgresql://...``, a shared database (the files stay in ``root``)."""
+        check_locator(index)
         self.root = Path(root)
         self.clock = clock
+        self.locator = index or None
+        self.run: str | None = None  # the run recording now (its events carry it), if any
         if not self.root.exists():
             if not create:
                 raise ArchiveError(
@@ -157,12 +169,15 @@ class Archive:
         elif not self.root.is_dir():
             raise ArchiveError("not a folder", where=str(self.root))
         state = self.root / STATE_DIR
-        if not create and not (state / INDEX_NAME).exists():
+        shared = is_postgres(index)
+        if shared and create:
+            state.mkdir(exist_ok=True)  # the lock and the journal's files stay on this machine
+        if not create and not shared and not (state / INDEX_NAME).exists():
             raise ArchiveError("no index in this folder", where=str(self.root), hint="import first")
         # Opened only to be read (create=False), an archive that cannot be written (a read-only
         # mount) is opened read-only: queries work, a write fails with a clear error.
         self.read_only = not create and not writable(state)
-        self.index: IndexBackend = Index(state / INDEX_NAME, read_only=self.read_only)
+        self.index: IndexBackend = open_index(index, state, read_only=self.read_only)
         self.journal = FileJournal(self.root, self.index)
 
     def __enter__(self) -> Archive:
@@ -253,30 +268,45 @@ class Archive:
         ``keep``: front-matter keys the source never gives (a feed has no ``modified_time``);
         one the statement lacks is kept from the latest revision, so that an absence the source
         cannot help (an adopted file's ``modified_time``) is no change.
+        Exactly once: the statement's locks (:meth:`_lock`) are taken in the transaction that
+        records, before it reads what the index holds, so writers sharing an index (workers on
+        PostgreSQL) that record the same page at once record it once.
         """
-        change = self._prepare(
-            statement,
-            origin,
-            text,
-            at,
-            path_hint,
-            previous_url,
-            source,
-            unannounced,
-            stable_id,
-            declared,
-            keep=keep,
-        )
-        if change is None:
-            return None if declared is None else self._declared_status(statement, declared, at)
-        target = self.file(change.path)
-        adopted = path_hint is not None and _holds(target, change.text)  # the file is there
-        if change.kinds == ("reformatted",) and not (reformat or adopted):
-            return self._defer(change)
         with self.journal.batch():
-            if not adopted:
-                self.journal.write(target, change.text.encode("utf-8"))
-            return self._index_revision(change)
+            self._lock(statement.source_url, previous_url, source, stable_id)
+            change = self._prepare(
+                statement,
+                origin,
+                text,
+                at,
+                path_hint,
+                previous_url,
+                source,
+                unannounced,
+                stable_id,
+                declared,
+                keep=keep,
+            )
+            if change is None:
+                return None if declared is None else self._declared_status(statement, declared, at)
+            target = self.file(change.path)
+            adopted = path_hint is not None and _holds(target, change.text)  # the file is there
+            if change.kinds == ("reformatted",) and not (reformat or adopted):
+                return self._defer(change)
+            with self.journal.batch():
+                if not adopted:
+                    self.journal.write(target, change.text.encode("utf-8"))
+                return self._index_revision(change)
+
+    def _lock(
+        self, url: str, previous_url: str | None, source: str | None, stable_id: str | None
+    ) -> None:
+        """Hold the locks of a statement (its URLs, its source's id for it), in one order."""
+        keys = {f"url:{url}"} | ({f"url:{previous_url}"} if previous_url else set())
+        if stable_id:
+            keys.add(f"id:{source}:{stable_id}")
+        for key in sorted(keys):
+            self.index.lock_statement(key)
 
     def _defer(self, change: _Change) -> Deferred:
         row, head = change.row, change.head
@@ -589,14 +619,15 @@ class Archive:
             old = None if head is None else self.statement(head)
             size, text, html = rendered(old, new, change.kinds, detail)
             event_id = self.index.add_event(
-                statement_id, when, change.kinds, before, number, detail, text=text, size=size
-            )
+                statement_id, when, change.kinds, before, number, detail, text=text, size=size,
+                run=self.run,
+            )  # fmt: skip
             self.index.set_event_html(event_id, html)
         log.debug("%s %s (revision %d)", " ".join(change.kinds), url, number)
         source = change.source or (change.row.source if change.row else None)
         event = EventRow(
             event_id, statement_id, when, change.kinds, before, number, detail, url, change.path,
-            title, source, text, size,
+            title, source, text, size, run=self.run,
         )  # fmt: skip
         return Recorded(
             statement_id,
@@ -658,12 +689,12 @@ class Archive:
             self.index.update_statement(row.id, status=status, last_seen=when)
             self.index.clear_pending_reformat(row.id)
             event_id = self.index.add_event(
-                row.id, when, kinds, row.head, None, detail, text=text, size=size
+                row.id, when, kinds, row.head, None, detail, text=text, size=size, run=self.run
             )
             self.index.set_event_html(event_id, html)
         event = EventRow(
             event_id, row.id, when, kinds, row.head, None, detail, row.url, row.path,
-            row.title, row.source, text, size,
+            row.title, row.source, text, size, run=self.run,
         )  # fmt: skip
         return Recorded(row.id, row.url, row.path, kinds, row.head, None, row.title, event=event)
 

@@ -58,6 +58,12 @@ class IndexBackend(Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """One atomic unit of writes; nested, a savepoint undone alone by an error inside it."""
 
+    def lock_statement(self, key: str) -> None:
+        """Inside a transaction, wait for and hold the lock named ``key`` (a statement's URL or
+        stable id) until the transaction ends, so writers sharing the index record one
+        statement one after another (exactly once). A backend whose transactions already run
+        one at a time (SQLite's ``BEGIN IMMEDIATE``) does nothing."""
+
     # -- settings -----------------------------------------------------------------------------
 
     def setting(self, key: str, default: str | None = None) -> str | None:
@@ -197,10 +203,12 @@ class IndexBackend(Protocol):
         *,
         text: str | None = None,
         size: int | None = None,
+        run: str | None = None,
     ) -> int:
         """Store a change event (``detail`` is JSON-able, ``text`` its announcement, ``size``
-        the words added or removed) with one pending announcement per named announcer (the
-        outbox, :meth:`set_announcers`); return its id, larger than every earlier event's."""
+        the words added or removed, ``run`` the run recording it) with one pending
+        announcement per named announcer (the outbox, :meth:`set_announcers`); return its id,
+        larger than every earlier event's."""
 
     def set_event_text(self, event_id: int, text: str, size: int) -> None:
         """Store the announcement of an event recorded before announcements were stored."""

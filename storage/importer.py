@@ -19,6 +19,10 @@ from pathlib import Path
 from storage.archive import Archive, Deferred, Recorded, content_hash
 from storage.document import KEY_ORDERS, claims_front_matter, loads
 from storage.errors import StatementSyncError
+from storage.index import Index
+from storage.layout import STATE_DIR
+from storage.locator import SQLITE_NAME
+from storage.move import copy_index
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     events: list[Recorded] = field(default_factory=list)
     seconds: float = 0.0
+    moved: int = 0  # statements whose whole history came from the folder's own SQLite index
 
 
 def statement_files(folder: Path) -> list[Path]:
@@ -83,6 +88,8 @@ def import_dir(
         raise StatementSyncError("not a folder", where=str(source))
     adopted = source.resolve() == archive.root.resolve()
     report = ImportReport(str(source), adopted)
+    if adopted:
+        report.moved = _move_own_index(archive)
     files = statement_files(source)
     known = archive.index.head_hashes() if adopted else {}
     newest: tuple[str, str] | None = None
@@ -138,6 +145,20 @@ def import_dir(
         log.debug("skipped %s: %s", problem.path, problem.reason)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _move_own_index(archive: Archive) -> int:
+    """An archive adopted into another index (PostgreSQL) that is still empty: its own SQLite
+    index, if it has one, is copied there first, whole history included (:mod:`storage.move`);
+    the files then all match and only what changed since is recorded."""
+    own = archive.root / STATE_DIR / SQLITE_NAME
+    if archive.locator is None or not own.is_file() or archive.index.count_statements():
+        return 0
+    source = Index(own, read_only=True)
+    try:
+        return copy_index(source, archive.index)
+    finally:
+        source.close()
 
 
 def _adopt_key_order(archive: Archive, published: str, order: str) -> None:

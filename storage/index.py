@@ -123,6 +123,7 @@ class EventRow:
     diff: str | None = None  # the announcement, rendered once (None: an older event, not yet)
     size: int | None = None  # words added or removed
     reverted_at: str | None = None  # when a later event undid this one (A -> B -> A)
+    run: str | None = None  # the run that recorded it (None: outside a run)
 
     @property
     def flips(self) -> int:
@@ -157,6 +158,7 @@ class EventFilter:
     news: bool = False  # True: no event that is only "reformatted" (never announced)
     min_size: int = 0  # updated or silent events smaller than this (in words) are left out
     follow_reverts: bool = False  # True: a revert also has the kinds of the edit it undid
+    run: str | None = None  # recorded by this run
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,9 @@ class Index:
             raise
         self._depth -= 1
         self.db.execute("COMMIT" if self._depth == 0 else f"RELEASE {name}")
+
+    def lock_statement(self, key: str) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` makes SQLite's writers take turns already."""
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -696,10 +701,11 @@ class Index:
         *,
         text: str | None = None,
         size: int | None = None,
+        run: str | None = None,
     ) -> int:
         cursor = self.db.execute(
-            "INSERT INTO events (statement_id, at, kinds, from_rev, to_rev, detail, diff, size)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (statement_id, at, kinds, from_rev, to_rev, detail, diff, size,"
+            " run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 statement_id,
                 at,
@@ -709,6 +715,7 @@ class Index:
                 json.dumps(detail or {}),
                 text,
                 size,
+                run,
             ),
         )
         event_id = int(cursor.lastrowid or 0)
@@ -943,7 +950,7 @@ _EVENT_COLUMNS = (
     "e.id, e.statement_id, e.at, e.kinds, e.from_rev, e.to_rev, e.detail,"
     " s.url, s.path, s.title, s.source, e.diff, e.size,"
     " (SELECT r.at FROM events r WHERE r.statement_id = e.statement_id AND r.id > e.id"
-    "  AND json_extract(r.detail, '$.reverts') = e.to_rev ORDER BY r.id LIMIT 1)"
+    "  AND json_extract(r.detail, '$.reverts') = e.to_rev ORDER BY r.id LIMIT 1), e.run"
 )
 
 
@@ -1060,6 +1067,7 @@ def _event_clause(f: EventFilter) -> tuple[str, list[Any]]:
         ("e.at", ">=", f.since),
         ("e.at", "<", f.until),
         ("e.statement_id", "=", f.statement_id),
+        ("e.run", "=", f.run),
     ):
         if value is not None:
             where.append(f"{column} {op} ?")

@@ -253,4 +253,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX api_posts_statement ON api_posts (statement_id);
     """,
+    # 13: the run that recorded each event (NULL: recorded outside a run, or before this), so
+    # "this sync's events" holds when workers sharing an index record side by side, where
+    # event ids are handed out in insert order, not commit order (docs/team.md).
+    """
+    ALTER TABLE events ADD COLUMN run TEXT;
+    CREATE INDEX events_run ON events (run);
+    """,
 )

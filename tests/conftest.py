@@ -79,3 +79,23 @@ def title_change_kinds(old: str, new: str) -> set[str]:
     if [w.lower() for w in old.split()] == [w.lower() for w in new.split()]:
         return {"metadata"}
     return {"retitled"}
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """A throw-away PostgreSQL cluster for this test process (tests/pgcluster.py); skips
+    without Debian's binaries unless STATEMENT_SYNC_REQUIRE_POSTGRES=1."""
+    from tests.pgcluster import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_index(postgres_cluster: object) -> str:
+    """The URL of a fresh, empty database of the test cluster, for one test."""
+    from tests.pgcluster import Cluster
+
+    assert isinstance(postgres_cluster, Cluster)
+    return postgres_cluster.new_database()

@@ -19,7 +19,7 @@ from tests.conftest import PROJECT
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
 INDEX_DOC = (PROJECT / "docs" / "index.md").read_text(encoding="utf-8")
 # Documented once, below the table, for every command.
-EVERYWHERE = {"--help", "--archive"}
+EVERYWHERE = {"--help", "--archive", "--index"}
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:

@@ -1,9 +1,11 @@
 """The conformance suite of an index backend: what any :class:`storage.backend.IndexBackend`
 must do, tested through the protocol alone (no SQL, no driver), once per backend.
 
-A second backend (PostgreSQL, issue 16) runs the same tests by adding one entry to
-:data:`BACKENDS`: a function that opens a fresh, empty store at a place under a temporary
-folder, and opens it again (read-only if asked) for the reopen and read-only tests.
+Each backend is one entry of :data:`BACKENDS`: a function that, for a test, gives an opener of
+a fresh, empty store (opened again, read-only if asked, for the reopen and read-only tests).
+SQLite's store is a file under the test's temporary folder; PostgreSQL's a new database of the
+test process's throw-away cluster (``tests/pgcluster.py``: skipped without Debian's binaries,
+unless ``STATEMENT_SYNC_REQUIRE_POSTGRES=1``).
 """
 
 from __future__ import annotations
@@ -22,18 +24,27 @@ from storage.index import ApiPost, EventFilter, Index, RevisionRow, SearchQuery
 from storage.index import StatementFilter as F
 from storage.schema import MIGRATIONS
 
-Opener = Callable[[Path, bool], IndexBackend]
+Opener = Callable[[bool], IndexBackend]
 
 
-def _sqlite(place: Path, read_only: bool) -> IndexBackend:
+def _sqlite(request: pytest.FixtureRequest, place: Path) -> Opener:
     path = place / "index.sqlite"
-    if not path.exists():
-        path.touch()  # migrations run from an empty file
-    return Index(path, read_only=read_only)
+    path.touch()  # migrations run from an empty file
+    return lambda read_only: Index(path, read_only=read_only)
 
 
-#: Every backend the suite runs on: name -> how to open a store at a place (read-only or not).
-BACKENDS: dict[str, Opener] = {"sqlite": _sqlite}
+def _postgresql(request: pytest.FixtureRequest, place: Path) -> Opener:
+    locator = request.getfixturevalue("postgres_index")  # a new database (or a skip)
+    from storage.postgres import PostgresIndex
+
+    return lambda read_only: PostgresIndex(locator, read_only=read_only)
+
+
+#: Every backend the suite runs on: name -> the opener of a fresh store for one test.
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Opener]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgresql,
+}
 
 
 @dataclass
@@ -41,15 +52,14 @@ class Store:
     """One backend's store under test: :meth:`open` gives a new connection to it."""
 
     opener: Opener
-    place: Path
 
     def open(self, *, read_only: bool = False) -> IndexBackend:
-        return self.opener(self.place, read_only)
+        return self.opener(read_only)
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return Store(BACKENDS[request.param], tmp_path)
+    return Store(BACKENDS[request.param](request, tmp_path))
 
 
 @pytest.fixture
@@ -231,6 +241,16 @@ def test_a_failed_write_can_be_followed_by_another_transaction(index: IndexBacke
     with index.transaction():
         index.set_setting("after", "ok")
     assert index.setting("after") == "ok"
+
+
+def test_a_statement_lock_is_held_by_its_transaction(index: IndexBackend) -> None:
+    with index.transaction():
+        index.lock_statement("url:https://example.org/a/")
+        index.lock_statement("url:https://example.org/a/")  # again, by its holder: no wait
+        sid = add(index, "a")  # a nested transaction under the lock
+    with index.transaction():
+        index.lock_statement("url:https://example.org/a/")  # released at the commit
+    assert index.by_id(sid).slug == "a"
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -450,6 +470,17 @@ def test_events_newest_first_with_their_statement(index: IndexBackend) -> None:
     assert newest.detail == {} and newest.diff is None and newest.reverted_at is None
     assert index.event_of_revision(sid, 2) == newest and index.event_of_revision(sid, 9) is None
     assert [e.id for e in index.events(limit=1)] == [second]
+
+
+def test_events_carry_the_run_that_recorded_them(index: IndexBackend) -> None:
+    sid = add(index, "r")
+    mine = event(index, sid, 1, "new", run="run-a")
+    event(index, sid, 2, "updated", to_rev=2, run="run-b")
+    outside = event(index, sid, 3, "updated", to_rev=3)
+    assert [e.id for e in index.events(EventFilter(run="run-a"))] == [mine]
+    assert index.count_events(EventFilter(run="run-b")) == 1
+    assert {e.id: e.run for e in index.events()}[mine] == "run-a"
+    assert {e.id: e.run for e in index.events()}[outside] is None
 
 
 def test_set_event_text(index: IndexBackend) -> None:

@@ -244,6 +244,7 @@ def test_the_migration_indexes_an_existing_archive(root: Path) -> None:
         " DROP INDEX statements_stable_id; ALTER TABLE statements DROP COLUMN stable_id;"  # 8, 9
         " ALTER TABLE revisions DROP COLUMN declared;"  # 10
         " DROP TABLE official_links; DROP TABLE api_posts;"  # 11, 12
+        " DROP INDEX events_run; ALTER TABLE events DROP COLUMN run;"  # 13
         " PRAGMA user_version = 6;"
     )
     db.close()

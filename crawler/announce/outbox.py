@@ -167,7 +167,7 @@ def announce_pending(
     announcers = announcers_for(config)
     done = Announced()
     with (
-        Archive(root, clock=clock, create=False) as archive,
+        Archive(root, clock=clock, create=False, index=config.index or None) as archive,
         archive_lock(archive.root / STATE_DIR, wait=wait),
     ):
         archive.recover()

@@ -36,7 +36,7 @@ def add_command(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_announce(args: argparse.Namespace) -> int:
     root = Path(args.archive)
-    config = load_config(root)
+    config = load_config(root, args.index)
     done = announce_pending(
         root, dataclasses.replace(config, commit=args.commit or config.commit), wait=args.wait
     )

@@ -140,6 +140,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         "ignored": report.ignored,
         "problems": [{"path": p.path, "reason": p.reason} for p in report.problems],
         "seconds": round(report.seconds, 3),
+        "moved": report.moved,
     }
     if args.json:
         counts["events"] = [event_json(e) for e in report.events]
@@ -154,6 +155,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             else ""
         )
         ignored = f" {len(report.ignored)} not statements," if report.ignored else ""
+        if report.moved:
+            print(f"moved the history of {plural(report.moved, 'statement')} into the index")
         print(
             f"{report.files} files from {report.folder} ({how}): {report.new} new,"
             f" {report.revised} revised, {report.unchanged} unchanged,{reformatted}{ignored}"

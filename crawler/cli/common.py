@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.cli.args import count, number, origin, seconds
+from crawler.config import load_config
 from crawler.durations import DurationError, parse_duration
 from crawler.errors import UsageError
 from crawler.jobs import FetchSettings
@@ -123,9 +124,15 @@ def parse_until(text: str, now: dt.datetime) -> dt.datetime:
 # -- the archive and output -------------------------------------------------------------------
 
 
+def index_for(args: argparse.Namespace) -> str:
+    """Where the archive's index is: ``--index``, else ``index`` in its statements.toml."""
+    return load_config(Path(args.archive), getattr(args, "index", None)).index
+
+
 @contextmanager
 def open_archive(args: argparse.Namespace, create: bool = False) -> Iterator[Archive]:
-    archive = Archive(Path(args.archive), create=create)
+    root = Path(args.archive)
+    archive = Archive(root, create=create, index=index_for(args))
     try:
         yield archive
     finally:

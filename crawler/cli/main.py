@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=default_archive(),
         help="the archive folder (default: $STATEMENTS_ARCHIVE, else ./archive)",
     )
+    common.add_argument(
+        "--index",
+        default=None,
+        metavar="URL",
+        help="where the index is: postgresql://HOST/DB for a shared database (password from"
+        " PGPASSWORD or a password file); default: index in statements.toml, else the"
+        " archive's own SQLite file",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_archive.add_commands(sub, common)
     cli_compare.add_command(sub, common)

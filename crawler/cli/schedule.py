@@ -65,16 +65,17 @@ def add_commands(
 class IndexState:
     """The scheduler's run times, kept in the archive's index."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, index: str | None = None):
         self.root = root
+        self.index = index
 
     def schedule_state(self, job: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-        with Archive(self.root) as archive:
+        with Archive(self.root, index=self.index) as archive:
             last, nxt = archive.index.schedule_state(job)
         return _when(last), _when(nxt)
 
     def save(self, job: str, last: dt.datetime | None, nxt: dt.datetime | None) -> None:
-        with Archive(self.root) as archive, archive.index.transaction():
+        with Archive(self.root, index=self.index) as archive, archive.index.transaction():
             archive.index.set_schedule_state(
                 job, None if last is None else stamp(last), None if nxt is None else stamp(nxt)
             )
@@ -101,7 +102,7 @@ def schedule_for(source: Source, config: ArchiveConfig, args: argparse.Namespace
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     root = Path(args.archive)
-    config = load_config(root)
+    config = load_config(root, args.index)
     known = sources_for(args)
     sources = named_sources(known, args.sources) if args.sources else enabled(known)
     stop = Stop()
@@ -113,12 +114,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     for name in ("crawler.schedule", __name__):  # one line per run, whatever -v says
         logger = logging.getLogger(name)
         logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
-    _save_scheduler(root, schedules, stopped=False)
+    _save_scheduler(root, config.index, schedules, stopped=False)
     log.info("scheduling %s into %s", ", ".join(j.name for j in jobs), root)
     try:
-        Scheduler(jobs, state=IndexState(root), clock=utc_now, wait=stop.wait, grace=grace).run()
+        state = IndexState(root, config.index or None)
+        Scheduler(jobs, state=state, clock=utc_now, wait=stop.wait, grace=grace).run()
     finally:
-        _save_scheduler(root, schedules, stopped=True)
+        _save_scheduler(root, config.index, schedules, stopped=True)
     log.info("stopped")
     return 0
 
@@ -127,9 +129,11 @@ def enabled(sources: dict[str, Source]) -> list[Source]:
     return [s for s in sources.values() if s.enabled]
 
 
-def _save_scheduler(root: Path, schedules: dict[str, Schedule], *, stopped: bool) -> None:
+def _save_scheduler(
+    root: Path, locator: str, schedules: dict[str, Schedule], *, stopped: bool
+) -> None:
     """What the scheduler runs with, and whether it runs, for ``status``."""
-    with Archive(root) as archive, archive.index.transaction():
+    with Archive(root, index=locator or None) as archive, archive.index.transaction():
         index = archive.index
         now = stamp(utc_now())
         if stopped:
@@ -184,10 +188,10 @@ def _job(
 
 def cmd_status(args: argparse.Namespace) -> int:
     root = Path(args.archive)
-    config = load_config(root)
+    config = load_config(root, args.index)
     now = utc_now()
     rows: list[dict[str, Any]] = []
-    with Archive(root, create=False) as archive:
+    with Archive(root, create=False, index=config.index or None) as archive:
         index = archive.index
         scheduler = json.loads(index.setting("scheduler") or "{}")
         stopped = bool(scheduler.get("stopped"))  # a stopped scheduler makes no next run

@@ -97,6 +97,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             rate=args.rate,
             concurrency=args.concurrency,
             user_agent=args.user_agent,
+            index=args.index,
             wait=args.wait,
             stop=stop,
             progress_for=progress_for,
