@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -181,6 +182,18 @@ class RetryPolicy:
         )
 
 
+class Limiter(Protocol):
+    """What the fetcher asks of a rate limit: a wait before each request, and a slower pace
+    (robots.txt's ``Crawl-delay``). :class:`RateLimiter` in one process; team mode shares one
+    across workers through the database (:class:`crawler.team.SharedLimiter`)."""
+
+    interval: float  # seconds between two requests
+
+    def wait(self) -> None: ...
+
+    def slow_to(self, interval: float) -> None: ...
+
+
 class RateLimiter:
     """At most ``rate`` requests per second (0: no limit), each gap stretched by random jitter."""
 
@@ -245,7 +258,9 @@ class Fetcher:
         obey_robots: bool = True,
         stop: Callable[[], bool] = lambda: False,
         accept: str | None = None,
+        limiter: Limiter | None = None,
     ):
+        """``limiter``: the rate limit to obey instead of one of this fetcher's own."""
         polite = source.politeness
         # The Accept header of the source's kind (crawler/kinds): a JSON API is asked for JSON.
         self.accept = kind_of(source.kind).accept if accept is None else accept
@@ -255,7 +270,7 @@ class Fetcher:
         self.max_bytes = polite.max_bytes
         self.max_redirects = polite.max_redirects
         self.retry = retry or RetryPolicy(attempts=polite.max_attempts, sleep=sleep)
-        self.limiter = RateLimiter(
+        self.limiter: Limiter = limiter or RateLimiter(
             polite.rate if rate is None else rate, polite.jitter, clock=clock, sleep=sleep
         )
         self.concurrency = concurrency or polite.concurrency

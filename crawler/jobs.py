@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 from crawler import announce, report
 from crawler.config import ArchiveConfig
 from crawler.errors import DiscoveryError
-from crawler.fetch import Fetcher, make_client
+from crawler.fetch import Fetcher, Limiter, make_client
 from crawler.source import Source
 from crawler.syncer import Progress, Syncer, SyncOptions, SyncReport
 from storage.archive import STATE_DIR, Archive, stamp, utc_now
@@ -45,6 +46,8 @@ class FetchSettings:
     rate: float | None = None
     concurrency: int | None = None
     user_agent: str | None = None
+    # team mode: the rate limit shared by workers, for a source at a rate and jitter
+    limiter: Callable[[Source, float, float], Limiter] | None = None
 
 
 @dataclass
@@ -90,22 +93,27 @@ def run_sync(
     stop: Callable[[], bool] = lambda: False,
     progress_for: Callable[[str], Any] | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
+    team: bool = False,
 ) -> RunResult:
+    """``team``: a worker's run on a shared index (:mod:`crawler.team`): no archive lock (the
+    sources' locks are the job engine's), no recovery of other writers' files, no adoption, and
+    nothing announced (what workers record is pending in the outbox for the announcers)."""
     result = RunResult()
     archive = Archive(root, clock=clock, index=config.index or None)
     archive.run = uuid.uuid4().hex  # its events carry it (workers sharing an index)
     announcers = announce.announcers_for(replace(config, commit=commit or config.commit))
     try:
-        with archive_lock(archive.root / STATE_DIR, wait=wait):
-            archive.recover()
-            result.adopted = _adopt(archive, options.dry_run)
+        with nullcontext() if team else archive_lock(archive.root / STATE_DIR, wait=wait):
+            if not team:
+                archive.recover()
+                result.adopted = _adopt(archive, options.dry_run)
             if not options.dry_run:  # every event from here on is pending for each announcer
                 announce.outbox.enable(archive, announcers)
             for source in sources:
                 if stop():
                     break
                 _sync_source(archive, source, options, fetch, result, stop, clock, progress_for)
-            if not options.dry_run:
+            if not options.dry_run and not team:
                 _announce(archive, announcers, result, clock)
                 result.report = report.after_sync(archive, config.report)  # never raises
     finally:
@@ -142,6 +150,7 @@ def _sync_source(
             concurrency=fetch.concurrency,
             stop=stop,
             sleep=getattr(stop, "wait", time.sleep),  # a sleep that a stop cuts short
+            limiter=_shared_limiter(source, fetch),
         )
         try:
             if progress_for is not None:
@@ -171,6 +180,13 @@ def _sync_source(
         summary["warnings"] = report.warnings
     ok = not report.failures and not report.held
     _record_run(archive, source.name, started, clock, ok, summary, options)
+
+
+def _shared_limiter(source: Source, fetch: FetchSettings) -> Limiter | None:
+    if fetch.limiter is None:
+        return None
+    rate = source.politeness.rate if fetch.rate is None else fetch.rate
+    return fetch.limiter(source, rate, source.politeness.jitter)
 
 
 def failure_reason(report: SyncReport) -> str | None:

@@ -130,6 +130,9 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     return {
         "sync": ["sync", *online],
         "schedule": ["schedule", *online, "--every", "1h"],
+        "worker": ["worker", *online, "--once"],  # team mode: SQLite is refused, after parsing
+        "enqueue": ["enqueue", *online],
+        "team-status": ["team-status", *online],
         "fetch": ["fetch", PAGE, *online],
         "discover": ["discover", "whitehouse", *online],
         "import": ["import", str(v1), *a],

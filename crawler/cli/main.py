@@ -31,6 +31,7 @@ from crawler.cli import query as cli_query
 from crawler.cli import report as cli_report
 from crawler.cli import schedule as cli_schedule
 from crawler.cli import sync as cli_sync
+from crawler.cli import team as cli_team
 from crawler.cli.args import Parser
 from crawler.cli.common import crawl_options
 from crawler.errors import DiscoveryError, Interrupted, SourceError, UsageError
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawling = crawl_options()
     cli_sync.add_command(sub, common, crawling)
     cli_schedule.add_commands(sub, common, crawling)
+    cli_team.add_commands(sub, common, crawling)
     cli_crawl.add_commands(sub, common)
     cli_announce.add_command(sub, common)
     for command in sub.choices.values():  # every command's --help ends with the exit codes
