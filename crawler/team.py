@@ -22,9 +22,10 @@ Several ``statements worker`` processes (on one machine or many) share one Postg
   the queue by the periodic :func:`sweep` (Procrastinate does not sweep by itself); the job's
   lock goes with it, so the source waits at most one sweep interval plus ``stalled_after``.
   Recording is exactly once (``Archive.record``), so a retried sync duplicates nothing.
-- **politeness across workers**: each request reserves its host's next free slot in the
-  database (:class:`SharedLimiter` over :class:`storage.hostslots.HostSlots`), so N workers
-  together keep a host's rate.
+- **politeness across workers**: each request takes its host's next free slot in the
+  database (a row lock per host while it waits; the next slot counted from when it left:
+  :class:`SharedLimiter` over :class:`storage.hostslots.HostSlots`), so N workers together
+  keep a host's rate.
 - **SIGTERM/SIGINT**: the running sync starts no new request, records what it fetched and
   ends; the worker then unregisters and exits 0 (no traceback). A worker that loses the
   database (a restart) stops its Procrastinate loop, waits and starts it again.
@@ -148,9 +149,7 @@ class SharedLimiter:
         if self.interval <= 0:
             return
         gap = self.interval * (1.0 + self.margin + self.jitter * self.rand())
-        delay = self.slots.reserve(self.host, gap)
-        if delay > 0:
-            self.sleep(delay)
+        self.slots.take(self.host, gap, self.sleep)
 
 
 def host_of(source: Source, base_url: str | None) -> str:

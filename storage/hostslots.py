@@ -1,20 +1,25 @@
 """Politeness across workers: one row per host with its next free request slot (PostgreSQL).
 
-Workers on several processes or machines share a host's rate limit through the database: a
-request first reserves the next free slot of its host with one ``UPDATE ... RETURNING`` in its
-own short transaction (autocommit), and sleeps until that slot. The row lock serialises the
-reservations of one host; slots are handed out on the database's clock (one clock for every
-machine), each ``interval * (1 + margin + jitter)`` after the previous one, where ``margin`` is a
-small safety margin against the time between the reservation and the request leaving. Hosts
-never wait for each other (one row each).
+Workers on several processes or machines share a host's rate limit through the database. A
+request first takes its host's slot in a short transaction: it locks the host's row
+(``SELECT ... FOR UPDATE``), sleeps until the row's ``next_free`` time (on the database's clock,
+one clock for every machine), then sets ``next_free`` to the time it is done waiting plus
+``gap`` (``UPDATE ... RETURNING``) and commits, and the request leaves. The next worker's
+reservation of that host waits on the row lock meanwhile, so its slot is counted from when the
+previous request really left, not from when it was reserved: a worker that wakes late (a busy
+machine) never brings two requests closer together. ``gap`` is the rate's interval with a small
+safety margin (:class:`crawler.team.SharedLimiter`). Hosts never wait for each other (one row
+each); threads of one worker take turns on its connection.
 
 The table ``team_host_slots`` belongs to team mode (PostgreSQL only; the single user's SQLite
-index never needs it): :func:`ensure_table` creates it if absent, under the table's own
-``CREATE TABLE IF NOT EXISTS``. This module knows nothing of HTTP: a host is a name.
+index never needs it): :func:`ensure_table` creates it if absent. This module knows nothing of
+HTTP: a host is a name, the sleep is injected.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -30,13 +35,11 @@ CREATE TABLE IF NOT EXISTS team_host_slots (
 )
 """
 
-_RESERVE = """
-WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t)
-UPDATE team_host_slots SET
-    next_free = GREATEST(next_free, (SELECT t FROM now)) + %(gap)s,
-    requests = requests + 1
-WHERE host = %(host)s
-RETURNING GREATEST(next_free - %(gap)s, (SELECT t FROM now)) - (SELECT t FROM now)
+_NOW = "extract(epoch FROM clock_timestamp())::float8"
+_LOCK = f"SELECT next_free - {_NOW} FROM team_host_slots WHERE host = %(host)s FOR UPDATE"
+_TAKE = f"""
+UPDATE team_host_slots SET next_free = {_NOW} + %(gap)s, requests = requests + 1
+WHERE host = %(host)s RETURNING next_free
 """
 
 
@@ -54,6 +57,7 @@ class HostSlots:
         self.db = self._connect()
         ensure_table(self.db)
         self._known: set[str] = set()
+        self._threads = threading.Lock()
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -64,18 +68,19 @@ class HostSlots:
                 where=redact(self.locator),
             ) from None
 
-    def reserve(self, host: str, gap: float) -> float:
-        """Reserve ``host``'s next free slot, the next one ``gap`` seconds later; the seconds
-        to wait until the reserved slot (0 when it is free now). A lost connection (the server
-        restarted) is opened again once."""
-        try:
-            return self._reserve(host, gap)
-        except psycopg.OperationalError:
-            self.db.close()
-            self.db = self._connect()
-            return self._reserve(host, gap)
+    def take(self, host: str, gap: float, sleep: Callable[[float], Any]) -> float:
+        """Wait for ``host``'s next free slot and take it, the next one free ``gap`` seconds
+        after now; the seconds slept. A lost connection (the server restarted) is opened
+        again once."""
+        with self._threads:
+            try:
+                return self._take(host, gap, sleep)
+            except psycopg.OperationalError:
+                self.db.close()
+                self.db = self._connect()
+                return self._take(host, gap, sleep)
 
-    def _reserve(self, host: str, gap: float) -> float:
+    def _take(self, host: str, gap: float, sleep: Callable[[float], Any]) -> float:
         if host not in self._known:
             self.db.execute(
                 "INSERT INTO team_host_slots (host, next_free) VALUES (%s, 0)"
@@ -83,8 +88,13 @@ class HostSlots:
                 (host,),
             )
             self._known.add(host)
-        row = self.db.execute(_RESERVE, {"host": host, "gap": gap}).fetchone()
-        return max(0.0, float(row[0])) if row else 0.0
+        with self.db.transaction():
+            row = self.db.execute(_LOCK, {"host": host}).fetchone()
+            delay = max(0.0, float(row[0])) if row else 0.0
+            if delay > 0:
+                sleep(delay)
+            self.db.execute(_TAKE, {"host": host, "gap": gap})
+        return delay
 
     def close(self) -> None:
         self.db.close()

@@ -18,7 +18,7 @@ from crawler.cli.common import fetch_settings, named_sources, print_json, seeds_
 from crawler.cli.schedule import enabled, schedule_for
 from crawler.config import load_config
 from crawler.errors import SourceError
-from crawler.source import Schedule
+from crawler.source import Schedule, Source
 from storage.archive import Archive
 
 
@@ -29,6 +29,12 @@ def add_commands(
         "worker",
         parents=[common, crawling],
         help="run a team worker: sync jobs from the queue in the index's PostgreSQL database",
+    )
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="the sources whose schedules this worker defers (default: every enabled source)",
     )
     p.add_argument("--once", action="store_true", help="run the queued jobs, then exit")
     p.add_argument(
@@ -72,7 +78,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     config = load_config(root, args.index)
     locator = team.require_postgres(config.index)
     sources = sources_for(args)
-    schedules = _schedules(sources, config)
+    chosen = named_sources(sources, args.sources) if args.sources else enabled(sources)
+    schedules = _schedules(chosen, config)
     crew = team.Team(
         root, config, sources, fetch_settings(args), schedules, stalled_after=args.stalled_after
     )
@@ -83,10 +90,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schedules(sources: dict[str, Any], config: Any) -> dict[str, Schedule]:
-    """The schedule of every enabled source that has one (the seeds', or statements.toml's)."""
+def _schedules(sources: list[Source], config: Any) -> dict[str, Schedule]:
+    """The schedule of each source that has one (the seeds', or statements.toml's)."""
     found: dict[str, Schedule] = {}
-    for source in enabled(sources):
+    for source in sources:
         try:
             found[source.name] = schedule_for(source, config, argparse.Namespace())
         except SourceError:
