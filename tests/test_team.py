@@ -8,9 +8,17 @@ measured on the server side, from the times the publisher saw the requests arriv
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+import json
 import multiprocessing
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +26,7 @@ import pytest
 
 from crawler.cli import main
 from crawler.team import every_to_cron
+from storage.index import EventFilter
 
 CRONS = ("2h", "45m", "90s", "10s", "7s", "1d", "3d", "5h", "1h30m")
 
@@ -148,3 +157,208 @@ def test_four_workers_together_keep_a_hosts_rate_measured_at_the_server(
 
 def site_paths(site: Any) -> set[str]:
     return {site.url_path(url) for url in site.urls()}
+
+
+# -- worker processes over several loopback publishers ----------------------------------------
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def publishers(
+    corpus: tuple[tuple[str, str], ...], tmp_path: Path, count: int, each: int
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """``count`` fixture publishers of ``each`` statements, and a seeds folder with a source for
+    each (``pub0``, ``pub1``...: the fixture's seed, renamed). The fixture site always names
+    www.whitehouse.gov, so each publisher serves one section and month of it, and its source's
+    ``statement_url`` matches only those: no source takes another's statements for its own."""
+    from storage.document import loads
+    from tests.fixture_site import SEED, FixtureSite
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    groups: dict[str, list[str]] = {}
+    for text in reversed(_recent(corpus, 600)):
+        prefix = "/".join(loads(text).source_url.split("/")[3:6])  # section/yyyy/mm
+        groups.setdefault(prefix, []).append(text)
+    chosen = [(p, t[:each]) for p, t in sorted(groups.items()) if len(t) >= each][:count]
+    assert len(chosen) == count, "the corpus has too few statements for the publishers"
+    seed_text = SEED.read_text(encoding="utf-8")
+    with contextlib.ExitStack() as stack:
+        sites = {}
+        for n, (prefix, texts) in enumerate(chosen):
+            name = f"pub{n}"
+            section, year, month = prefix.split("/")
+            text = seed_text.replace('name = "whitehouse"', f'name = "{name}"', 1)
+            pattern = f"statement_url = '/(?P<tags>{section})/{year}/{month}/[^/]+/'"
+            text = re.sub(r"(?m)^statement_url = .*$", lambda _, p=pattern: p, text, count=1)
+            (seeds / f"{name}.toml").write_text(text, encoding="utf-8")
+            sites[name] = stack.enter_context(FixtureSite(texts))
+        yield seeds, sites
+
+
+def start_worker(tmp_path: Path, n: int, **spec: Any) -> subprocess.Popen[bytes]:
+    path = tmp_path / f"worker{n}.json"
+    path.write_text(json.dumps({"name": f"w{n}", **spec}), encoding="utf-8")
+    with (tmp_path / f"worker{n}.log").open("wb") as log:  # the process has its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.team_worker", str(path)],
+            cwd=PROJECT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> list[int | None]:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    codes = []
+    for worker in workers:
+        try:
+            codes.append(worker.wait(timeout=20))
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            codes.append(worker.wait())
+    return codes
+
+
+def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not within {seconds}s: {what}"
+        time.sleep(0.2)
+
+
+def jobs_by_status(locator: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(locator) as db:
+        rows = db.execute(
+            "SELECT status::text, count(*) FROM procrastinate_jobs"
+            " WHERE task_name = 'statements.sync' GROUP BY status"
+        ).fetchall()
+    return dict(rows)
+
+
+def history(index: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Statements with their revisions' hashes, and events, as comparable values."""
+    statements = sorted(
+        (
+            s.url,
+            s.path,
+            s.source,
+            s.title,
+            s.status,
+            s.head,
+            tuple(r.content_hash for r in index.revisions(s.id)),
+        )
+        for s in index.statements()
+    )
+    url_of = {s.id: s.url for s in index.statements()}
+    events = sorted(
+        (url_of[e.statement_id], e.kinds, e.from_rev, e.to_rev) for e in index.events(EventFilter())
+    )
+    return statements, events
+
+
+def single_user(root: Path, seeds: Path, sites: dict[str, Any]) -> None:
+    for name, site in sites.items():
+        argv = ["sync", name, "--archive", str(root), "--seeds", str(seeds), "--full"]
+        assert main([*argv, "--base-url", site.base_url, "--rate", "0"]) == 0
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_four_workers_over_eight_publishers_end_as_a_single_user_sync(
+    corpus: tuple[tuple[str, str], ...], tmp_path: Path, postgres_index: str
+) -> None:
+    from crawler.team import enqueue
+    from storage.archive import Archive
+
+    team, lite = tmp_path / "team", tmp_path / "lite"
+    with publishers(corpus, tmp_path, 8, 3) as (seeds, sites):
+        queued = enqueue(postgres_index, list(sites), full=True)
+        assert list(queued.values()) == [True] * 8
+        spec = {"archive": str(team), "index": postgres_index, "seeds": str(seeds), "once": True}
+        spec["base_urls"] = {name: site.base_url for name, site in sites.items()}
+        workers = [start_worker(tmp_path, n, rate=0, **spec) for n in range(4)]
+        codes = [w.wait(timeout=60) for w in workers]
+        single_user(lite, seeds, sites)
+    assert codes == [0, 0, 0, 0], (tmp_path / "worker0.log").read_text()
+    assert jobs_by_status(postgres_index) == {"succeeded": 8}
+    with Archive(lite, create=False) as a, Archive(team, create=False, index=postgres_index) as b:
+        assert history(b.index) == history(a.index)
+        assert b.index.count_statements() == 24 and len(history(b.index)[1]) == 24
+        assert {r[0] for r in b.index.runs()} >= set(sites)  # each source ran (in a worker)
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_a_worker_killed_mid_sync_is_swept_and_its_sync_retried_once_recorded(
+    corpus: tuple[tuple[str, str], ...], tmp_path: Path, postgres_index: str
+) -> None:
+    from crawler.team import enqueue
+    from storage.archive import Archive
+
+    team = tmp_path / "team"
+    with publishers(corpus, tmp_path, 1, 12) as (seeds, sites):
+        site = sites["pub0"]
+        spec = {"archive": str(team), "index": postgres_index, "seeds": str(seeds)}
+        spec |= {"base_urls": {"pub0": site.base_url}, "rate": 5, "stalled_after": 2}
+        spec["sweep"] = "2s"
+        first = start_worker(tmp_path, 1, **spec)
+        assert enqueue(postgres_index, ["pub0"], full=True) == {"pub0": True}
+        wait_for(lambda: site.statement_requests() >= 5, 30, "the first worker fetched")
+        first.kill()  # SIGKILL: the job stays 'doing', its lock held
+        assert first.wait(timeout=10) == -signal.SIGKILL
+        second = start_worker(tmp_path, 2, **spec)
+        try:
+            wait_for(lambda: jobs_by_status(postgres_index) == {"succeeded": 1}, 30, "retried")
+        finally:
+            codes = stop_workers([second])
+    assert codes == [0], (tmp_path / "worker2.log").read_text()
+    assert "Traceback" not in (tmp_path / "worker2.log").read_text()
+    with Archive(team, create=False, index=postgres_index) as archive:
+        statements, events = history(archive.index)
+    assert len(statements) == 12 and all(len(s[-1]) == 1 for s in statements)  # one revision
+    assert len(events) == 12 and all(e[1:] == (("new",), None, 1) for e in events)
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_workers_reconnect_after_a_postgresql_restart_and_finish(
+    corpus: tuple[tuple[str, str], ...], tmp_path: Path, postgres_cluster: Any
+) -> None:
+    from crawler.team import enqueue
+    from storage.archive import Archive
+
+    locator = postgres_cluster.new_database()
+    team = tmp_path / "team"
+    with publishers(corpus, tmp_path, 4, 5) as (seeds, sites):
+        spec = {"archive": str(team), "index": locator, "seeds": str(seeds), "rate": 5}
+        spec |= {"base_urls": {n: s.base_url for n, s in sites.items()}, "stalled_after": 2}
+        spec["sweep"] = "2s"
+        workers = [start_worker(tmp_path, n, **spec) for n in range(2)]
+        try:
+            enqueue(locator, list(sites), full=True)
+            wait_for(lambda: sum(s.statement_requests() for s in sites.values()) >= 4, 30, "")
+            data = postgres_cluster.folder / "data"
+            postgres_cluster.run(
+                str(postgres_cluster.bin / "pg_ctl"),
+                "-D",
+                str(data),
+                "-m",
+                "immediate",
+                "-w",
+                "restart",
+            )
+            wait_for(lambda: jobs_by_status(locator).get("succeeded") == 4, 40, "all synced")
+        finally:
+            codes = stop_workers(workers)
+    logs = "".join((tmp_path / f"worker{n}.log").read_text() for n in range(2))
+    assert codes == [0, 0], logs
+    with Archive(team, create=False, index=locator) as archive:
+        statements, events = history(archive.index)
+    assert len(statements) == 20 and all(len(s[-1]) == 1 for s in statements)
+    assert len(events) == 20
