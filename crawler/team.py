@@ -43,6 +43,7 @@ import datetime as dt
 import logging
 import random
 import signal
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -341,6 +342,7 @@ def run_worker(
     team.share(slots)
     try:
         while not team.stop():
+            _stop_on_signals(team)  # between two loops too (the loop's handlers go with it)
             try:
                 asyncio.run(_work(team, locator, once=once, sweep_every=sweep_every, name=name))
             except Exception as exc:  # the database went away: start again
@@ -353,6 +355,12 @@ def run_worker(
             slots = _reopen(slots, locator, team)
     finally:
         slots.close()
+
+
+def _stop_on_signals(team: Team) -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: team.stop.event.set())
 
 
 def _reopen(slots: HostSlots, locator: str, team: Team) -> HostSlots:
