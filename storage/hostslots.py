@@ -43,9 +43,15 @@ WHERE host = %(host)s RETURNING next_free
 """
 
 
+_TABLE_LOCK = 0x5747_4853  # the advisory lock key of its creation
+
+
 def ensure_table(db: Any) -> None:
-    """Create the table of host slots if it is not there (idempotent)."""
-    db.execute(TABLE_SQL)
+    """Create the table of host slots if it is not there (idempotent; workers that start
+    together take turns: ``IF NOT EXISTS`` alone is not safe against a concurrent creation)."""
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (_TABLE_LOCK,))
+        db.execute(TABLE_SQL)
 
 
 class HostSlots:
