@@ -268,28 +268,31 @@ def single_user(root: Path, seeds: Path, sites: dict[str, Any]) -> None:
         assert main([*argv, "--base-url", site.base_url, "--rate", "0"]) == 0
 
 
+PUBLISHERS = 20
+
+
 @pytest.mark.corpus
 @pytest.mark.slow
-def test_four_workers_over_eight_publishers_end_as_a_single_user_sync(
+def test_four_workers_over_twenty_publishers_end_as_a_single_user_sync(
     corpus: tuple[tuple[str, str], ...], tmp_path: Path, postgres_index: str
 ) -> None:
     from crawler.team import enqueue
     from storage.archive import Archive
 
     team, lite = tmp_path / "team", tmp_path / "lite"
-    with publishers(corpus, tmp_path, 8, 3) as (seeds, sites):
+    with publishers(corpus, tmp_path, PUBLISHERS, 2) as (seeds, sites):
         queued = enqueue(postgres_index, list(sites), full=True)
-        assert list(queued.values()) == [True] * 8
+        assert list(queued.values()) == [True] * PUBLISHERS
         spec = {"archive": str(team), "index": postgres_index, "seeds": str(seeds), "once": True}
         spec["base_urls"] = {name: site.base_url for name, site in sites.items()}
         workers = [start_worker(tmp_path, n, rate=0, **spec) for n in range(4)]
-        codes = [w.wait(timeout=60) for w in workers]
+        codes = [w.wait(timeout=90) for w in workers]
         single_user(lite, seeds, sites)
     assert codes == [0, 0, 0, 0], (tmp_path / "worker0.log").read_text()
-    assert jobs_by_status(postgres_index) == {"succeeded": 8}
+    assert jobs_by_status(postgres_index) == {"succeeded": PUBLISHERS}
     with Archive(lite, create=False) as a, Archive(team, create=False, index=postgres_index) as b:
         assert history(b.index) == history(a.index)
-        assert b.index.count_statements() == 24 and len(history(b.index)[1]) == 24
+        assert b.index.count_statements() == 2 * PUBLISHERS == len(history(b.index)[1])
         assert {r[0] for r in b.index.runs()} >= set(sites)  # each source ran (in a worker)
 
 
