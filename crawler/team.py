@@ -122,6 +122,17 @@ def cron_of(schedule: Schedule, name: str) -> str | None:
     return every_to_cron(schedule.every, name) if schedule.every else None
 
 
+def next_run(schedule: Schedule, name: str, now: dt.datetime) -> dt.datetime | None:
+    """When a source's next periodic sync is deferred (UTC), as the workers schedule it."""
+    import croniter  # type: ignore[import-untyped]  # Procrastinate's own dependency
+
+    cron = cron_of(schedule, name)
+    if cron is None:
+        return None
+    following: dt.datetime = croniter.croniter(cron, now.astimezone(dt.UTC)).get_next(dt.datetime)
+    return following
+
+
 # -- politeness across workers --------------------------------------------------------------
 
 

@@ -106,6 +106,12 @@ def test_enqueue_queues_a_source_once_and_a_worker_syncs_it_as_one_user_does(
     assert state["queue"].get("todo", 0) == 0 and state["queue"]["succeeded"] >= 1
     assert state["workers"] == [] and state["last_runs"]["whitehouse"]["ok"] is True
     assert state["last_runs"]["whitehouse"]["summary"]["counts"] == {"new": 6}
+    upcoming = dt.datetime.fromisoformat(state["next_runs"]["whitehouse"])  # from its seed
+    assert dt.timedelta(0) < upcoming - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=24)
+    assert main(["team-status", *at]) == 0
+    assert f"whitehouse: last run {state['last_runs']['whitehouse']['started']} ok; next run" in (
+        capsys.readouterr().out
+    )
     with Archive(lite, create=False) as a, Archive(team, create=False, index=postgres_index) as b:
         assert [s.url for s in b.index.statements()] == [s.url for s in a.index.statements()]
         assert b.index.count_statements() == 6
@@ -361,3 +367,47 @@ def test_workers_reconnect_after_a_postgresql_restart_and_finish(
         statements, events = history(archive.index)
     assert len(statements) == 20 and all(len(s[-1]) == 1 for s in statements)
     assert len(events) == 20
+
+
+def test_the_sweep_requeues_a_dead_workers_job_or_fails_it_when_one_waits(
+    postgres_index: str,
+) -> None:
+    """A stalled sync goes back in the queue with its lock; if its source has a sync waiting
+    already (the queueing lock), it is failed instead and the waiting one does the work."""
+    import asyncio
+
+    import psycopg
+
+    from crawler.team import SYNC_TASK, ensure_schema, lock_key, make_app, sweep
+
+    ensure_schema(postgres_index)
+
+    async def scenario() -> tuple[int, int, dict[str, str]]:
+        app = make_app(postgres_index, {})
+        async with app.open_async():
+            manager, task = app.job_manager, app.tasks[SYNC_TASK]
+            for name in ("a", "b"):
+                await task.configure(lock=lock_key(name), queueing_lock=lock_key(name)).defer_async(
+                    source=name
+                )
+            dead = await manager.register_worker()
+            for _ in range(2):  # the dead worker took both
+                assert await manager.fetch_job(queues=None, worker_id=dead) is not None
+            await task.configure(lock=lock_key("b"), queueing_lock=lock_key("b")).defer_async(
+                source="b"
+            )
+            alive = await sweep(manager, 60)  # its heartbeat is fresh: nothing stalled
+            with psycopg.connect(postgres_index, autocommit=True) as db:
+                db.execute(
+                    "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
+                )
+            swept = await sweep(manager, 60)
+        with psycopg.connect(postgres_index) as db:
+            rows = db.execute(
+                "SELECT id, args->>'source', status::text FROM procrastinate_jobs ORDER BY id"
+            ).fetchall()
+        return alive, swept, {f"{source}{n}": status for n, source, status in rows}
+
+    alive, swept, jobs = asyncio.run(scenario())
+    assert (alive, swept) == (0, 1)
+    assert jobs == {"a1": "todo", "b2": "failed", "b3": "todo"}

@@ -19,7 +19,7 @@ from crawler.cli.schedule import enabled, schedule_for
 from crawler.config import load_config
 from crawler.errors import SourceError
 from crawler.source import Schedule, Source
-from storage.archive import Archive
+from storage.archive import Archive, stamp, utc_now
 
 
 def add_commands(
@@ -134,6 +134,12 @@ def cmd_team_status(args: argparse.Namespace) -> int:
                 runs[name] = {"started": started, "finished": finished, "ok": ok}
                 runs[name]["summary"] = json.loads(summary)
     state["last_runs"] = runs
+    now = utc_now()
+    state["next_runs"] = {
+        name: stamp(when)
+        for name, schedule in _schedules(enabled(sources_for(args)), config).items()
+        if (when := team.next_run(schedule, name, now)) is not None
+    }
     if args.json:
         print_json(state)
         return 0
@@ -144,6 +150,10 @@ def cmd_team_status(args: argparse.Namespace) -> int:
         print(
             f"  running: job {job['job']} {job['source'] or job['task']} (worker {job['worker']})"
         )
-    for name, run in runs.items():
-        print(f"{name}: last run {run['started']} {'ok' if run['ok'] else 'FAILED'}")
+    for name in dict.fromkeys([*runs, *state["next_runs"]]):
+        run = runs.get(name)
+        said = "never run" if run is None else f"last run {run['started']}"
+        said += "" if run is None else (" ok" if run["ok"] else " FAILED")
+        upcoming = state["next_runs"].get(name)
+        print(f"{name}: {said}" + (f"; next run {upcoming}" if upcoming else "; not scheduled"))
     return 0
