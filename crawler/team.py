@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler import announce, report
 from crawler.config import ArchiveConfig
 from crawler.durations import parse_duration
 from crawler.errors import UsageError
@@ -60,13 +61,17 @@ from crawler.jobs import FetchSettings, failure_reason, run_sync
 from crawler.schedule import Stop
 from crawler.source import Schedule, Source
 from crawler.syncer import SyncOptions
+from storage.archive import STATE_DIR, Archive, utc_now
 from storage.hostslots import HostSlots, ensure_table
 from storage.locator import is_postgres
+from storage.lock import archive_lock
 
 log = logging.getLogger(__name__)
 
 SYNC_TASK = "statements.sync"
 SWEEP_TASK = "statements.sweep"
+PUBLISH_TASK = "statements.publish"
+PUBLISH_LOCK = "publish"
 MARGIN = 0.05  # each host slot is this much longer than the rate's interval
 _SCHEMA_LOCK = 0x5747_5451  # the advisory lock key of the engine's schema
 
@@ -244,6 +249,31 @@ def _sync_job(
     return _team(context).sync(source, full)
 
 
+def _publish_job(context: Any, timestamp: int | None = None) -> dict[str, int]:
+    team = _team(context)
+    return publish(team.root, team.config)
+
+
+def publish(root: Path, config: ArchiveConfig, *, wait: float = 60.0) -> dict[str, int]:
+    """Announce what the workers recorded: each announcer the archive's ``statements.toml``
+    configures (the Atom feed, the git commit, webhooks) delivers what the outbox holds pending
+    for it, then the HTML report is brought up to date (``[report]``). Idempotent: what was
+    delivered is marked so in the database, in the transaction after the delivery; a publish
+    killed before that delivers it again next time (at least once, as a single user's sync).
+    Holds the archive folder's lock (waits up to ``wait`` seconds for it), so a single user's
+    sync on the same folder takes turns with it. For each announcer, the events it told."""
+    archive = Archive(root, index=config.index or None)
+    try:
+        announcers = announce.announcers_for(config)
+        with archive_lock(archive.root / STATE_DIR, wait=wait):
+            announce.outbox.enable(archive, announcers)
+            outcomes = announce.outbox.deliver(archive, announcers, utc_now())
+            report.after_sync(archive, config.report)  # never raises
+    finally:
+        archive.close()
+    return {outcome.announcer: outcome.told for outcome in outcomes}
+
+
 async def _sweep_job(context: Any, timestamp: int | None = None) -> int:
     return await sweep(context.app.job_manager, _team(context).stalled_after)
 
@@ -269,15 +299,19 @@ async def sweep(manager: Any, stalled_after: float) -> int:
 RETRY: dict[str, Any] = {"max_attempts": 5, "wait": 2, "exponential_wait": 2}
 
 
-def make_app(locator: str, schedules: dict[str, Schedule], sweep_every: str = "") -> Any:
-    """A Procrastinate app on the index's database, with the sync and sweep tasks, a periodic
-    sync per scheduled source and the periodic sweep (every ``sweep_every``)."""
+def make_app(
+    locator: str, schedules: dict[str, Schedule], sweep_every: str = "", publish_every: str = ""
+) -> Any:
+    """A Procrastinate app on the index's database, with the sync, sweep and publish tasks, a
+    periodic sync per scheduled source, the periodic sweep (every ``sweep_every``) and the
+    periodic publish (every ``publish_every``; one at a time across workers)."""
     import procrastinate
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=locator))
     retry = procrastinate.RetryStrategy(**RETRY)
     sync = app.task(name=SYNC_TASK, pass_context=True, retry=retry)(_sync_job)
     sweeper = app.task(name=SWEEP_TASK, pass_context=True)(_sweep_job)
+    publisher = app.task(name=PUBLISH_TASK, pass_context=True, retry=retry)(_publish_job)
     for name, schedule in schedules.items():
         cron = cron_of(schedule, name)
         if cron is not None:
@@ -292,6 +326,9 @@ def make_app(locator: str, schedules: dict[str, Schedule], sweep_every: str = ""
             periodic(sync)  # type: ignore[arg-type]  # it takes the timestamp
     if sweep_every:
         app.periodic(cron=every_to_cron(sweep_every), queueing_lock="sweep")(sweeper)
+    if publish_every:
+        once = {"lock": PUBLISH_LOCK, "queueing_lock": PUBLISH_LOCK}
+        app.periodic(cron=every_to_cron(publish_every), **once)(publisher)  # type: ignore[arg-type]
     return app
 
 
@@ -343,6 +380,7 @@ def run_worker(
     *,
     once: bool = False,
     sweep_every: str = "30s",
+    publish_every: str = "",
     reconnect: float = 2.0,
     name: str | None = None,
 ) -> None:
@@ -355,7 +393,8 @@ def run_worker(
         while not team.stop():
             _stop_on_signals(team)  # between two loops too (the loop's handlers go with it)
             try:
-                asyncio.run(_work(team, locator, once=once, sweep_every=sweep_every, name=name))
+                every = (sweep_every, publish_every)
+                asyncio.run(_work(team, locator, once=once, every=every, name=name))
             except Exception as exc:  # the database went away: start again
                 log.warning("worker lost the database (%s); again in %.0fs", exc, reconnect)
             else:
@@ -385,9 +424,9 @@ def _reopen(slots: HostSlots, locator: str, team: Team) -> HostSlots:
 
 
 async def _work(
-    team: Team, locator: str, *, once: bool, sweep_every: str, name: str | None
+    team: Team, locator: str, *, once: bool, every: tuple[str, str], name: str | None
 ) -> None:
-    app = make_app(locator, team.schedules, sweep_every)
+    app = make_app(locator, team.schedules, *every)
     heartbeat = max(0.5, team.stalled_after / 3)
     async with app.open_async():
         worker = asyncio.create_task(

@@ -51,6 +51,13 @@ def add_commands(
         metavar="S",
         help="a worker silent this long is dead: its job is swept (default 30)",
     )
+    p.add_argument(
+        "--publish-every",
+        type=duration,
+        metavar="DURATION",
+        help="announce what the workers recorded (feed, git, webhooks, report) this often,"
+        " one publish at a time across workers (default: never)",
+    )
     p.add_argument("--name", help="the worker's name in the logs")
     p.set_defaults(handler=cmd_worker)
 
@@ -86,7 +93,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     logger = logging.getLogger("crawler.team")
     logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
     Archive(root, index=locator).close()  # migrates the index once, before any job
-    team.run_worker(crew, locator, once=args.once, sweep_every=args.sweep_every, name=args.name)
+    team.run_worker(
+        crew,
+        locator,
+        once=args.once,
+        sweep_every=args.sweep_every,
+        publish_every=args.publish_every or "",
+        name=args.name,
+    )
     return 0
 
 
