@@ -26,6 +26,9 @@ Several ``statements worker`` processes (on one machine or many) share one Postg
   database (a row lock per host while it waits; the next slot counted from when it left:
   :class:`SharedLimiter` over :class:`storage.hostslots.HostSlots`), so N workers together
   keep a host's rate.
+- **publishing**: a periodic :func:`publish` (``--publish-every``; one at a time across
+  workers) delivers what the outbox holds for each announcer (Atom feed, git, webhooks) and
+  brings the report up to date; workers' syncs announce nothing themselves.
 - **SIGTERM/SIGINT**: the running sync starts no new request, records what it fetched and
   ends; the worker then unregisters and exits 0 (no traceback). A worker that loses the
   database (a restart) stops its Procrastinate loop, waits and starts it again.
