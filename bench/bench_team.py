@@ -32,7 +32,16 @@ from tests.conftest import _corpus  # noqa: E402
 from tests.pgcluster import Cluster, start_cluster  # noqa: E402
 from tests.test_team import jobs_by_status, publishers, start_worker  # noqa: E402
 
-TABLES = ("statements", "revisions", "events", "event_html", "urls", "runs", "fetch_state", "outbox")
+TABLES = (
+    "statements",
+    "revisions",
+    "events",
+    "event_html",
+    "urls",
+    "runs",
+    "fetch_state",
+    "outbox",
+)
 
 
 def run(cluster: Cluster, folder: Path, sites: dict, seeds: Path, workers: int) -> dict:
