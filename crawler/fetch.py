@@ -27,7 +27,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
@@ -191,6 +192,9 @@ class Limiter(Protocol):
 
     def wait(self) -> None: ...
 
+    def sent(self) -> None:
+        """The request waited for has left (its answer began, or it failed)."""
+
     def slow_to(self, interval: float) -> None: ...
 
 
@@ -216,6 +220,9 @@ class RateLimiter:
         with self._lock:
             self.interval = max(self.interval, interval)
             self._next = max(self._next, self._last + self.interval)
+
+    def sent(self) -> None:
+        """Nothing: the slots of one process are counted from when they were given."""
 
     def wait(self) -> None:
         with self._lock:
@@ -376,12 +383,12 @@ class Fetcher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _get_once(self, url: str, headers: dict[str, str]) -> Response:
-        with self._slots:
-            self.limiter.wait()
+        with self._slots, self._paced():
             if self.stop():
                 raise Stopped("asked to stop; not fetched", url=url)
             try:
                 with self.client.stream("GET", self.request_url(url), headers=headers) as reply:
+                    self.limiter.sent()
                     content = self._read_capped(reply, url)
                     status = reply.status_code
                     reply_headers = {k.lower(): v for k, v in reply.headers.items()}
@@ -408,6 +415,15 @@ class Fetcher:
             after = retry_after_seconds(reply_headers.get("retry-after"))
             raise _Retryable(f"HTTP {status}", status, after)
         return Response(url, status, reply_headers, content)
+
+    @contextmanager
+    def _paced(self) -> Iterator[None]:
+        """Wait for the rate limit's slot; tell it when the request has left."""
+        self.limiter.wait()
+        try:
+            yield
+        finally:
+            self.limiter.sent()  # a second call, after the answer began, is a no-op
 
     def _read_capped(self, reply: httpx.Response, url: str) -> bytes:
         declared = reply.headers.get("content-length")

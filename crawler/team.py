@@ -23,7 +23,8 @@ Several ``statements worker`` processes (on one machine or many) share one Postg
   lock goes with it, so the source waits at most one sweep interval plus ``stalled_after``.
   Recording is exactly once (``Archive.record``), so a retried sync duplicates nothing.
 - **politeness across workers**: each request takes its host's next free slot in the
-  database (a row lock per host while it waits; the next slot counted from when it left:
+  database (a row lock per host from its wait until its answer begins; the next slot counted
+  from then:
   :class:`SharedLimiter` over :class:`storage.hostslots.HostSlots`), so N workers together
   keep a host's rate.
 - **publishing**: a periodic :func:`publish` (``--publish-every``; one at a time across
@@ -161,15 +162,21 @@ class SharedLimiter:
         self.slots, self.host, self.jitter, self.margin = slots, host, jitter, margin
         self.interval = 0.0 if rate <= 0 else 1.0 / rate
         self.sleep, self.rand = sleep, rand
+        self._mine = threading.local()  # the fetcher's threads share this limiter
 
     def slow_to(self, interval: float) -> None:
         self.interval = max(self.interval, interval)
 
     def wait(self) -> None:
-        if self.interval <= 0:
-            return
-        gap = self.interval * (1.0 + self.margin + self.jitter * self.rand())
-        self.slots.take(self.host, gap, self.sleep)
+        if self.interval > 0:
+            self.slots.hold(self.host, self.sleep)
+            self._mine.holding = True
+
+    def sent(self) -> None:
+        if getattr(self._mine, "holding", False):  # this thread's slot, released once
+            self._mine.holding = False
+            gap = self.interval * (1.0 + self.margin + self.jitter * self.rand())
+            self.slots.release(gap)
 
 
 def host_of(source: Source, base_url: str | None) -> str:

@@ -1,15 +1,16 @@
 """Politeness across workers: one row per host with its next free request slot (PostgreSQL).
 
 Workers on several processes or machines share a host's rate limit through the database. A
-request first takes its host's slot in a short transaction: it locks the host's row
-(``SELECT ... FOR UPDATE``), sleeps until the row's ``next_free`` time (on the database's clock,
-one clock for every machine), then sets ``next_free`` to the time it is done waiting plus
-``gap`` (``UPDATE ... RETURNING``) and commits, and the request leaves. The next worker's
-reservation of that host waits on the row lock meanwhile, so its slot is counted from when the
-previous request really left, not from when it was reserved: a worker that wakes late (a busy
-machine) never brings two requests closer together. ``gap`` is the rate's interval with a small
-safety margin (:class:`crawler.team.SharedLimiter`). Hosts never wait for each other (one row
-each); threads of one worker take turns on its connection.
+request first holds its host's slot in a short transaction: it locks the host's row
+(``SELECT ... FOR UPDATE``, :meth:`HostSlots.hold`) and sleeps until the row's ``next_free``
+time (on the database's clock, one clock for every machine); the request leaves; once its
+answer begins (or it fails), :meth:`HostSlots.release` sets ``next_free`` to now plus ``gap``
+and commits. The next request to that host waits on the row lock meanwhile, so its slot is
+counted from when the previous request had surely reached the host, not from when it was
+reserved: a worker that is late (a busy machine) never brings two requests closer together.
+A worker that dies holding a slot loses its connection, and with it the lock. ``gap`` is the
+rate's interval with a small safety margin (:class:`crawler.team.SharedLimiter`). Hosts never
+wait for each other (one row each); threads of one worker take turns on its connection.
 
 The table ``team_host_slots`` belongs to team mode (PostgreSQL only; the single user's SQLite
 index never needs it): :func:`ensure_table` creates it if absent. This module knows nothing of
@@ -64,6 +65,7 @@ class HostSlots:
         ensure_table(self.db)
         self._known: set[str] = set()
         self._threads = threading.Lock()
+        self._held: str | None = None
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -74,19 +76,23 @@ class HostSlots:
                 where=redact(self.locator),
             ) from None
 
-    def take(self, host: str, gap: float, sleep: Callable[[float], Any]) -> float:
-        """Wait for ``host``'s next free slot and take it, the next one free ``gap`` seconds
-        after now; the seconds slept. A lost connection (the server restarted) is opened
+    def hold(self, host: str, sleep: Callable[[float], Any]) -> float:
+        """Wait for ``host``'s next free slot and hold it (its row locked) until
+        :meth:`release`; the seconds slept. A lost connection (the server restarted) is opened
         again once."""
-        with self._threads:
+        self._threads.acquire()
+        try:
             try:
-                return self._take(host, gap, sleep)
+                return self._hold(host, sleep)
             except psycopg.OperationalError:
                 self.db.close()
                 self.db = self._connect()
-                return self._take(host, gap, sleep)
+                return self._hold(host, sleep)
+        except BaseException:
+            self._abandon()
+            raise
 
-    def _take(self, host: str, gap: float, sleep: Callable[[float], Any]) -> float:
+    def _hold(self, host: str, sleep: Callable[[float], Any]) -> float:
         if host not in self._known:
             self.db.execute(
                 "INSERT INTO team_host_slots (host, next_free) VALUES (%s, 0)"
@@ -94,13 +100,37 @@ class HostSlots:
                 (host,),
             )
             self._known.add(host)
-        with self.db.transaction():
-            row = self.db.execute(_LOCK, {"host": host}).fetchone()
-            delay = max(0.0, float(row[0])) if row else 0.0
-            if delay > 0:
-                sleep(delay)
-            self.db.execute(_TAKE, {"host": host, "gap": gap})
+        self.db.execute("BEGIN")
+        row = self.db.execute(_LOCK, {"host": host}).fetchone()
+        delay = max(0.0, float(row[0])) if row else 0.0
+        if delay > 0:
+            sleep(delay)
+        self._held = host
         return delay
+
+    def release(self, gap: float) -> None:
+        """The request has left: the held host's next slot is ``gap`` seconds from now."""
+        host, self._held = self._held, None
+        if host is None:
+            return
+        try:
+            self.db.execute(_TAKE, {"host": host, "gap": gap})
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._abandon()
+            raise
+        self._threads.release()
+
+    def _abandon(self) -> None:
+        """Give up a slot (a failure): roll back, let the next thread go."""
+        self._held = None
+        try:
+            if not self.db.closed:
+                self.db.execute("ROLLBACK")
+        except psycopg.Error:
+            pass  # the connection is gone: so is its lock
+        finally:
+            self._threads.release()
 
     def close(self) -> None:
         self.db.close()
