@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterator
 from functools import lru_cache
 from typing import Any
 
+import cssselect
 from bs4 import BeautifulSoup, Tag
 from bs4.builder._lxml import LXMLTreeBuilder
 from cssselect import ExpressionError, HTMLTranslator, SelectorError
@@ -44,9 +45,30 @@ class Unsupported(Exception):
     """A selector that lxml cannot match as soupsieve would."""
 
 
+#: What a selector may hold to be matched by lxml: types, classes, ids, attributes, descendant
+#: and child combinators. Pseudo-classes (whose details may differ from soupsieve's) and sibling
+#: combinators (which see the page differently once an earlier ``remove`` took elements out) are
+#: left to soupsieve on a whole tree.
+_NOT_PLAIN = (
+    "Pseudo[",
+    "Function[",
+    "Negation[",
+    "Relation[",
+    "Matching[",
+    "Specificity",
+    " + ",
+    " ~ ",
+)
+
+
 @lru_cache(maxsize=256)
 def _xpath(selector: str) -> etree.XPath:
     try:
+        parsed = cssselect.parse(selector)
+        if any(
+            p.pseudo_element or any(k in repr(p.parsed_tree) for k in _NOT_PLAIN) for p in parsed
+        ):
+            raise Unsupported(f"{selector!r}: not a plain selector")
         return etree.XPath(_TRANSLATOR.css_to_xpath(selector))
     except (SelectorError, ExpressionError, etree.XPathSyntaxError) as exc:
         raise Unsupported(f"{selector!r}: {exc}") from None
