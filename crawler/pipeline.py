@@ -1,5 +1,11 @@
 """The sync's fetch stream: fetch many pages at once, hand them on in batches as they arrive.
 
+The sync uses :func:`overlapped`: :func:`batches`' stream, each batch then processed (parsed and
+converted: one pandoc process) on ``jobs`` threads of its own, and handed on (recorded) in the
+order the batches were formed as soon as it is processed. Fetching, processing and recording
+thus go on at the same time, ``jobs`` pandoc processes at once, and what is held stays bounded.
+What follows holds for both.
+
 A statement whose fetch waits on retries (a 503 or 429 with ``Retry-After``, a backoff after a
 timeout) must not hold up the others. :func:`batches` submits the fetches to a pool of worker
 threads and yields the finished ones in batches, to be parsed and recorded together (one pandoc
