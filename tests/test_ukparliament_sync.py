@@ -3,8 +3,8 @@ Written Statements API (tests/fixture_ukparliament.py): a first sync by date win
 the cost of a sync with nothing new and with one new statement, an edit found by ``--full``,
 the index's facts (member, answering body, house, linked statements), a correction linked to
 the statement it corrects (whichever side declares it, whichever comes first) and shown by
-``statements history`` and ``statements compare``. "Today" is pinned to
-2026-11-30 and the seed walks back to 2026-11-01."""
+``statements history`` and ``statements compare``, and (slow) a sync killed halfway then rerun.
+"Today" is pinned to 2026-11-30 and the seed walks back to 2026-11-01."""
 
 from __future__ import annotations
 
@@ -177,3 +177,79 @@ def test_a_correction_declared_by_what_it_corrects_archived_second_is_linked_the
         [link] = archive.index.links_of(right.id)
     # the later made corrects the earlier, whichever declared it (and despite its lower id)
     assert (link.website_id, link.official_id, link.key) == (wrong.id, right.id, "2026-11-29")
+
+
+def links(archive: Path) -> list[tuple[str, str, str, str]]:
+    """Every link of an archive by its statements' URLs, without the time it was made."""
+    with Archive(archive) as opened:
+        return sorted(
+            {
+                (
+                    opened.index.by_id(k.website_id).url,
+                    opened.index.by_id(k.official_id).url,
+                    k.basis,
+                    k.key,
+                )
+                for row in opened.statements()
+                for k in opened.index.links_of(row.id)
+            }
+        )
+
+
+@pytest.mark.slow
+def test_a_sync_killed_halfway_then_rerun_equals_an_uninterrupted_one(tmp_path: Path) -> None:
+    """The CLI in a process of its own, SIGKILLed once some statements are archived, then run
+    again: files, revisions, events and correction links equal those of a sync never killed.
+    A process of its own has the real date: the statements are made in the 40 days before it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.test_sync import snapshot
+
+    today = dt.date.today()
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    text = (PROJECT / "seeds" / "ukparliament.toml").read_text(encoding="utf-8")
+    first = (today - dt.timedelta(days=45)).isoformat()
+    (seeds / "ukparliament.toml").write_text(
+        text.replace('first_date = "2014-01-01"', f'first_date = "{first}"')
+    )
+    with FixtureUkParliament().running() as api:
+        made = [generated(n, today - dt.timedelta(days=1 + n // 2)) for n in range(80)]
+        for value in made:
+            api.add(value)
+        api.add(correction(80, made[70], today - dt.timedelta(days=2)))  # late in the walk
+        api.add(correction(82, made[2], today - dt.timedelta(days=1)))
+
+        def command(archive: Path) -> list[str]:
+            return [
+                *(sys.executable, "-m", "crawler.cli", "sync", "ukparliament"),
+                *("--archive", str(archive), "--seeds", str(seeds)),
+                *("--base-url", api.base_url, "--rate", "0", "--full"),
+            ]
+
+        env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+        whole, killed = tmp_path / "whole", tmp_path / "killed"
+        subprocess.run(command(whole), check=True, capture_output=True, cwd=PROJECT, env=env)
+        assert len(links(whole)) == 2
+        process = subprocess.Popen(
+            command(killed),
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not any(killed.rglob("*.md")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        half = snapshot(killed)
+        assert 0 < len(half[0]) < 82  # it did stop halfway
+        subprocess.run(command(killed), check=True, capture_output=True, cwd=PROJECT, env=env)
+        assert snapshot(killed) == snapshot(whole)
+        assert links(killed) == links(whole)
+        assert not list(killed.rglob("*.part"))
