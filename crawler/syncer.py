@@ -74,6 +74,7 @@ from storage.archive import Archive, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.errors import StatementSyncError
 from storage.index import FetchState
+from storage.links import link_corrections
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +335,7 @@ class Syncer:
             left = self._total - self._done
             self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
         self._decide_removals()
+        self._link_corrections()
         if self.report.counts["reformatted"]:
             self.report.notes.append(
                 f"{self.report.counts['reformatted']} statements differ only in rendering (nothing"
@@ -646,6 +648,13 @@ class Syncer:
         held = list(dict.fromkeys([*report.held, *self._unjudged, *unsettled]))
         if held or self._held_before:
             self.recorder.set_settings({self._held_key: json.dumps(held)})
+
+    def _link_corrections(self) -> None:
+        """A kind that declares corrections: link those not linked yet (storage.links)."""
+        if self.kind.corrections and not self.options.dry_run:
+            linked = link_corrections(self.archive, self.source.name, stamp(self.clock()))
+            if linked:
+                self.report.notes.append(f"linked {linked} corrections to what they correct")
 
     def _remember_places(self, found: Discovered, states: Mapping[str, FetchState | None]) -> None:
         """Where discovery listed each statement now; none for one re-checked as no longer

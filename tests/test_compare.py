@@ -130,6 +130,25 @@ def test_a_statement_with_no_official_text_is_a_one_line_error(
     assert err.count("\n") == 1 and "no official text is linked" in err and "Traceback" not in err
 
 
+def test_a_website_title_naming_the_order_links_by_number_with_the_real_record(
+    archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real record gives the number (executive_order_number); a website page whose title
+    names it, under another title and days later, is linked by the number, not the title."""
+    whitehouse = load_source(PROJECT / "seeds" / "whitehouse.toml")
+    other = WEBSITE.replace("restoring-american", "eo-14430-restoring-american")
+    titled = "Executive Order 14430: Saltwater Angling"
+    page = whitehouse_page(order_paragraphs(), titled, "2026-09-20T12:00:00+00:00")
+    with Archive(archive) as opened, opened.batch():
+        statement = parse_statement(page.replace(WEBSITE, other), other, whitehouse)
+        opened.record(statement, origin=other, source="whitehouse")
+    assert main(["compare", other, "--archive", str(archive), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["link"]["basis"] == BY_NUMBER and data["link"]["key"] == "14430"
+    assert data["official"]["url"] == OFFICIAL and data["website"]["url"] == other
+    assert ("replace", "6", "5") in [(c["op"], c["old"], c["new"]) for c in data["body"]]
+
+
 def _facts(title: str, day: dt.date | None, eo: str | None = None) -> Facts:
     return Facts(1, title, day, eo)
 

@@ -409,6 +409,24 @@ def test_a_website_statement_linked_to_its_official_text(index: IndexBackend) ->
     ]
 
 
+def test_corrections_are_links_on_either_side_beside_official_ones(index: IndexBackend) -> None:
+    """storage.links.link_corrections: a statement corrected (the first side), its correction (the
+    second), itself corrected again; each pair once, and apart from an official-text link."""
+    wrong, fixed, again = add(index, "wrong"), add(index, "fixed"), add(index, "again")
+    official = add(index, "official")
+    with index.transaction():
+        index.add_link(wrong, fixed, "corrected_statement", "2021-03-29", at(1))
+        index.add_link(fixed, again, "corrected_statement", "2021-04-02", at(2))
+        index.add_link(fixed, official, "executive_order_number", "14430", at(3))
+    assert [(r.website_id, r.official_id, r.basis, r.key) for r in index.links_of(fixed)] == [
+        (wrong, fixed, "corrected_statement", "2021-03-29"),
+        (fixed, again, "corrected_statement", "2021-04-02"),
+        (fixed, official, "executive_order_number", "14430"),
+    ]
+    assert [r.website_id for r in index.links_of(again)] == [fixed]
+    assert [r.official_id for r in index.links_of(wrong)] == [fixed]
+
+
 # -- revisions --------------------------------------------------------------------------------
 
 
