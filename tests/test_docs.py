@@ -77,7 +77,7 @@ def test_the_readme_lists_every_built_in_source_once_with_its_seed_and_kind() ->
     import tomllib
 
     listed = re.findall(
-        r"^- `([a-z0-9-]+)` \(`seeds/([a-z0-9-]+)\.toml`, kind `([a-z_]+)`\)", README, re.M
+        r"^\| `([a-z0-9-]+)` \| `seeds/([a-z0-9-]+)\.toml` \| `([a-z_]+)` \|", README, re.M
     )
     seeds = {
         p.stem: tomllib.loads(p.read_text(encoding="utf-8")).get("kind", "html")
