@@ -101,3 +101,17 @@ def test_archive_defaults_to_the_environment(
     monkeypatch.setenv("STATEMENTS_ARCHIVE", str(archive))
     code, _, _ = run(capsys, "import", str(v1))
     assert code == 0 and (archive / ".statements" / "index.sqlite").exists()
+
+
+def test_sources_names_each_kind_and_keeps_columns_for_a_long_origin(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sources"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = lines[0::3]
+    assert any(
+        line.startswith("ukparliament ") and "ukparliament: statements-api" in line
+        for line in names
+    )
+    indent = {len(line) - len(line.lstrip()) for line in lines[1::3] + lines[2::3]}
+    assert len(indent) == 1  # every second and third line starts in the same column
