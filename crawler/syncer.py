@@ -270,6 +270,7 @@ class Syncer:
         self._gone: list[tuple[Task, Response, FetchState]] = []  # decided after fetching
         self._absent: set[str] = set()
         self._answered: set[str] = set()  # URLs that gave an HTTP answer this run
+        self._settled: set[str] = set()  # of those, the ones whose answer was taken in whole
         self._delivered: Mapping[str, Response] = {}  # content come with discovery: not fetched
         self._moved_away: set[str] = set()  # URLs a statement moved away from in this run
         self._held_before: list[str] = []
@@ -329,7 +330,7 @@ class Syncer:
         self.report.planned = self._total = len(tasks)
         self._sync_all(tasks)
         if self._api is not None:  # re-checked posts are checked now (crawler.wpaudit)
-            self._api.settle(self._answered, self.report.events)
+            self._api.settle(self._settled, self.report.events)
         self._bounds_after_fetching(backlog)
         if self.stop() and self._done < self._total:
             left = self._total - self._done
@@ -560,6 +561,7 @@ class Syncer:
                 return self._fail(task, f"discovered, but answers HTTP {reply.status}")
             if state.status != "removed":
                 self._gone.append((task, reply, state))
+                self._settled.add(task.url)
                 return None  # decided with the others, after fetching
             counts["unchanged"] += 1
         elif reply.status != 200:
@@ -574,6 +576,7 @@ class Syncer:
         else:
             why = parsed.message if isinstance(parsed, StatementSyncError) else str(parsed)
             return self._fail(task, why)
+        self._settled.add(task.url)  # recorded, unchanged or not modified: nothing left to do
         self._remember(statement_id, task, reply)
         return None
 
