@@ -603,6 +603,7 @@ class Syncer:
             stable_id=stable_id,
             declared=parsed.declared,
             keep=self.kind.keeps,
+            hosts=self.kind.same_hosts(self.source),
         )
         if previous is not None and "moved" in outcome.kinds:
             self._moved_away.add(previous)  # its old URL answering 404 is no removal

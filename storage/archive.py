@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +246,7 @@ class Archive:
         stable_id: str | None = None,
         declared: Declared | None = None,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> Recorded | Deferred | None:
         """Record a revision of a statement; ``None`` when the archive has it already.
 
@@ -267,7 +268,9 @@ class Archive:
         ``withdrawn`` (an event of its own when the text did not change).
         ``keep``: front-matter keys the source never gives (a feed has no ``modified_time``);
         one the statement lacks is kept from the latest revision, so that an absence the source
-        cannot help (an adopted file's ``modified_time``) is no change.
+        cannot help (an adopted file's ``modified_time``) is no change. ``hosts``: hosts the
+        source declares the same (its origin and its public archive's): a link moved between
+        them is no change (:func:`storage.diff.same_words`).
         Exactly once: the statement's locks (:meth:`_lock`) are taken in the transaction that
         records, before it reads what the index holds, so writers sharing an index (workers on
         PostgreSQL) that record the same page at once record it once.
@@ -286,6 +289,7 @@ class Archive:
                 stable_id,
                 declared,
                 keep=keep,
+                hosts=hosts,
             )
             if change is None:
                 return None if declared is None else self._declared_status(statement, declared, at)
@@ -341,6 +345,7 @@ class Archive:
         source: str | None = None,
         declared: Declared | None = None,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> tuple[str, ...] | None:
         """The change kinds :meth:`record` would record, writing nothing (a dry run)."""
         change = self._prepare(
@@ -355,6 +360,7 @@ class Archive:
             stable_id,
             declared,
             keep=keep,
+            hosts=hosts,
         )
         if change is None and declared is not None:
             row = self.index.by_url(statement.source_url)
@@ -375,6 +381,7 @@ class Archive:
         declared: Declared | None = None,
         *,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> _Change | None:
         when = stamp(at or self.clock())
         row: StatementRow | None
@@ -407,7 +414,7 @@ class Archive:
         prior = None if row is None or head is None else self.index.declared(row.id, head.number)
         announced: dict[str, Any] | None = None
         if row is not None and head is not None:
-            kinds = self._kinds(row, head, statement, unannounced)
+            kinds = self._kinds(row, head, statement, unannounced, hosts)
             if declared is not None:
                 kinds, announced = _declared_kinds(kinds, row, head, prior, declared)
             revert = self._revert(row, head, statement, digest, kinds, when)
@@ -498,10 +505,15 @@ class Archive:
         return None, path
 
     def _kinds(
-        self, row: StatementRow, head: RevisionRow, new: Statement, unannounced: bool
+        self,
+        row: StatementRow,
+        head: RevisionRow,
+        new: Statement,
+        unannounced: bool,
+        hosts: Mapping[str, str] | None = None,
     ) -> tuple[str, ...]:
         old = Statement(load_meta(head.front_matter), head.body, head.front_matter)
-        kinds = classify(old, new) or ("reformatted",)
+        kinds = classify(old, new, hosts) or ("reformatted",)
         if row.status == "removed":
             kinds = (*(k for k in kinds if k != "reformatted"), "restored")
         content = {"updated", "retitled"} & set(kinds)
