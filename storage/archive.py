@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from storage import declared as published
 from storage.backend import IndexBackend
 from storage.declared import Declared
-from storage.diff import KINDS, classify, is_replacement, words_hash
+from storage.diff import KINDS, classify, is_replacement, title_kinds, words_hash
 from storage.diffs import Diff, compare
 from storage.document import (
     KEY_ORDERS,
@@ -67,11 +67,6 @@ def _kept(statement: Statement, head: RevisionRow | None, keep: Collection[str])
     before = load_meta(head.front_matter)
     missing = {k: before[k] for k in keep if k not in statement.meta and k in before}
     return Statement({**statement.meta, **missing}, statement.body) if missing else statement
-
-
-def _re_cased(old: str | None, new: str) -> bool:
-    """Whether a title changed only its letter case (a ``metadata`` change, which shows both)."""
-    return old is not None and old != new and old.casefold() == new.casefold()
 
 
 def utc_now() -> dt.datetime:
@@ -663,7 +658,7 @@ class Archive:
             return detail
         if "moved" in kinds:
             detail.update(old_url=head.url, new_url=change.statement.source_url)
-        if "retitled" in kinds or _re_cased(head.title, change.statement.title):
+        if "retitled" in kinds or title_kinds(head.title, change.statement.title) == ("metadata",):
             detail.update(old_title=head.title, new_title=change.statement.title)
         detail.update(change.revert or {})
         detail.update(change.announced or {})

@@ -241,7 +241,7 @@ def shingles(body: str) -> set[tuple[str, ...]]:
     return {tuple(seen[i : i + 3]) for i in range(max(0, len(seen) - 2))}
 
 
-def _title_kinds(old: str, new: str) -> tuple[str, ...]:
+def title_kinds(old: str, new: str) -> tuple[str, ...]:
     """What a title change is: nothing a reader sees when only its spacing moved (a no-break
     space put in to keep the last two words together, "dewidowing"); ``metadata`` when only its
     letter case did (a re-cased title says the same words); ``retitled`` otherwise."""
@@ -264,7 +264,7 @@ def classify(
         if change.key == "source_url":
             kinds.add("moved")
         elif change.key == "title":
-            kinds.update(_title_kinds(old.title, new.title))
+            kinds.update(title_kinds(old.title, new.title))
         else:
             kinds.add("metadata")
     if old.body != new.body and not same_words(old.body, new.body, hosts):
