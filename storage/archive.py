@@ -36,6 +36,7 @@ from storage.errors import ArchiveError, DocumentError, PathError, RevisionError
 from storage.eventtext import rendered
 from storage.index import (
     EventRow,
+    Index,
     RevisionRow,
     SearchHit,
     SearchQuery,
@@ -221,8 +222,21 @@ class Archive:
             yield
 
     def recover(self) -> int:
-        """Finish or undo what a killed writer left. Call it holding the archive's lock."""
-        return self.journal.recover()
+        """Finish or undo what a killed writer left. Call it holding the archive's lock.
+
+        An archive moving to another index (PostgreSQL) first rolls forward what a writer killed
+        while it still used its own SQLite index committed there: the files that index lists as
+        pending are in ``tmp`` and must land before anything counts them as leftovers."""
+        own = self.root / STATE_DIR / INDEX_NAME
+        if self.locator is not None and own.is_file():
+            previous = Index(own)
+            try:
+                done = FileJournal(self.root, previous).recover() if previous.pending() else 0
+            finally:
+                previous.close()
+        else:
+            done = 0
+        return done + self.journal.recover()
 
     # -- recording --------------------------------------------------------------------------
 
