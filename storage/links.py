@@ -142,7 +142,9 @@ def link(
     archive: Archive, row: StatementRow, official_sources: Sequence[str], at: str
 ) -> list[LinkRow]:
     """The links of a statement (a website's or an official text), found and stored now if it
-    has none yet. ``official_sources``: the sources whose statements are official texts."""
+    has none yet. ``official_sources``: the sources whose statements are official texts. A
+    read-only archive (a folder this user cannot write) gets the links found, not stored. The
+    store touches the index alone (no file), in one transaction, so it needs no archive lock."""
     known = archive.index.links_of(row.id)
     if known:
         return known
@@ -155,6 +157,9 @@ def link(
         facts = website_facts(row)
         pairs = [(facts, official_facts(archive, o)) for o in _officials(official, facts)]
     found = [(w, o, m) for w, o in pairs if (m := match(w, o)) is not None]
+    if found and archive.read_only:
+        rows = [LinkRow(w.statement_id, o.statement_id, b, k, at) for w, o, (b, k) in found]
+        return sorted(rows, key=lambda r: (r.linked_at, r.website_id, r.official_id))
     if found:
         with archive.index.transaction():
             for website, text, (basis, key) in found:

@@ -21,7 +21,7 @@ from crawler.kinds import federalregister
 from crawler.parse import parse_statement
 from crawler.source import load_source
 from storage.archive import Archive
-from storage.links import BY_NUMBER, BY_TITLE, Facts, eo_number_in_title, match, title_words
+from storage.links import BY_NUMBER, BY_TITLE, Facts, eo_number_in_title, link, match, title_words
 from tests.conftest import PROJECT, need
 from tests.fixture_fedreg import REAL, FixtureFedreg
 
@@ -169,3 +169,12 @@ def test_matching_by_number_where_both_give_it_else_by_title_and_signing_date() 
     assert eo_number_in_title("Executive Order No. 14430 on Fishing") == "14430"
     assert eo_number_in_title(TITLE) is None
     assert title_words("America\u2019s  Hunting-Heritage") == ("americas", "hunting", "heritage")
+
+
+def test_a_read_only_archive_gets_the_link_found_but_not_stored(archive: Path) -> None:
+    with Archive(archive) as opened:
+        opened.read_only = True  # as a folder this user cannot write opens
+        website = opened.resolve(WEBSITE)
+        [found] = link(opened, website, ["federalregister"], "2026-11-30T00:00:00+00:00")
+        assert (found.basis, found.key) == (BY_TITLE, "2026-09-17")
+        assert opened.index.links_of(website.id) == []  # nothing written
