@@ -834,6 +834,12 @@ def test_search_filters_by_source_and_publication_time(index: IndexBackend) -> N
     assert len(found()) == 3
 
 
+def test_a_listing_read_inside_another_ones_loop(index: IndexBackend) -> None:
+    ids = [write(index, slug, slug) for slug in ("a", "b", "c")]
+    pairs = [(s.id, t.id) for s, _ in index.rows(F()) for t, _ in index.rows(F())]
+    assert pairs == [(x, y) for x in ids for y in ids]
+
+
 def test_rows_latest_or_every_revision_with_filters(index: IndexBackend) -> None:
     a = write(index, "a", "one", tags="fact-sheets", published="2025-01-01T00:00:00+00:00")
     write(index, "a", "two", tags="fact-sheets", published="2025-01-01T00:00:00+00:00")
