@@ -1,42 +1,59 @@
-"""Parse + convert throughput on the real whitehouse.gov article page.
+"""Parse + convert throughput on 100 distinct real-size statement pages.
 
-    python bench/bench_parse.py [--pages N] [--jobs J]
+    python bench/bench_parse.py [--pages 100]
 
-Measures, in the same run and on the same page:
-- the seed system's pipeline: BeautifulSoup with html.parser, one pandoc process per page;
-- ours: crawler.parse.parse_many (lxml, bodies batched through few pandoc processes, J at once).
-Prints pages per second for both and the ratio.
+The pages: the fixture site's (tests/fixture_site), which plants the newest real statements of
+the corpus (../shared) into real whitehouse.gov markup: each a different statement, ~135 KB.
+
+Measured in the same run, on the same pages, each pipeline's wall time (pages/s) and CPU time
+(ms/page, its pandoc processes' included):
+- ``seed``: the seed system's pipeline, as it parsed and converted a page: BeautifulSoup with
+  ``html.parser``, the page's ``<main>``, ``div.wp-block-whitehouse-topper`` removed, one pandoc
+  process per page (``pandoc -f html -t markdown_strict+four_space_rule``), one page after the
+  other;
+- ``previous``: this project before issue 13 item 5: ``crawler.parse.parse_many`` with a whole
+  BeautifulSoup tree (lxml) per page, the bodies in one pandoc batch of 50, two at once;
+- ``now``: as a sync parses now: ``parse_many`` on batches of ``CONVERT_BATCH`` pages (lxml finds
+  the parts, BeautifulSoup reads only those; one pandoc process a batch), ``CONVERTERS`` batches
+  at once.
+The ratios are pages/s against the seed's. Also the extraction alone (no pandoc): the seed's
+``html.parser`` tree, a whole lxml BeautifulSoup tree, and the lxml cut.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from unittest import mock
 
 from bs4 import BeautifulSoup
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
+from crawler import parse  # noqa: E402
 from crawler.pandoc import MARKDOWN, pandoc_path, pandoc_version  # noqa: E402
-from crawler.parse import Page, parse_many  # noqa: E402
-from crawler.source import load_source  # noqa: E402
-
-ARTICLE = (
-    PROJECT.parent / "shared/pages/whitehouse.gov-2025/article/"
-    "articles_2025-03-14_week-eight-wins_PRETTIFIED.html"
-)
-URL = "https://www.whitehouse.gov/articles/2025/03/week-eight-wins-a-testament-to-american-greatness-under-president-trump/"
+from crawler.parse import Page, extract, parse_many  # noqa: E402
+from crawler.source import Source, load_source  # noqa: E402
+from crawler.syncer import CONVERT_BATCH, CONVERTERS  # noqa: E402
+from tests.fixture_site import FixtureSite, corpus_texts, usable_texts  # noqa: E402
 
 
-def baseline(html: str, n: int) -> float:
-    """html.parser and one pandoc process per page, as the seed system does."""
-    started = time.perf_counter()
-    for _ in range(n):
-        soup = BeautifulSoup(html, "html.parser")
+def pages(count: int) -> list[Page]:
+    site = FixtureSite(usable_texts(corpus_texts(), count))
+    return [Page(site.respond(site.url_path(url)).body, url) for url in site.urls()[:count]]
+
+
+def seed(items: list[Page], source: Source) -> None:
+    """The seed system's parse and convert, page after page."""
+    for page in items:
+        soup = BeautifulSoup(page.html, "html.parser")
         main = soup.find("main")
         assert main is not None
         for topper in main.select("div.wp-block-whitehouse-topper"):
@@ -47,43 +64,76 @@ def baseline(html: str, n: int) -> float:
             capture_output=True,
             check=True,
         )
-    return n / (time.perf_counter() - started)
 
 
-def ours(html: str, n: int, jobs: int) -> float:
-    source = load_source(PROJECT / "seeds" / "whitehouse.toml")
-    pages = [Page(html.replace("The past week", f"The past week {i}"), URL) for i in range(n)]
-    started = time.perf_counter()
-    results = parse_many(pages, source, jobs=jobs)
-    elapsed = time.perf_counter() - started
+def previous(items: list[Page], source: Source) -> None:
+    with mock.patch.object(parse, "_cuttable", lambda selectors: False):
+        results = parse_many(items, source, jobs=2)
     assert all(not isinstance(r, Exception) for r in results)
-    return n / elapsed
+
+
+def now(items: list[Page], source: Source) -> None:
+    groups = [items[i : i + CONVERT_BATCH] for i in range(0, len(items), CONVERT_BATCH)]
+    with ThreadPoolExecutor(max_workers=CONVERTERS) as pool:
+        for results in pool.map(lambda g: parse_many(g, source, jobs=1), groups):
+            assert all(not isinstance(r, Exception) for r in results)
+
+
+def measure(
+    run: Callable[[list[Page], Source], None], items: list[Page], source: Source
+) -> tuple[float, float]:
+    """(pages/s, CPU ms/page with children's)."""
+    before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    started = time.perf_counter()
+    run(items, source)
+    wall = time.perf_counter() - started
+    after = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(
+        a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime
+        for a, b in zip(after, before, strict=True)
+    )
+    return len(items) / wall, cpu / len(items) * 1000
+
+
+def extraction(items: list[Page], source: Source) -> None:
+    """The extraction alone, pages/s of CPU: the seed's tree, a whole lxml tree, the lxml cut."""
+
+    def seed_tree(page: Page) -> None:
+        BeautifulSoup(page.html, "html.parser").find("main")
+
+    def whole(page: Page) -> None:
+        with mock.patch.object(parse, "_cuttable", lambda selectors: False):
+            extract(page.html, page.url, source)
+
+    def cut(page: Page) -> None:
+        extract(page.html, page.url, source)
+
+    for name, run in (
+        ("html.parser tree (seed)", seed_tree),
+        ("whole lxml tree (previous)", whole),
+        ("lxml cut (now)", cut),
+    ):
+        started = time.process_time()
+        for page in items:
+            run(page)
+        rate = len(items) / (time.process_time() - started)
+        print(f"  extraction only, {name:27} {rate:7.1f} pages/s of CPU")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=200)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--pages", type=int, default=100)
     args = parser.parse_args()
-    if not ARTICLE.exists():
-        print(f"bench: {ARTICLE} is absent", file=sys.stderr)
-        return 2
-    html = ARTICLE.read_text(encoding="utf-8")
-    print(f"page: {ARTICLE.name} ({len(html.encode()) / 1000:.0f} KB), pandoc {pandoc_version()}")
-    for parser in ("html.parser", "lxml"):
-        started = time.perf_counter()
-        for _ in range(20):
-            BeautifulSoup(html, parser)
-        rate = 20 / (time.perf_counter() - started)
-        print(f"BeautifulSoup tree only, {parser:11}           {rate:7.1f} pages/s")
-    base = baseline(html, max(20, args.pages // 5))
-    print(f"baseline (html.parser, 1 pandoc per page)   {base:7.1f} pages/s")
-    for jobs in sorted({1, args.jobs}):
-        rate = ours(html, args.pages, jobs)
-        print(
-            f"ours (lxml, batched pandoc, jobs={jobs})        {rate:7.1f} pages/s   "
-            f"{rate / base:.1f}x baseline"
-        )
+    items = pages(args.pages)
+    size = sum(len(p.html) for p in items) / len(items) / 1000
+    print(f"{len(items)} distinct pages, {size:.0f} KB on average, pandoc {pandoc_version()}")
+    source = load_source(PROJECT / "seeds" / "whitehouse.toml")
+    base = 0.0
+    for name, run in (("seed", seed), ("previous", previous), ("now", now)):
+        rate, cpu = measure(run, items, source)
+        base = base or rate
+        print(f"  {name:9} {rate:7.1f} pages/s   {cpu:6.1f} ms CPU/page   {rate / base:4.1f}x seed")
+    extraction(items, source)
     return 0
 
 

@@ -1,11 +1,27 @@
 """Sync throughput and incremental cost against the fixture site, politeness off.
 
-    python bench/bench_sync.py [--sizes 1000 10000] [--concurrency 4]
+    python bench/bench_sync.py [--sizes 1000 10000] [--concurrency 4] [--no-previous]
 
 For each N: a fixture site serving N statements (the corpus's current whitehouse.gov statements,
 cloned under new URLs past the 2,125 it has), a cold ``statements sync --full`` into a fresh
 archive, then a no-change ``statements sync``. Each sync runs as its own process, measured with
-wait4: wall seconds, CPU seconds (pandoc's included), peak RSS. Ratios compare the sizes.
+wait4: wall seconds, CPU seconds (pandoc's included: the child waits for its pandoc processes, so
+their time is in its RUSAGE_CHILDREN). Ratios compare the sizes.
+
+Memory, pandoc included, three figures:
+- ``sync`` the sync process's own peak, VmHWM of /proc/self/status;
+- ``pandoc`` the largest pandoc child's peak, ru_maxrss of the sync process's RUSAGE_CHILDREN
+  (about 100 MB of it is pandoc's 160 MB binary mapped from the page cache, shared by both
+  pandoc processes);
+- ``total`` the peak of the sync process's VmRSS plus its pandoc children's VmRSS, sampled from
+  /proc every 10 ms while it runs (shared pages counted once per process: an upper bound), and
+  the same with Pss of /proc/<pid>/smaps_rollup (a page shared by n processes counts 1/n in
+  each: what the sync takes of the machine's memory).
+
+The previous pipeline runs in the same run too, for the cold sync (``--no-previous`` leaves it
+out): the same code with the changes of issue 13 item 5 turned back, in the child only: pages
+read with a whole BeautifulSoup tree (``crawler.parse._cuttable`` false), 50 pages to a pandoc
+process, one batch converted at a time (``CONVERT_BATCH = 50``, ``CONVERTERS = 1``).
 """
 
 from __future__ import annotations
@@ -18,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -43,22 +61,64 @@ def statements(count: int) -> list[str]:
 
 
 CHILD = """
-import sys
+import os, resource, sys, threading
 from crawler.cli import main
+if os.environ.get("BENCH_PREVIOUS"):
+    import crawler.parse, crawler.syncer
+    crawler.parse._cuttable = lambda selectors: False
+    crawler.syncer.CONVERT_BATCH, crawler.syncer.CONVERTERS = 50, 1
+
+def kb(path, key):
+    try:
+        with open(path) as lines:
+            return next(int(l.split()[1]) for l in lines if l.startswith(key))
+    except (OSError, StopIteration):
+        return 0
+
+def children():
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            yield from open(f"/proc/self/task/{tid}/children").read().split()
+        except OSError:
+            pass
+
+total, pss, done = [0], [0], threading.Event()
+def sample():
+    while not done.wait(0.01):
+        pids = ["self", *children()]
+        total[0] = max(total[0], sum(kb(f"/proc/{p}/status", "VmRSS:") for p in pids))
+        pss[0] = max(pss[0], sum(kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids))
+threading.Thread(target=sample, daemon=True).start()
 code = main(sys.argv[1:])
+done.set()
 status = open("/proc/self/status").read()
 peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
-sys.stderr.write(f"VMHWM {peak}\\n")
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stderr.write(f"VMHWM {peak} {child} {total[0]} {pss[0]}\\n")
 sys.exit(code)
 """
 
 
-def run(argv: list[str]) -> tuple[dict[str, object], float, float, float]:
-    """Run the CLI in a child; (its JSON, wall s, CPU s with pandoc's, peak RSS MB).
+@dataclass
+class Run:
+    """One sync in a child process."""
 
-    The peak is the child's own VmHWM: ru_maxrss would count the parent's pages from the fork.
+    out: dict[str, Any]
+    wall: float  # seconds
+    cpu: float  # seconds, user + system, its pandoc children's included
+    rss: float  # MB: the sync process's VmHWM
+    pandoc: float  # MB: the largest pandoc child's ru_maxrss
+    total: float  # MB: sampled peak of the sync's VmRSS plus its children's
+    pss: float  # MB: the same with Pss (pages shared by the processes counted once in all)
+
+
+def run(argv: list[str], *, previous: bool = False) -> Run:
+    """Run the CLI in a child (the previous pipeline with ``previous``); see the docstring.
+
+    The sync's peak is its own VmHWM: ru_maxrss would count the parent's pages from the fork.
     """
-    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT), "BENCH_PREVIOUS": "1" if previous else ""}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, *argv, "--json"],
@@ -69,56 +129,52 @@ def run(argv: list[str]) -> tuple[dict[str, object], float, float, float]:
     )
     out, err = child.communicate()
     wall = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = usage.ru_utime + usage.ru_stime - run.cpu_so_far  # type: ignore[attr-defined]
-    run.cpu_so_far += cpu  # type: ignore[attr-defined]
-    peak = next(
-        int(line.split()[1]) for line in err.decode().splitlines() if line.startswith("VMHWM")
-    )
-    return json.loads(out), wall, cpu, peak / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    line = next(line for line in err.decode().splitlines() if line.startswith("VMHWM"))
+    peak, pandoc, total, pss = (int(v) / 1024 for v in line.split()[1:])
+    return Run(json.loads(out), wall, cpu, peak, pandoc, total, pss)
 
 
-run.cpu_so_far = 0.0  # type: ignore[attr-defined]
-
-
-def bench(count: int, concurrency: int) -> dict[str, float]:
+def bench(count: int, concurrency: int, previous: bool) -> dict[str, float]:
     texts = statements(count)
     t = time.perf_counter()
     with FixtureSite(texts, sitemap_size=1000) as site, tempfile.TemporaryDirectory() as tmp:
         ready = time.perf_counter() - t
-        common = [
-            "sync",
-            "--archive",
-            f"{tmp}/archive",
-            "--base-url",
-            site.base_url,
-            "--rate",
-            "0",
-            "--concurrency",
-            str(concurrency),
-        ]
-        cold, cold_s, cold_cpu, cold_rss = run([*common, "--full"])
+
+        def common(archive: str) -> list[str]:
+            return [
+                *("sync", "--archive", f"{tmp}/{archive}", "--base-url", site.base_url),
+                *("--rate", "0", "--concurrency", str(concurrency)),
+            ]
+
+        before = run([*common("previous"), "--full"], previous=True) if previous else None
+        cold = run([*common("archive"), "--full"])
         archived = sum(1 for _ in Path(tmp, "archive").rglob("*.md"))
         site.reset_counts()
-        idle, idle_s, _, idle_rss = run(common)
+        idle = run(common("archive"))
         idle_requests = len(site.requests)
         statement_requests = site.statement_requests()
-    new = cold["sources"][0]["counts"].get("new", 0)  # type: ignore[index]
+    new = cold.out["sources"][0]["counts"].get("new", 0)
     print(f"N = {count:,} (fixture ready in {ready:.0f} s)")
+    for name, cold_run in (("previous", before), ("now", cold)):
+        if cold_run is not None:
+            print(
+                f"  cold sync {name:9} {cold_run.wall:7.1f} s   {archived / cold_run.wall:6.1f} "
+                f"pages/s   {cold_run.cpu / archived * 1000:5.1f} ms CPU/page   memory: sync "
+                f"{cold_run.rss:4.0f} MB, largest pandoc {cold_run.pandoc:4.0f} MB, total "
+                f"{cold_run.total:4.0f} MB (Pss {cold_run.pss:4.0f} MB)"
+            )
+    print(f"  ({new:,} new, {archived:,} files)")
     print(
-        f"  cold sync          {cold_s:8.1f} s   {archived / cold_s:6.1f} pages/s   "
-        f"{cold_cpu / archived * 1000:5.1f} ms CPU/page   peak RSS {cold_rss:5.0f} MB   "
-        f"({new:,} new, {archived:,} files)"
+        f"  no-change re-sync  {idle.wall:8.2f} s   {idle_requests} requests "
+        f"({statement_requests} statement pages)   peak RSS {idle.rss:5.0f} MB   "
+        f"events: {len(idle.out['sources'][0]['events'])}"
     )
-    print(
-        f"  no-change re-sync  {idle_s:8.2f} s   {idle_requests} requests "
-        f"({statement_requests} statement pages)   peak RSS {idle_rss:5.0f} MB   "
-        f"events: {len(idle['sources'][0]['events'])}"
-    )  # type: ignore[index]
     return {
-        "rss": cold_rss,
-        "cpu_page": cold_cpu / archived,
-        "idle_s": idle_s,
+        "rss": cold.rss,
+        "cpu_page": cold.cpu / archived,
+        "idle_s": idle.wall,
         "idle_requests": idle_requests,
     }
 
@@ -127,8 +183,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--no-previous", action="store_true", help="leave the previous out")
     args = parser.parse_args()
-    results = {n: bench(n, args.concurrency) for n in args.sizes}
+    results = {n: bench(n, args.concurrency, not args.no_previous) for n in args.sizes}
     if len(results) > 1:
         small, large = results[min(results)], results[max(results)]
         rss, cpu = large["rss"] / small["rss"], large["cpu_page"] / small["cpu_page"]

@@ -4,6 +4,10 @@
 share converter runs (:func:`parse_many`): :func:`extract` reads the front-matter values and the
 body HTML out of a page, :func:`build` makes the document once the body is Markdown.
 
+A page is read with lxml, which finds the seed's selectors; BeautifulSoup gets only the elements
+read (:mod:`crawler.pagecut`), with the same bytes as a BeautifulSoup tree of the whole page, which
+is still what reads a page whose selectors lxml cannot match (:class:`_Whole`).
+
 What makes a page a statement is its markup: a statement URL of the source, a title, a
 publication time and a body element. Not the body's length: a statement published before its
 words (it happens) is archived with an empty body, as the public archive wrote it, and its later
@@ -16,12 +20,14 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bs4 import BeautifulSoup, Tag
 
 from crawler.convert import Converter, converter
 from crawler.errors import ConvertError, NotAStatement, SourceError
-from crawler.source import ArticleSelectors, Source
+from crawler.pagecut import PageTree, Unsupported, element_depth, supported
+from crawler.source import ArticleSelectors, Selectors, Source
 from storage.document import KeyOrder, Statement, new_statement
 
 # Title text keeps NBSPs and double spaces; only a run of white space holding a newline (markup
@@ -62,17 +68,21 @@ def extract(
         raise NotAStatement("not a statement URL of this source", url=url)
     if source.selectors is None:
         raise SourceError("no [selectors.article] to read statement pages with", where=source.path)
-    soup = BeautifulSoup(html, "lxml")
+    page: _Page
+    try:
+        page = _Cut(html) if _cuttable(source.selectors) else _Whole(html)
+    except Unsupported:
+        page = _Whole(html)
     selectors = source.selectors.article
     listing = source.selectors.listing
-    if listing is not None and len(soup.select(listing.item)) > 1:
+    if listing is not None and page.count(listing.item) > 1:
         raise NotAStatement("a listing page, not a statement", url=url)
-    title = _title(soup, selectors)
+    title = _title(page, selectors)
     if not title:
         raise NotAStatement("no title found", url=url, hint="a soft 404, or the markup changed?")
-    when = published or _published(soup, selectors, url)
+    when = published or _published(page, selectors, url)
     local = _localise(when, source)
-    modified = _meta_time(soup, selectors.modified_meta, url)
+    modified = _meta_time(page, selectors.modified_meta, url)
     if modified is not None:
         if source.convert.modified_time_offset == "published":
             modified = modified.astimezone(dt.timezone(local.utcoffset() or dt.timedelta()))
@@ -84,7 +94,7 @@ def extract(
         tags=_tags(url, source),
         published=local,
         modified=modified,
-        body_html=_body(soup, selectors, url),
+        body_html=page.body(selectors, url),
     )
 
 
@@ -199,20 +209,18 @@ def _text(tag: Tag) -> str:
     return one_line(tag.get_text())
 
 
-def _meta(soup: BeautifulSoup, name: str) -> str | None:
-    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-    if isinstance(tag, Tag):
-        content = tag.get("content")
-        if isinstance(content, str) and content.strip():
-            return content.strip()
+def _meta(page: _Page, name: str) -> str | None:
+    content = page.meta(name)
+    if isinstance(content, str) and content.strip():
+        return content.strip()
     return None
 
 
-def _title(soup: BeautifulSoup, selectors: ArticleSelectors) -> str:
-    tag = soup.select_one(selectors.title) if selectors.title else None
+def _title(page: _Page, selectors: ArticleSelectors) -> str:
+    tag = page.tag(selectors.title) if selectors.title else None
     if tag is not None and _text(tag):
         return _text(tag)
-    title = _meta(soup, selectors.title_meta) or ""
+    title = _meta(page, selectors.title_meta) or ""
     for suffix in selectors.title_suffixes:
         title = title.removesuffix(suffix)
     return one_line(title)
@@ -225,19 +233,18 @@ def _parse_time(value: str, what: str, url: str) -> dt.datetime:
         raise NotAStatement(f"{what} {value!r} is not a valid date and time", url=url) from None
 
 
-def _published(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> dt.datetime:
-    tag = soup.select_one(selectors.published) if selectors.published else None
-    value = tag.get("datetime") if tag is not None else None
+def _published(page: _Page, selectors: ArticleSelectors, url: str) -> dt.datetime:
+    value = page.attribute(selectors.published, "datetime") if selectors.published else None
     if isinstance(value, str) and value.strip():
         return _parse_time(value, "the publication time", url)
-    meta = _meta_time(soup, selectors.published_meta, url)
+    meta = _meta_time(page, selectors.published_meta, url)
     if meta is None:
         raise NotAStatement("no publication time found", url=url, hint="the markup changed?")
     return meta
 
 
-def _meta_time(soup: BeautifulSoup, name: str, url: str) -> dt.datetime | None:
-    value = _meta(soup, name) if name else None
+def _meta_time(page: _Page, name: str, url: str) -> dt.datetime | None:
+    value = _meta(page, name) if name else None
     return None if value is None else _parse_time(value, name, url)
 
 
@@ -265,13 +272,6 @@ def nesting_depth(root: Tag) -> int:
     return deepest
 
 
-def _body(soup: BeautifulSoup, selectors: ArticleSelectors, url: str) -> str:
-    body = soup.select_one(selectors.body)
-    if body is None:
-        raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
-    return clean_body(body, selectors.remove, selectors.strip_attributes, url)
-
-
 def clean_body(body: Tag, remove: Sequence[str], strip_attributes: Sequence[str], url: str) -> str:
     """A body element made ready for the converter: ``remove`` (CSS selectors) dropped, the
     ``strip_attributes`` (``data-*``: a prefix) taken off every tag, renamed ``div``. Refused
@@ -281,6 +281,11 @@ def clean_body(body: Tag, remove: Sequence[str], strip_attributes: Sequence[str]
     for selector in remove:
         for tag in body.select(selector):
             tag.decompose()
+    return _stripped(body, strip_attributes)
+
+
+def _stripped(body: Tag, strip_attributes: Sequence[str]) -> str:
+    """The body as the converter gets it: attributes stripped, a ``<div>``."""
     exact = {a for a in strip_attributes if not a.endswith("*")}
     prefixes = tuple(a[:-1] for a in strip_attributes if a.endswith("*"))
     for tag in [body, *body.find_all(True)]:
@@ -288,3 +293,87 @@ def clean_body(body: Tag, remove: Sequence[str], strip_attributes: Sequence[str]
             del tag[name]
     body.name = "div"  # pandoc (the converter) keeps only the content of <main> when there is one
     return str(body)
+
+
+# -- two ways to read a page: the parts cut out by lxml, or a whole BeautifulSoup tree ----------
+
+
+class _Page(Protocol):
+    def count(self, selector: str) -> int: ...
+    def tag(self, selector: str) -> Tag | None: ...
+    def attribute(self, selector: str, name: str) -> object: ...
+    def meta(self, name: str) -> object: ...
+    def body(self, selectors: ArticleSelectors, url: str) -> str: ...
+
+
+def _cuttable(selectors: Selectors) -> bool:
+    """Whether lxml can match every selector the page is read with (else a whole tree)."""
+    article = selectors.article
+    wanted = [article.title, article.published, article.body, *article.remove]
+    if selectors.listing is not None:
+        wanted.append(selectors.listing.item)
+    return all(supported(s) for s in wanted if s)
+
+
+class _Cut:
+    """lxml finds the elements (:mod:`crawler.pagecut`); bs4 reads only those."""
+
+    def __init__(self, html: str | bytes) -> None:
+        self.tree = PageTree(html)
+
+    def count(self, selector: str) -> int:
+        return len(self.tree.select(selector))
+
+    def tag(self, selector: str) -> Tag | None:
+        element = self.tree.select_one(selector)
+        return None if element is None else PageTree.soup(element)
+
+    def attribute(self, selector: str, name: str) -> object:
+        element = self.tree.select_one(selector)
+        return None if element is None else element.get(name)
+
+    def meta(self, name: str) -> object:
+        return self.tree.meta(name)
+
+    def body(self, selectors: ArticleSelectors, url: str) -> str:
+        element = self.tree.select_one(selectors.body)
+        if element is None:
+            raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
+        if element_depth(element) > MAX_DEPTH:
+            raise NotAStatement(f"the body's markup nests deeper than {MAX_DEPTH} levels", url=url)
+        remove = [
+            found
+            for selector in selectors.remove
+            for found in self.tree.select(selector)
+            if any(above == element for above in found.iterancestors())
+        ]
+        return _stripped(PageTree.soup(element, remove=remove), selectors.strip_attributes)
+
+
+class _Whole:
+    """A BeautifulSoup tree of the whole page (a selector lxml cannot match)."""
+
+    def __init__(self, html: str | bytes) -> None:
+        self.soup = BeautifulSoup(html, "lxml")
+
+    def count(self, selector: str) -> int:
+        return len(self.soup.select(selector))
+
+    def tag(self, selector: str) -> Tag | None:
+        return self.soup.select_one(selector)
+
+    def attribute(self, selector: str, name: str) -> object:
+        tag = self.soup.select_one(selector)
+        return None if tag is None else tag.get(name)
+
+    def meta(self, name: str) -> object:
+        tag = self.soup.find("meta", attrs={"property": name}) or self.soup.find(
+            "meta", attrs={"name": name}
+        )
+        return tag.get("content") if isinstance(tag, Tag) else None
+
+    def body(self, selectors: ArticleSelectors, url: str) -> str:
+        body = self.soup.select_one(selectors.body)
+        if body is None:
+            raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
+        return clean_body(body, selectors.remove, selectors.strip_attributes, url)

@@ -1,5 +1,11 @@
 """The sync's fetch stream: fetch many pages at once, hand them on in batches as they arrive.
 
+The sync uses :func:`overlapped`: :func:`batches`' stream, each batch then processed (parsed and
+converted: one pandoc process) on ``jobs`` threads of its own, and handed on (recorded) in the
+order the batches were formed as soon as it is processed. Fetching, processing and recording
+thus go on at the same time, ``jobs`` pandoc processes at once, and what is held stays bounded.
+What follows holds for both.
+
 A statement whose fetch waits on retries (a 503 or 429 with ``Retry-After``, a backoff after a
 timeout) must not hold up the others. :func:`batches` submits the fetches to a pool of worker
 threads and yields the finished ones in batches, to be parsed and recorded together (one pandoc
@@ -30,12 +36,14 @@ was not started is cancelled and fetches in flight are not waited for.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = TypeVar("P")
 
 #: Worker threads beyond the fetcher's concurrency: how many fetches may sleep on a retry
 #: before the others have to wait for a worker too.
@@ -101,3 +109,118 @@ def _submit(
 
 def _in_order(arrived: list[tuple[int, T, R]]) -> list[tuple[T, R]]:
     return [(item, result) for _, item, result in sorted(arrived, key=lambda a: a[0])]
+
+
+def overlapped(
+    items: Iterable[T],
+    work: Callable[[T], R],
+    process: Callable[[list[tuple[T, R]]], P],
+    *,
+    workers: int,
+    size: int,
+    window: int,
+    linger: float,
+    jobs: int,
+    stop: Callable[[], bool] = lambda: False,
+) -> Generator[tuple[list[tuple[T, R]], P]]:
+    """:func:`batches`, with each batch then given to ``process`` on ``jobs`` more threads: yields
+    (batch, what ``process`` made of it), in the order the batches were formed, while the next
+    are fetched and processed. So fetching, processing (parsing, converting) and what the
+    consumer does (recording) go on at the same time; ``jobs`` batches are processed at once.
+
+    At most ``window`` fetches are in flight and ``window + jobs * size`` items held in all
+    (fetching, fetched, processed, not yet handed on). Stop and giving up as :func:`batches`:
+    on ``stop()`` what was fetched is still processed and handed on. An exception ``process``
+    raises is raised here, when its batch's turn comes."""
+    if size < 1 or window < 1 or workers < 1 or jobs < 1:
+        raise ValueError("size, window, workers and jobs must be at least 1")
+    flow = _Flow(iter(enumerate(items)), work, process, size, window, jobs)
+    fetchers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+    processors = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="process")
+    finished = False
+    try:
+        while flow.busy(stop):
+            flow.fill(fetchers, stop)
+            flow.arrive(linger)
+            flow.form(processors, linger)
+            while flow.processing and flow.processing[0][1].done():
+                batch, future = flow.processing.pop(0)
+                flow.held -= len(batch)
+                yield batch, future.result()
+        finished = True
+    finally:
+        for fetching in flow.pending:
+            fetching.cancel()
+        for _, processed in flow.processing:
+            processed.cancel()
+        processors.shutdown(wait=finished, cancel_futures=True)
+        fetchers.shutdown(wait=finished, cancel_futures=True)
+
+
+class _Flow(Generic[T, R, P]):
+    """The state of :func:`overlapped`: fetches in flight, fetched items not yet in a batch,
+    batches being processed (in the order formed)."""
+
+    def __init__(
+        self,
+        todo: Iterator[tuple[int, T]],
+        work: Callable[[T], R],
+        process: Callable[[list[tuple[T, R]]], P],
+        size: int,
+        window: int,
+        jobs: int,
+    ) -> None:
+        self.todo, self.work, self.process = todo, work, process
+        self.size, self.window, self.jobs = size, window, jobs
+        self.pending: dict[Future[R], tuple[int, T]] = {}
+        self.arrived: list[tuple[int, T, R]] = []
+        self.processing: list[tuple[list[tuple[T, R]], Future[P]]] = []
+        self.held = 0  # items taken from ``todo`` and not yet handed on
+        self.more = True
+        self.last = time.monotonic()  # when a fetch last finished
+
+    def busy(self, stop: Callable[[], bool]) -> bool:
+        self.more = self.more and not stop()
+        return bool(self.more or self.pending or self.arrived or self.processing)
+
+    def fill(self, pool: ThreadPoolExecutor, stop: Callable[[], bool]) -> None:
+        cap = self.window + self.jobs * self.size
+        while self.more and len(self.pending) < self.window and self.held < cap:
+            nxt = next(self.todo, None) if not stop() else None
+            if nxt is None:
+                self.more = False
+                return
+            self.pending[pool.submit(self.work, nxt[1])] = nxt
+            self.held += 1
+
+    def arrive(self, linger: float) -> None:
+        """Wait for a fetch or a batch to finish, or for the stream to idle."""
+        running = self.running()
+        if not self.pending and not running:
+            self.last = float("-inf")  # nothing more can arrive: what did is handed on
+            return
+        timeout = None  # processing is full: only a finished batch or fetch changes anything
+        if self.arrived and len(running) < self.jobs:
+            timeout = max(0.0, linger - (time.monotonic() - self.last))
+        futures: list[Future[Any]] = [*self.pending, *running]
+        done, _ = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            if future in self.pending:
+                slot, item = self.pending.pop(future)
+                self.arrived.append((slot, item, future.result()))
+                self.last = time.monotonic()
+
+    def running(self) -> list[Future[P]]:
+        return [future for _, future in self.processing if not future.done()]
+
+    def form(self, pool: ThreadPoolExecutor, linger: float) -> None:
+        """Hand the fetched on to processing: a full batch, or what arrived once the stream
+        idles or ends; no more than ``jobs`` batches processed at once."""
+        while self.arrived and len(self.running()) < self.jobs:
+            idle = time.monotonic() - self.last >= linger
+            ended = not self.more and not self.pending
+            if len(self.arrived) < self.size and not idle and not ended:
+                return
+            batch = _in_order(self.arrived[: self.size])
+            del self.arrived[: self.size]
+            self.processing.append((batch, pool.submit(self.process, batch)))

@@ -70,6 +70,7 @@ class Recorder(Protocol):
         stable_id: str | None = None,
         declared: Declared | None = None,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> Outcome: ...
 
     def mark_removed(self, statement_id: int, status: int) -> Outcome: ...
@@ -97,6 +98,7 @@ class ArchiveRecorder:
         stable_id: str | None = None,
         declared: Declared | None = None,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> Outcome:
         return Outcome.of(
             self.archive.record(
@@ -109,6 +111,7 @@ class ArchiveRecorder:
                 stable_id=stable_id,
                 declared=declared,
                 keep=keep,
+                hosts=hosts,
             )
         )
 
@@ -146,6 +149,7 @@ class DryRunRecorder:
         stable_id: str | None = None,
         declared: Declared | None = None,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> Outcome:
         kinds = self.archive.preview(
             statement,
@@ -155,6 +159,7 @@ class DryRunRecorder:
             source=self.source,
             declared=declared,
             keep=keep,
+            hosts=hosts,
         )
         if kinds is None:
             return UNCHANGED

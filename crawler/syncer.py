@@ -8,12 +8,14 @@ WordPress REST API (``[wordpress] api``), an audit re-checks the statements the 
 changed or gone since the last check: the whole archive in about 1% of the requests
 (:mod:`crawler.wpaudit`).
 
-Fetching, parsing and recording overlap (:mod:`crawler.pipeline`): fetches run on worker threads,
-and what has arrived is parsed and recorded in batches of ``chunk`` (one extractor run, one
-archive transaction) while the next are fetched; a statement waiting on retries is recorded in a
-later batch and holds up no other. Batches are recorded in the order fetches complete, each in
-plan order (event ids follow); removals are decided after all fetching, and failures reported, in
-plan order.
+Fetching, parsing and recording overlap (:func:`crawler.pipeline.overlapped`): fetches run on
+worker threads (``chunk`` in flight), what has arrived is parsed and converted in batches of
+:data:`CONVERT_BATCH` (one extractor run, one pandoc process) on :data:`CONVERTERS` threads at
+once, and each converted batch is recorded (one archive transaction) while the next are fetched
+and converted; a statement waiting on retries is recorded in a later batch and holds up no other.
+Batches are recorded in the order they were formed (the order fetches complete), each in plan
+order (event ids follow); removals are decided after all fetching, and failures reported, in plan
+order.
 
 What a source serves is its kind's (:mod:`crawler.kinds`): the URL fetched for a statement URL
 (an API's), which replies are read, the extractor that makes them statements, and the stable id
@@ -63,7 +65,7 @@ from crawler.discover import Found
 from crawler.errors import Stopped
 from crawler.fetch import Fetcher, Response
 from crawler.kinds.base import Extracted, Fetched, Parsed, kind_of
-from crawler.pipeline import RETRY_SPARE, batches
+from crawler.pipeline import RETRY_SPARE, overlapped
 from crawler.recorder import Outcome, recorder_for
 from crawler.source import Source
 from crawler.walk import Discovered, discover
@@ -72,6 +74,7 @@ from storage.archive import Archive, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.errors import StatementSyncError
 from storage.index import FetchState
+from storage.links import link_corrections
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,12 @@ GONE = frozenset({404, 410})
 Progress = Callable[[str, int, int | None], None]
 Reply = Response | StatementSyncError | None  # None: not fetched, the run was stopped
 MIN_LINGER = 1.0  # seconds with no fetch finishing before what arrived is recorded without it
+#: Pages parsed, converted (one pandoc process) and recorded together: few, so that recording
+#: starts early and a pandoc process stays small (a 50-page pandoc run takes some 260 MB, a
+#: 5-page one some 140 MB, 100 MB of it pandoc's binary, shared by the two processes).
+CONVERT_BATCH = 5
+#: Batches parsed and converted at once, each with its own pandoc process.
+CONVERTERS = 2
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ class SyncOptions:
     since: dt.datetime | None = None
     dry_run: bool = False
     audit: int = 0
-    chunk: int = 50  # statements parsed and recorded together; also the fetches in flight
+    chunk: int = 50  # the fetches in flight; at most this many parsed and recorded together
     confirm_removals: bool = False  # mark removals even beyond the source's max_removed_share
 
 
@@ -261,6 +270,7 @@ class Syncer:
         self._gone: list[tuple[Task, Response, FetchState]] = []  # decided after fetching
         self._absent: set[str] = set()
         self._answered: set[str] = set()  # URLs that gave an HTTP answer this run
+        self._settled: set[str] = set()  # of those, the ones whose answer was taken in whole
         self._delivered: Mapping[str, Response] = {}  # content come with discovery: not fetched
         self._moved_away: set[str] = set()  # URLs a statement moved away from in this run
         self._held_before: list[str] = []
@@ -320,12 +330,13 @@ class Syncer:
         self.report.planned = self._total = len(tasks)
         self._sync_all(tasks)
         if self._api is not None:  # re-checked posts are checked now (crawler.wpaudit)
-            self._api.settle(self._answered, self.report.events)
+            self._api.settle(self._settled, self.report.events)
         self._bounds_after_fetching(backlog)
         if self.stop() and self._done < self._total:
             left = self._total - self._done
             self.report.notes.append(f"stopped early: {left} of {self._total} not fetched")
         self._decide_removals()
+        self._link_corrections()
         if self.report.counts["reformatted"]:
             self.report.notes.append(
                 f"{self.report.counts['reformatted']} statements differ only in rendering (nothing"
@@ -463,41 +474,43 @@ class Syncer:
         # Taken from the plan only when sent: once a run of 404s among new URLs trips the
         # streak (crawler.bounds), the new ones not yet sent are skipped.
         admitted = (task for task in tasks if self._streak.admit([task]))
-        stream = batches(
+        stream = overlapped(
             admitted,
             self._fetch,
+            self._extract,
             workers=self.fetcher.concurrency + RETRY_SPARE,
-            size=size,
+            size=min(size, CONVERT_BATCH),
             window=size,
             linger=max(MIN_LINGER, 3 * self.fetcher.limiter.interval),
+            jobs=CONVERTERS,
             stop=self.stop,
         )
         with closing(stream):
-            for fetched in stream:
-                self._sync_chunk(fetched)
+            for fetched, parsed in stream:
+                self._record_batch(fetched, parsed)
         order = {task.url: n for n, task in enumerate(tasks)}
         self._gone.sort(key=lambda gone: order[gone[0].url])
         self.report.failures.sort(key=lambda failure: order.get(failure[0], -1))  # discovery: -1
 
-    def _sync_chunk(self, fetched: Sequence[tuple[Task, Reply]]) -> None:
-        """Parse a batch of fetched statements together, and record them in one transaction."""
+    def _extract(self, fetched: Sequence[tuple[Task, Reply]]) -> dict[str, Extracted]:
+        """The kind's extractor on the pages of a batch, by URL (on a converter thread)."""
         self.progress("convert", self._done, self._total)
         pages = [
-            (t, r)
+            Fetched(t.url, r, t.published)
             for t, r in fetched
             if isinstance(r, Response) and r.status == 200 and self.kind.refuse(r) is None
         ]
-        parsed = self._extract(pages)
-        results = dict(zip((t.url for t, _ in pages), parsed, strict=True))
+        parsed = self.kind.extract(pages, self.source)
+        return dict(zip((page.url for page in pages), parsed, strict=True))
+
+    def _record_batch(
+        self, fetched: Sequence[tuple[Task, Reply]], parsed: Mapping[str, Extracted]
+    ) -> None:
+        """Record a parsed batch in one transaction."""
         self.progress("record", self._done, self._total)
         with self.archive.batch():
             for task, reply in fetched:
-                self._settle(task, reply, results.get(task.url))
-
-    def _extract(self, pages: Sequence[tuple[Task, Response]]) -> list[Extracted]:
-        """The kind's extractor on the replies of a batch, in order."""
-        fetched = [Fetched(t.url, r, t.published) for t, r in pages]
-        return self.kind.extract(fetched, self.source)
+                self._settle(task, reply, parsed.get(task.url))
 
     def _fetch(self, task: Task) -> Reply:
         if self.stop():
@@ -548,6 +561,7 @@ class Syncer:
                 return self._fail(task, f"discovered, but answers HTTP {reply.status}")
             if state.status != "removed":
                 self._gone.append((task, reply, state))
+                self._settled.add(task.url)
                 return None  # decided with the others, after fetching
             counts["unchanged"] += 1
         elif reply.status != 200:
@@ -562,6 +576,7 @@ class Syncer:
         else:
             why = parsed.message if isinstance(parsed, StatementSyncError) else str(parsed)
             return self._fail(task, why)
+        self._settled.add(task.url)  # recorded, unchanged or not modified: nothing left to do
         self._remember(statement_id, task, reply)
         return None
 
@@ -588,6 +603,7 @@ class Syncer:
             stable_id=stable_id,
             declared=parsed.declared,
             keep=self.kind.keeps,
+            hosts=self.kind.same_hosts(self.source),
         )
         if previous is not None and "moved" in outcome.kinds:
             self._moved_away.add(previous)  # its old URL answering 404 is no removal
@@ -636,6 +652,13 @@ class Syncer:
         held = list(dict.fromkeys([*report.held, *self._unjudged, *unsettled]))
         if held or self._held_before:
             self.recorder.set_settings({self._held_key: json.dumps(held)})
+
+    def _link_corrections(self) -> None:
+        """A kind that declares corrections: link those not linked yet (storage.links)."""
+        if self.kind.corrections and not self.options.dry_run:
+            linked = link_corrections(self.archive, self.source.name, stamp(self.clock()))
+            if linked:
+                self.report.notes.append(f"linked {linked} corrections to what they correct")
 
     def _remember_places(self, found: Discovered, states: Mapping[str, FetchState | None]) -> None:
         """Where discovery listed each statement now; none for one re-checked as no longer

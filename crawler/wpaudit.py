@@ -90,12 +90,15 @@ class ApiAudit:
         )
         return tasks
 
-    def settle(self, answered: Collection[str], events: Iterable[Recorded]) -> None:
-        """After fetching: re-checked posts are checked now; a disagreement withdraws trust."""
+    def settle(self, settled: Collection[str], events: Iterable[Recorded]) -> None:
+        """After fetching: re-checked posts whose page was taken in whole (recorded, unchanged,
+        not modified, gone) are checked now; a page that failed (an HTTP error, a refusal, a
+        parse failure) keeps its post as it was, so the next audit fetches it again. A
+        disagreement withdraws trust."""
         audit = self.audit
         if audit is None:
             return
-        done = {sid for sid, url in self.urls.items() if url in answered}
+        done = {sid for sid, url in self.urls.items() if url in settled}
         now = self._now()
         self._keep([as_row(post, sid, now) for post, sid, _ in audit.fetch if sid in done])
         gone = [row.post_id for row in audit.missing if row.statement_id in done]

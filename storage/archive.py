@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from storage import declared as published
 from storage.backend import IndexBackend
 from storage.declared import Declared
-from storage.diff import KINDS, classify, is_replacement, words_hash
+from storage.diff import KINDS, classify, is_replacement, title_kinds, words_hash
 from storage.diffs import Diff, compare
 from storage.document import (
     KEY_ORDERS,
@@ -36,6 +36,7 @@ from storage.errors import ArchiveError, DocumentError, PathError, RevisionError
 from storage.eventtext import rendered
 from storage.index import (
     EventRow,
+    Index,
     RevisionRow,
     SearchHit,
     SearchQuery,
@@ -67,11 +68,6 @@ def _kept(statement: Statement, head: RevisionRow | None, keep: Collection[str])
     before = load_meta(head.front_matter)
     missing = {k: before[k] for k in keep if k not in statement.meta and k in before}
     return Statement({**statement.meta, **missing}, statement.body) if missing else statement
-
-
-def _re_cased(old: str | None, new: str) -> bool:
-    """Whether a title changed only its letter case (a ``metadata`` change, which shows both)."""
-    return old is not None and old != new and old.casefold() == new.casefold()
 
 
 def utc_now() -> dt.datetime:
@@ -226,8 +222,21 @@ class Archive:
             yield
 
     def recover(self) -> int:
-        """Finish or undo what a killed writer left. Call it holding the archive's lock."""
-        return self.journal.recover()
+        """Finish or undo what a killed writer left. Call it holding the archive's lock.
+
+        An archive moving to another index (PostgreSQL) first rolls forward what a writer killed
+        while it still used its own SQLite index committed there: the files that index lists as
+        pending are in ``tmp`` and must land before anything counts them as leftovers."""
+        own = self.root / STATE_DIR / INDEX_NAME
+        if self.locator is not None and own.is_file():
+            previous = Index(own)
+            try:
+                done = FileJournal(self.root, previous).recover() if previous.pending() else 0
+            finally:
+                previous.close()
+        else:
+            done = 0
+        return done + self.journal.recover()
 
     # -- recording --------------------------------------------------------------------------
 
@@ -246,6 +255,7 @@ class Archive:
         stable_id: str | None = None,
         declared: Declared | None = None,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> Recorded | Deferred | None:
         """Record a revision of a statement; ``None`` when the archive has it already.
 
@@ -267,7 +277,9 @@ class Archive:
         ``withdrawn`` (an event of its own when the text did not change).
         ``keep``: front-matter keys the source never gives (a feed has no ``modified_time``);
         one the statement lacks is kept from the latest revision, so that an absence the source
-        cannot help (an adopted file's ``modified_time``) is no change.
+        cannot help (an adopted file's ``modified_time``) is no change. ``hosts``: hosts the
+        source declares the same (its origin and its public archive's): a link moved between
+        them is no change (:func:`storage.diff.same_words`).
         Exactly once: the statement's locks (:meth:`_lock`) are taken in the transaction that
         records, before it reads what the index holds, so writers sharing an index (workers on
         PostgreSQL) that record the same page at once record it once.
@@ -286,6 +298,7 @@ class Archive:
                 stable_id,
                 declared,
                 keep=keep,
+                hosts=hosts,
             )
             if change is None:
                 return None if declared is None else self._declared_status(statement, declared, at)
@@ -341,6 +354,7 @@ class Archive:
         source: str | None = None,
         declared: Declared | None = None,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> tuple[str, ...] | None:
         """The change kinds :meth:`record` would record, writing nothing (a dry run)."""
         change = self._prepare(
@@ -355,6 +369,7 @@ class Archive:
             stable_id,
             declared,
             keep=keep,
+            hosts=hosts,
         )
         if change is None and declared is not None:
             row = self.index.by_url(statement.source_url)
@@ -375,6 +390,7 @@ class Archive:
         declared: Declared | None = None,
         *,
         keep: Collection[str] = (),
+        hosts: Mapping[str, str] | None = None,
     ) -> _Change | None:
         when = stamp(at or self.clock())
         row: StatementRow | None
@@ -407,7 +423,7 @@ class Archive:
         prior = None if row is None or head is None else self.index.declared(row.id, head.number)
         announced: dict[str, Any] | None = None
         if row is not None and head is not None:
-            kinds = self._kinds(row, head, statement, unannounced)
+            kinds = self._kinds(row, head, statement, unannounced, hosts)
             if declared is not None:
                 kinds, announced = _declared_kinds(kinds, row, head, prior, declared)
             revert = self._revert(row, head, statement, digest, kinds, when)
@@ -498,10 +514,15 @@ class Archive:
         return None, path
 
     def _kinds(
-        self, row: StatementRow, head: RevisionRow, new: Statement, unannounced: bool
+        self,
+        row: StatementRow,
+        head: RevisionRow,
+        new: Statement,
+        unannounced: bool,
+        hosts: Mapping[str, str] | None = None,
     ) -> tuple[str, ...]:
         old = Statement(load_meta(head.front_matter), head.body, head.front_matter)
-        kinds = classify(old, new) or ("reformatted",)
+        kinds = classify(old, new, hosts) or ("reformatted",)
         if row.status == "removed":
             kinds = (*(k for k in kinds if k != "reformatted"), "restored")
         content = {"updated", "retitled"} & set(kinds)
@@ -651,7 +672,7 @@ class Archive:
             return detail
         if "moved" in kinds:
             detail.update(old_url=head.url, new_url=change.statement.source_url)
-        if "retitled" in kinds or _re_cased(head.title, change.statement.title):
+        if "retitled" in kinds or title_kinds(head.title, change.statement.title) == ("metadata",):
             detail.update(old_title=head.title, new_title=change.statement.title)
         detail.update(change.revert or {})
         detail.update(change.announced or {})

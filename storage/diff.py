@@ -144,28 +144,31 @@ def words(body: str) -> list[str]:
     return _ESCAPE.sub(r"\1", body).split()
 
 
-def same_words(old_body: str, new_body: str) -> bool:
+def same_words(old_body: str, new_body: str, hosts: Mapping[str, str] | None = None) -> bool:
     """Whether two bodies show a reader the same thing: they differ at most in presentation.
 
     Whitespace-separated words decide fast; where they differ, the tokens of the
     :func:`visible` forms have the last say, so "word ," and "word," count as the same, and so
-    do ``<img src="a" data-fetchpriority="high">`` and ``<img src="a">``.
+    do ``<img src="a" data-fetchpriority="high">`` and ``<img src="a">``. ``hosts`` maps hosts
+    a source declares the same (its origin to its public archive's: ``www.whitehouse.gov`` to
+    ``bidenwhitehouse.archives.gov``) to one of them: a link or image moved between them leads
+    to the same document, so it is presentation. Any other host is another place.
     """
     if words(old_body) == words(new_body):
         return True
-    return _texts(_rehomed_tokens(old_body)) == _texts(_rehomed_tokens(new_body))
+    return _texts(_rehomed_tokens(old_body, hosts)) == _texts(_rehomed_tokens(new_body, hosts))
 
 
-# A link or image URL in a canonical tag: its host, and a path that is more than "/".
-_HOSTED = re.compile(r'(?P<attr>href|src)="https?://[^/"\s]+(?P<path>/[^"\s]+)"')
+# A link or image URL in a canonical tag (:func:`visible`): its host.
+_HOSTED = re.compile(r'(?P<head>(?:href|src)="https?://)(?P<host>[^/"\s]+)')
 
 
-def _rehomed_tokens(body: str) -> list[Token]:
-    """The visible tokens with each absolute link's host dropped (where its path is more than
-    ``/``): a link rewritten to another host at the same path (the site's own link moved to its
-    archive host, ``www.whitehouse.gov/briefing-room/...`` to ``bidenwhitehouse.archives.gov/
-    briefing-room/...``) leads to the same document, so it is presentation, not content."""
-    return tokens(_HOSTED.sub(r'\g<attr>="\g<path>"', visible(body)))
+def _rehomed_tokens(body: str, hosts: Mapping[str, str] | None) -> list[Token]:
+    """The visible tokens, each link's host written as the one ``hosts`` says it equals."""
+    text = visible(body)
+    if hosts:
+        text = _HOSTED.sub(lambda m: m["head"] + hosts.get(m["host"].lower(), m["host"]), text)
+    return tokens(text)
 
 
 def visible_tokens(body: str) -> list[Token]:
@@ -238,7 +241,7 @@ def shingles(body: str) -> set[tuple[str, ...]]:
     return {tuple(seen[i : i + 3]) for i in range(max(0, len(seen) - 2))}
 
 
-def _title_kinds(old: str, new: str) -> tuple[str, ...]:
+def title_kinds(old: str, new: str) -> tuple[str, ...]:
     """What a title change is: nothing a reader sees when only its spacing moved (a no-break
     space put in to keep the last two words together, "dewidowing"); ``metadata`` when only its
     letter case did (a re-cased title says the same words); ``retitled`` otherwise."""
@@ -249,8 +252,11 @@ def _title_kinds(old: str, new: str) -> tuple[str, ...]:
     return ("metadata",) if re_cased else ("retitled",)
 
 
-def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
-    """The change kinds of ``new`` against the revision before it (``()`` when identical)."""
+def classify(
+    old: Statement | None, new: Statement, hosts: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """The change kinds of ``new`` against the revision before it (``()`` when identical);
+    ``hosts``: hosts its source declares the same (see :func:`same_words`)."""
     if old is None:
         return ("new",)
     kinds: set[str] = set()
@@ -258,10 +264,10 @@ def classify(old: Statement | None, new: Statement) -> tuple[str, ...]:
         if change.key == "source_url":
             kinds.add("moved")
         elif change.key == "title":
-            kinds.update(_title_kinds(old.title, new.title))
+            kinds.update(title_kinds(old.title, new.title))
         else:
             kinds.add("metadata")
-    if old.body != new.body and not same_words(old.body, new.body):
+    if old.body != new.body and not same_words(old.body, new.body, hosts):
         kinds.add("updated")
     if not kinds and (old.body != new.body or old.front_matter() != new.front_matter()):
         kinds.add("reformatted")  # only alone: with a real change, the rendering comes along

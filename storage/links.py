@@ -20,6 +20,20 @@ Matching is pure (:func:`match`), on :class:`Facts` of each side:
 (``official_links`` in the index: docs/index.md); the official side is a statement of one of the
 sources named official (a Federal Register source). Only the index and the archive's files are
 read: nothing here fetches.
+
+A correction and the statement it corrects are linked the same way, in the same table (a link
+reads "the first text, and the one that supersedes it"): ``website_id`` is the statement
+corrected, ``official_id`` the correction, ``basis`` :data:`CORRECTION` and ``key`` the day the
+publisher linked them. The publisher declares it with a statement (``revisions.declared``,
+``about``): its own ``id`` for the statement and ``corrections``, the ids of its statements that
+are this one's correction or what it corrects (the UK Parliament's ``linkedStatements`` of type
+``CorrectedStatement``: crawler/kinds/ukparliament.py). Which of two corrects the other is not
+said on either side, so the one made later is the correction (the same day: the one with the
+higher id). :func:`correction_pairs` is pure; :func:`link_corrections` reads a source's
+statements and stores the pairs not yet linked, whichever side declared the link and in
+whichever order the two were archived: the sync runs it after each sync of a source whose kind
+declares corrections (``Kind.corrections``), so a rerun after a crash links what the crashed
+run did not.
 """
 
 from __future__ import annotations
@@ -39,6 +53,8 @@ if TYPE_CHECKING:
 
 BY_NUMBER = "executive_order_number"
 BY_TITLE = "title_and_signing_date"
+#: The basis of a link between a correction and the statement it corrects.
+CORRECTION = "corrected_statement"
 #: How long after it is signed an order is published in the Federal Register, at most: the
 #: official texts looked at for a website's statement are those published in this window.
 PUBLICATION_WINDOW = dt.timedelta(days=90)
@@ -126,7 +142,9 @@ def link(
     archive: Archive, row: StatementRow, official_sources: Sequence[str], at: str
 ) -> list[LinkRow]:
     """The links of a statement (a website's or an official text), found and stored now if it
-    has none yet. ``official_sources``: the sources whose statements are official texts."""
+    has none yet. ``official_sources``: the sources whose statements are official texts. A
+    read-only archive (a folder this user cannot write) gets the links found, not stored. The
+    store touches the index alone (no file), in one transaction, so it needs no archive lock."""
     known = archive.index.links_of(row.id)
     if known:
         return known
@@ -139,6 +157,9 @@ def link(
         facts = website_facts(row)
         pairs = [(facts, official_facts(archive, o)) for o in _officials(official, facts)]
     found = [(w, o, m) for w, o in pairs if (m := match(w, o)) is not None]
+    if found and archive.read_only:
+        rows = [LinkRow(w.statement_id, o.statement_id, b, k, at) for w, o, (b, k) in found]
+        return sorted(rows, key=lambda r: (r.linked_at, r.website_id, r.official_id))
     if found:
         with archive.index.transaction():
             for website, text, (basis, key) in found:
@@ -168,3 +189,73 @@ def _websites(
         and (day := _day(w.published_time)) is not None
         and first <= day <= last
     ]
+
+
+# -- corrections ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declares:
+    """What linking corrections needs of one statement: its publisher's id for it, the day it
+    was made, and the publisher's ids of the statements it is linked to as a correction (each
+    with the day of the link)."""
+
+    statement_id: int
+    publisher_id: str | None
+    day: str
+    corrections: tuple[tuple[str, str], ...] = ()
+
+
+def correction_pairs(items: Sequence[Declares]) -> list[tuple[int, int, str]]:
+    """(corrected, correction, day linked) for every declared correction whose two statements
+    are both among ``items``, each pair once, whichever side declared it."""
+    by_id = {d.publisher_id: d for d in items if d.publisher_id}
+    pairs: dict[tuple[int, int], str] = {}
+    for item in items:
+        for other_id, linked in item.corrections:
+            other = by_id.get(other_id)
+            if other is None or other.statement_id == item.statement_id:
+                continue
+            first, second = sorted((item, other), key=_made)
+            key = (first.statement_id, second.statement_id)
+            pairs[key] = max(pairs.get(key, ""), linked or second.day)
+    return [(a, b, day) for (a, b), day in sorted(pairs.items())]
+
+
+def _made(item: Declares) -> tuple[str, int, int]:
+    own = item.publisher_id or ""
+    number = int(own) if own.isdigit() else 0
+    return item.day, number, item.statement_id
+
+
+def declares(archive: Archive, row: StatementRow) -> Declares:
+    """What the publisher declared of a statement with its latest revision, for linking."""
+    declared = published.loads(archive.index.declared(row.id, row.head))
+    about = declared.about if declared is not None else {}
+    own = about.get("id")
+    listed = about.get("corrections")
+    corrections = tuple(
+        (str(c["id"]), str(c.get("linked") or ""))
+        for c in (listed if isinstance(listed, list) else [])
+        if isinstance(c, dict) and c.get("id") is not None
+    )
+    day = about.get("date_made") or (row.published_time or "")[:10]
+    return Declares(row.id, None if own is None else str(own), str(day), corrections)
+
+
+def link_corrections(archive: Archive, source: str, at: str) -> int:
+    """Link the corrections among a source's statements that are not linked yet; how many."""
+    items = [declares(archive, row) for row in archive.statements(source=source)]
+    pairs = correction_pairs(items)
+    if not pairs:
+        return 0
+    new = [
+        (a, b, day)
+        for a, b, day in pairs
+        if not any(k.official_id == b and k.basis == CORRECTION for k in archive.index.links_of(a))
+    ]
+    if new:
+        with archive.index.transaction():
+            for corrected, correction, day in new:
+                archive.index.add_link(corrected, correction, CORRECTION, day, at)
+    return len(new)

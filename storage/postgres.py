@@ -31,6 +31,8 @@ information left out (:func:`storage.locator.redact`).
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -57,6 +59,7 @@ from storage.index import (
 from storage.locator import check_no_password, redact
 from storage.pgschema import MIGRATIONS
 
+_STREAMS = itertools.count()  # names of server-side cursors
 _LOCK = 0x5747_4D54  # the advisory lock key of migrations ("statements")
 _STATEMENT_COLS = ", ".join(f"s.{c}" for c in StatementRow.__dataclass_fields__)
 _REVISION_COLS = ", ".join(f"r.{c}" for c in RevisionRow.__dataclass_fields__)
@@ -175,13 +178,22 @@ class PostgresIndex:
 
     def _stream(self, query: str, args: Sequence[Any]) -> Iterator[Any]:
         """Rows of a query through a server-side cursor, a batch at a time."""
-        cursor = self.db.cursor(name="statements_stream", withhold=True)
+        name = f"statements_stream_{next(_STREAMS)}"  # streams may nest: each its own cursor
+        cursor = self.db.cursor(name=name, withhold=True)
         try:
-            cursor.execute(query, args)
-            while batch := cursor.fetchmany(500):
-                yield from batch
+            try:
+                cursor.execute(query, args)
+                while batch := cursor.fetchmany(500):
+                    yield from batch
+            except psycopg.Error as exc:  # a lost server mid-stream: one line, as in _x
+                raise ArchiveError(
+                    f"the index refused a query: {_first_line(exc)}",
+                    where=self.locator,
+                    hint="check the database server and run again",
+                ) from None
         finally:
-            cursor.close()
+            with contextlib.suppress(psycopg.Error):
+                cursor.close()
 
     # -- settings ----------------------------------------------------------------------------
 

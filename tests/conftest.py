@@ -99,3 +99,15 @@ def postgres_index(postgres_cluster: object) -> str:
 
     assert isinstance(postgres_cluster, Cluster)
     return postgres_cluster.new_database()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``heavy`` tests (each minutes of work) first, the longest first, then the rest in order:
+    pytest-xdist hands tests out in collection order, so a heavy one started last would leave
+    one worker running it alone at the end."""
+
+    def cost(item: pytest.Item) -> float:
+        heavy = item.get_closest_marker("heavy")
+        return -float(heavy.kwargs.get("seconds", 60)) if heavy else 0.0
+
+    items.sort(key=cost)  # stable: the rest keep their order

@@ -96,6 +96,7 @@ def generated(n: int, day: dt.date | None = None) -> tuple[dict[str, Any], str]:
 class Fault:
     status: int
     retry_after: int | None = None
+    body: bytes = b'{"errors": ["fixture fault"]}'
 
 
 @dataclass
@@ -189,11 +190,20 @@ class FixtureFedreg:
             self.gone[doc_number] = status
 
     def fail(
-        self, prefix: str, status: int, *, times: int = 1, retry_after: int | None = None
+        self,
+        prefix: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        body: bytes | None = None,
     ) -> None:
+        """The next ``times`` requests whose path starts with ``prefix`` answer ``status`` (with
+        ``body``: a 200 that is not what was asked for, say)."""
         with self._lock:
             queue = self.faults.setdefault(prefix, deque())
-            queue.extend(Fault(status, retry_after) for _ in range(times))
+            fault = Fault(status, retry_after) if body is None else Fault(status, retry_after, body)
+            queue.extend(fault for _ in range(times))
 
     def count(self, prefix: str = "") -> int:
         with self._lock:
@@ -222,7 +232,7 @@ class FixtureFedreg:
             )
         if fault is not None:
             extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            return fault.status, extra, b'{"errors": ["fixture fault"]}'
+            return fault.status, extra, fault.body
         parts = urlsplit(target)
         if parts.path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, self.robots.encode()

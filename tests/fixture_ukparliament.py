@@ -3,11 +3,14 @@
 It serves generated written statements to both Houses and on demand edits one's text, adds one,
 or removes one. Every request is counted. The list side follows the real responses in
 ``../shared/pages/parliament.uk-written-statements/api`` (``totalResults``, ``results`` of
-``{value, links}``, the text cut at about 255 characters followed by ``...``) and the API's
+``{value, links}``, the text cut at about 255 characters followed by ``...``, and
+``linkedStatements`` not expanded: ``[]`` when ``hasLinkedStatements``, else ``null``) and the API's
 parameters ``madeWhenFrom``, ``madeWhenTo``, ``house`` (``Commons``, ``Lords``, ``Bicameral``),
 ``skip``, ``take``, ``expandMember``; an unknown parameter is refused with 400. A statement,
 ``/api/writtenstatements/statements/<date>/<uin>``, is ``{value, links}`` with the whole text
-(HTML), as the API's documentation describes it (no real one was available offline).
+(HTML) and its ``linkedStatements`` (``linkedStatementId``: the other's ``id``; ``linkType``:
+``CorrectedStatement``, ``CorrectedAnswer`` or ``JointStatement``; ``linkDate``), as the API's
+OpenAPI description (its swagger.json) describes them; no real one was available offline.
 """
 
 from __future__ import annotations
@@ -51,6 +54,25 @@ def generated(n: int, day: dt.date | None = None) -> dict[str, Any]:
         "hasLinkedStatements": False,
         "linkedStatements": [],
         "attachments": [],
+    }
+
+
+def correction(n: int, of: dict[str, Any], day: dt.date) -> dict[str, Any]:
+    """A made-up statement (number ``n``) made on ``day`` that corrects ``of``, and says so."""
+    value = generated(n, day)
+    value["title"] = f"Correction: {of['title']}"
+    value["text"] = of["text"].replace("says this", "says this, corrected")
+    value["hasLinkedStatements"] = True
+    value["linkedStatements"] = [link_to(of, day)]
+    return value
+
+
+def link_to(other: dict[str, Any], day: dt.date) -> dict[str, Any]:
+    """A ``linkedStatements`` entry: a correction link to ``other``, made on ``day``."""
+    return {
+        "linkedStatementId": other["id"],
+        "linkType": "CorrectedStatement",
+        "linkDate": f"{day.isoformat()}T09:30:00",
     }
 
 
@@ -135,11 +157,15 @@ class FixtureUkParliament:
             ]
         chosen.sort(key=lambda v: (v["dateMade"], v["id"]), reverse=True)
         results = [
-            {"value": {**v, "text": v["text"][:255] + "..."}, "links": []}
+            {"value": {**v, "text": v["text"][:255] + "...", **_unexpanded(v)}, "links": []}
             for v in chosen[skip : skip + take]
         ]
         body = json.dumps({"totalResults": len(chosen), "results": results})
         return 200, "application/json; charset=utf-8", body.encode()
+
+
+def _unexpanded(value: dict[str, Any]) -> dict[str, Any]:
+    return {"linkedStatements": [] if value["hasLinkedStatements"] else None}
 
 
 class _Server(ThreadingHTTPServer):

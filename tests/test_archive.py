@@ -227,3 +227,14 @@ def test_a_key_the_source_never_gives_is_kept_from_the_latest_revision(archive: 
     assert "modified_time" in loads(path.read_text()).meta
     dropped = archive.record(make("One two four.\n"), origin=URL)  # not kept: the key went
     assert dropped is not None and dropped.kinds == ("metadata",)
+
+
+def test_a_title_re_cased_and_dewidowed_at_once_shows_both_titles(archive: Archive) -> None:
+    archive.record(make(title="Remarks on the Economy"), origin=URL)
+    shouting = archive.record(make(title="REMARKS ON THE\u00a0ECONOMY"), origin=URL)
+    assert shouting is not None and shouting.kinds == ("metadata",)
+    event = archive.index.events(kinds=["metadata"])[0]
+    assert (event.detail["old_title"], event.detail["new_title"]) == (
+        "Remarks on the Economy",
+        "REMARKS ON THE\u00a0ECONOMY",
+    )

@@ -21,7 +21,7 @@ from crawler.kinds import federalregister
 from crawler.parse import parse_statement
 from crawler.source import load_source
 from storage.archive import Archive
-from storage.links import BY_NUMBER, BY_TITLE, Facts, eo_number_in_title, match, title_words
+from storage.links import BY_NUMBER, BY_TITLE, Facts, eo_number_in_title, link, match, title_words
 from tests.conftest import PROJECT, need
 from tests.fixture_fedreg import REAL, FixtureFedreg
 
@@ -130,6 +130,25 @@ def test_a_statement_with_no_official_text_is_a_one_line_error(
     assert err.count("\n") == 1 and "no official text is linked" in err and "Traceback" not in err
 
 
+def test_a_website_title_naming_the_order_links_by_number_with_the_real_record(
+    archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real record gives the number (executive_order_number); a website page whose title
+    names it, under another title and days later, is linked by the number, not the title."""
+    whitehouse = load_source(PROJECT / "seeds" / "whitehouse.toml")
+    other = WEBSITE.replace("restoring-american", "eo-14430-restoring-american")
+    titled = "Executive Order 14430: Saltwater Angling"
+    page = whitehouse_page(order_paragraphs(), titled, "2026-09-20T12:00:00+00:00")
+    with Archive(archive) as opened, opened.batch():
+        statement = parse_statement(page.replace(WEBSITE, other), other, whitehouse)
+        opened.record(statement, origin=other, source="whitehouse")
+    assert main(["compare", other, "--archive", str(archive), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["link"]["basis"] == BY_NUMBER and data["link"]["key"] == "14430"
+    assert data["official"]["url"] == OFFICIAL and data["website"]["url"] == other
+    assert ("replace", "6", "5") in [(c["op"], c["old"], c["new"]) for c in data["body"]]
+
+
 def _facts(title: str, day: dt.date | None, eo: str | None = None) -> Facts:
     return Facts(1, title, day, eo)
 
@@ -150,3 +169,12 @@ def test_matching_by_number_where_both_give_it_else_by_title_and_signing_date() 
     assert eo_number_in_title("Executive Order No. 14430 on Fishing") == "14430"
     assert eo_number_in_title(TITLE) is None
     assert title_words("America\u2019s  Hunting-Heritage") == ("americas", "hunting", "heritage")
+
+
+def test_a_read_only_archive_gets_the_link_found_but_not_stored(archive: Path) -> None:
+    with Archive(archive) as opened:
+        opened.read_only = True  # as a folder this user cannot write opens
+        website = opened.resolve(WEBSITE)
+        [found] = link(opened, website, ["federalregister"], "2026-11-30T00:00:00+00:00")
+        assert (found.basis, found.key) == (BY_TITLE, "2026-09-17")
+        assert opened.index.links_of(website.id) == []  # nothing written

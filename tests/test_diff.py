@@ -95,19 +95,24 @@ def test_a_dewidowed_title_is_reformatting_and_a_re_cased_one_is_metadata() -> N
     assert classify(old, with_body) == ("updated", "metadata")
 
 
-def test_a_link_rewritten_to_another_host_at_the_same_path_is_reformatting() -> None:
-    link = "See [the order](https://www.whitehouse.gov/briefing-room/a/) and ![x](https://www.whitehouse.gov/i.png).\n"
+def test_a_link_moved_between_hosts_the_source_declares_the_same_is_reformatting() -> None:
+    hosts = {"www.whitehouse.gov": "bidenwhitehouse.archives.gov"}
+    link = (
+        "See [the order](https://www.whitehouse.gov/briefing-room/a/) and"
+        " ![x](https://www.whitehouse.gov/i.png).\n"
+    )
     old = doc(body=link)
     archived = doc(body=link.replace("www.whitehouse.gov", "bidenwhitehouse.archives.gov"))
-    assert classify(old, archived) == ("reformatted",)
+    assert classify(old, archived, hosts) == ("reformatted",)
+    assert classify(old, archived) == ("updated",)  # undeclared: another place
     as_html = '<a href="https://bidenwhitehouse.archives.gov/briefing-room/a/">the order</a>'
     html_link = doc(body="See " + as_html + " and ![x](https://www.whitehouse.gov/i.png).\n")
-    assert classify(old, html_link) == ("reformatted",)
+    assert classify(old, html_link, hosts) == ("reformatted",)
     elsewhere = doc(body=link.replace("/briefing-room/a/", "/briefing-room/b/"))
-    assert classify(old, elsewhere) == ("updated",)
-    home = doc(body="See [us](https://www.whitehouse.gov/).\n")
-    other_home = doc(body="See [us](https://example.org/).\n")
-    assert classify(home, other_home) == ("updated",)  # a site's root is not "the same page"
+    assert classify(old, elsewhere, hosts) == ("updated",)
+    pay = doc(body="Pay at [Direct Pay](https://www.irs.gov/payments/direct-pay).\n")
+    lookalike = doc(body="Pay at [Direct Pay](https://www.irs-payments.com/payments/direct-pay).\n")
+    assert classify(pay, lookalike, hosts) == ("updated",)  # a host nobody declared the same
 
 
 TITLE_WORDS = st.lists(

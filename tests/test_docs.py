@@ -71,3 +71,17 @@ def test_the_index_doc_lists_exactly_the_change_kinds() -> None:
     match = re.search(r"space-separated: `([a-z ]+)`", INDEX_DOC)
     assert match is not None, "docs/index.md lists the kinds of the events table"
     assert set(match.group(1).split()) == set(KINDS)
+
+
+def test_the_readme_lists_every_built_in_source_once_with_its_seed_and_kind() -> None:
+    import tomllib
+
+    listed = re.findall(
+        r"^\| `([a-z0-9-]+)` \| `seeds/([a-z0-9-]+)\.toml` \| `([a-z_]+)` \|", README, re.M
+    )
+    seeds = {
+        p.stem: tomllib.loads(p.read_text(encoding="utf-8")).get("kind", "html")
+        for p in (PROJECT / "seeds").glob("*.toml")
+    }
+    assert sorted((name, kind) for name, _, kind in listed) == sorted(seeds.items())
+    assert all(name == file for name, file, _ in listed)

@@ -151,6 +151,7 @@ def test_drift_is_reformatted_not_updated_and_a_real_edit_still_is(
     capsys.readouterr()
 
 
+@pytest.mark.heavy(seconds=150)  # on 2 quiet cores
 @pytest.mark.slow
 def test_full_sync_of_the_adopted_corpus_raises_no_false_alarm(
     corpus: tuple[tuple[str, str], ...],

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.cli import main
+from crawler.syncer import CONVERT_BATCH
 from storage import journal
 from storage.archive import Archive
 from tests.fixture_site import FixtureSite, usable_texts
@@ -49,7 +50,7 @@ def test_a_full_disk_or_read_only_archive_is_a_clear_error(
     real_write = journal.write_file
 
     def failing(path: Path, data: bytes) -> None:
-        if len(written) >= 70:  # the second batch fails part-way
+        if len(written) >= CONVERT_BATCH + 2:  # the second batch fails part-way
             raise OSError(error, "simulated")
         written.append(path)
         real_write(path, data)
@@ -61,8 +62,8 @@ def test_a_full_disk_or_read_only_archive_is_a_clear_error(
         err = capsys.readouterr().err
         assert err.startswith("statements: ") and "cannot write" in err and err.count("\n") == 1
         with Archive(root) as archive:
-            assert archive.index.count_statements() == 50  # the first batch, whole
-        assert len(list(root.rglob("*.md"))) == 50 and not list(root.rglob("*.part"))
+            assert archive.index.count_statements() == CONVERT_BATCH  # the first batch, whole
+        assert len(list(root.rglob("*.md"))) == CONVERT_BATCH and not list(root.rglob("*.part"))
         assert main(["verify", "--archive", str(root)]) == 0
         monkeypatch.setattr(journal, "write_file", real_write)
         assert main(args) == 0  # space freed: the rerun completes

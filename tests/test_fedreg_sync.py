@@ -147,6 +147,18 @@ def test_a_correction_is_a_declared_change_of_the_original(
     assert fix in capsys.readouterr().out
 
 
+def test_a_correction_answered_with_a_page_not_json_fails_that_document_only(
+    synced: Path, seeds: Path, site: FixtureFedreg
+) -> None:
+    fix = site.correct(number(15), dt.date(2026, 2, 3))
+    site.fail(f"/api/v1/documents/{fix}", 200, body=b"<html><body>Maintenance</body></html>")
+    broken = sync(synced, seeds, site)
+    assert broken.events == [] and [u for u, _ in broken.failures] == [url(15)]
+    assert "not a JSON object" in broken.failures[0][1]
+    fixed = sync(synced, seeds, site)  # tried again by the next sync
+    assert [(r.url, r.kinds) for r in fixed.events] == [(url(15), ("metadata", "declared"))]
+
+
 def test_a_slice_over_the_cap_is_halved_and_nothing_is_missed(
     tmp_path: Path, seeds: Path, site: FixtureFedreg, monkeypatch: pytest.MonkeyPatch
 ) -> None:

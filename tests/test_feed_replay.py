@@ -14,9 +14,9 @@ state.gov (``seeds/state.toml``, six captures of the press-release feed, 2021-20
   detection": letter case alone is never ``retitled`` or ``updated``; the new revision keeps the
   body as served, one NBSP fewer).
 
-whitehouse.gov 2021-2025 (a seed of this file, ``BIDEN_SEED``: the briefing-room feed, URLs
-written on the public archive's host ``bidenwhitehouse.archives.gov`` by ``archive_hosts``, tags
-from ``<category>`` by ``tags_values``; nine captures, ../shared/pages/whitehouse.gov-biden):
+whitehouse.gov 2021-2025 (the built-in ``seeds/whitehouse-biden.toml``: the briefing-room feed,
+URLs written on the public archive's host ``bidenwhitehouse.archives.gov`` by ``archive_hosts``,
+tags from ``<category>`` by ``tags_values``; nine captures, ../shared/pages/whitehouse.gov-biden):
 
 - ``?p=18371``: "Commission on Fine Arts" corrected to "of": ``retitled``. Its "body edit" is
   four NBSPs written as ``&nbsp;`` instead of the character: the same text, the same Markdown, so
@@ -42,7 +42,7 @@ import pytest
 
 import crawler
 from storage.archive import Archive
-from tests.conftest import SHARED, need
+from tests.conftest import PROJECT, SHARED, need
 from tests.fixture_feed import FixtureFeed
 
 STATE = SHARED / "pages" / "state.gov" / "feed"
@@ -113,32 +113,6 @@ BIDEN_CAPTURES = (
     "briefing-room_feed_2022-05-17T2035Z_slug-2.xml",
     "briefing-room_feed_2022-07-22T2147Z_last-in-snapshot.xml",
 )
-#: The 2021-2025 whitehouse.gov read from its briefing-room feed: the statement URLs written on
-#: the public archive's host (``archive_hosts``, source_url only), the category from the item's
-#: <category> mapped to the URL slugs the archive uses as tags (``tags_values``).
-BIDEN_SEED = """\
-name = "whitehouse-biden"
-title = "The White House 2021-2025, from its briefing-room feed"
-kind = "feed_items"
-origin = "https://www.whitehouse.gov"
-allowed_hosts = ["www.whitehouse.gov", "bidenwhitehouse.archives.gov"]
-timezone = "America/New_York"
-statement_url = '/briefing-room/[a-z0-9-]+/\\d{4}/\\d{2}/\\d{2}/[^/]+/'
-
-[feed_items]
-urls = ["/briefing-room/feed/"]
-tags_field = "category"
-archive_hosts = { "www.whitehouse.gov" = "bidenwhitehouse.archives.gov" }
-
-[feed_items.tags_values]
-"Statements and Releases" = "statements-releases"
-"Press Briefings" = "press-briefings"
-"Speeches and Remarks" = "speeches-remarks"
-"Presidential Actions" = "presidential-actions"
-
-[archive]
-key_order = "reference"
-"""
 ARCHIVE = "https://bidenwhitehouse.archives.gov/briefing-room/"
 FINE_ARTS = (
     ARCHIVE + "statements-releases/2021/05/25/president-biden-announces-his-intent-to-appoint-"
@@ -149,16 +123,8 @@ NEW_PER_CAPTURE = [10, 10, 2, 10, 0, 0, 10, 2, 10]
 DEPARTURE = ARCHIVE + "speeches-remarks/2022/05/17/remarks-by-president-biden-before-air-force-one-"
 
 
-@pytest.fixture
-def biden_seeds(tmp_path: Path) -> Path:
-    folder = tmp_path / "seeds"
-    folder.mkdir()
-    (folder / "whitehouse-biden.toml").write_text(BIDEN_SEED, encoding="utf-8")
-    return folder
-
-
 def _replay(
-    archive: Path, seeds: Path, site: FixtureFeed, captures: list[Path]
+    archive: Path, site: FixtureFeed, captures: list[Path]
 ) -> tuple[list[int], list[tuple[tuple[str, ...], str]]]:
     new, changes = [], []
     for number, capture in enumerate(captures):
@@ -167,7 +133,6 @@ def _replay(
         result = crawler.sync(
             archive,
             ["whitehouse-biden"],
-            seeds=[seeds],
             base_url=site.base_url,
             rate=0,
             full=number == 0,
@@ -182,11 +147,11 @@ def _replay(
 
 @pytest.mark.slow
 def test_the_nine_whitehouse_biden_captures_give_the_three_real_changes_only(
-    tmp_path: Path, biden_seeds: Path
+    tmp_path: Path,
 ) -> None:
     captures = [need(BIDEN / name) for name in BIDEN_CAPTURES]
     with FixtureFeed(raw=b"", feed_path="/briefing-room/feed/") as site:
-        new, changes = _replay(tmp_path / "archive", biden_seeds, site, captures)
+        new, changes = _replay(tmp_path / "archive", site, captures)
     assert changes == [
         (("retitled",), FINE_ARTS),
         (("metadata", "moved"), ARCHIVE + "press-briefings/" + GAGGLE),
@@ -228,14 +193,14 @@ def _corpus_files(urls: set[str], into: Path) -> int:
 
 @pytest.mark.slow
 def test_a_statement_adopted_from_the_public_archive_is_the_same_statement(
-    tmp_path: Path, biden_seeds: Path
+    tmp_path: Path,
 ) -> None:
     from crawler.kinds.feed_items import read_items
     from crawler.source import load_source
     from storage.importer import import_dir
 
     capture = need(BIDEN / BIDEN_CAPTURES[-1]).read_bytes()
-    seed = load_source(biden_seeds / "whitehouse-biden.toml")
+    seed = load_source(PROJECT / "seeds" / "whitehouse-biden.toml")
     urls = {i.url for i in read_items(capture, "feed", seed) if not isinstance(i, Exception)}
     assert all(url.startswith(ARCHIVE) for url in urls) and len(urls) == 10
     need(CORPUS)
@@ -246,9 +211,7 @@ def test_a_statement_adopted_from_the_public_archive_is_the_same_statement(
         import_dir(opened, corpus)
         adopted = {url: opened.resolve(url).id for url in urls}
     with FixtureFeed(raw=capture, feed_path="/briefing-room/feed/") as site:
-        result = crawler.sync(
-            archive, ["whitehouse-biden"], seeds=[biden_seeds], base_url=site.base_url, rate=0
-        )
+        result = crawler.sync(archive, ["whitehouse-biden"], base_url=site.base_url, rate=0)
     report = result.reports[0]
     assert not report.failures and report.counts["new"] == 0, report
     with Archive(archive) as opened:

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 NESTED = "STATEMENTS_FRESH_CLONE_RUN"
 
 
+@pytest.mark.heavy(seconds=100)  # on 2 quiet cores
 @pytest.mark.skipif(NESTED in os.environ, reason="already inside the fresh-clone run")
 def test_the_suite_passes_without_shared_data_and_says_why_it_skips(tmp_path: Path) -> None:
     empty = tmp_path / "no-shared"

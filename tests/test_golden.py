@@ -93,6 +93,21 @@ SHARED_CASES["state"] = [
     (_STATE / f"{capture}.xml", GOLDEN / "state" / f"{capture}--{page_id}.expected.md")
     for capture, page_id in STATE_ITEMS
 ]
+_BIDEN = SHARED / "pages" / "whitehouse.gov-biden" / "feed"
+#: Real items of the previous whitehouse.gov's briefing-room feed (its PROVENANCE.txt): (capture,
+#: post id); the expected files' source_url is on the public archive's host (archive_hosts).
+BIDEN_ITEMS = [
+    ("briefing-room_feed_2021-05-23T1406Z_first", 18205),  # a fact sheet
+    ("briefing-room_feed_2021-05-25T1927Z_edit-before", 18371),  # before its title edit
+    ("briefing-room_feed_2021-05-25T2025Z_edit-after", 18371),  # after it
+    ("briefing-room_feed_2022-03-09T1103Z_recat-1", 48665),  # before its category move
+    ("briefing-room_feed_2022-03-09T1421Z_recat-2", 48665),  # after it
+    ("briefing-room_feed_2022-05-17T2035Z_slug-2", 53449),  # U+FFFC in slug and title
+]
+SHARED_CASES["whitehouse-biden"] = [
+    (_BIDEN / f"{capture}.xml", GOLDEN / "whitehouse-biden" / f"{capture}--{post}.expected.md")
+    for capture, post in BIDEN_ITEMS
+]
 _FR = SHARED / "pages" / "federalregister.gov" / "api"
 #: The real Federal Register documents: each JSON is read with its full text beside it, when
 #: ../shared has it (the 1994 determination's is not there: its case has no body).

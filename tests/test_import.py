@@ -83,6 +83,7 @@ def test_adopting_an_archive_in_place_moves_no_file(tmp_path: Path) -> None:
         assert import_dir(archive, root).unchanged == 1
 
 
+@pytest.mark.heavy(seconds=50)  # on 2 quiet cores
 @pytest.mark.slow
 @pytest.mark.corpus
 def test_reference_then_corpus_is_one_move_and_no_content_change(

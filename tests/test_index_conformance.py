@@ -409,6 +409,24 @@ def test_a_website_statement_linked_to_its_official_text(index: IndexBackend) ->
     ]
 
 
+def test_corrections_are_links_on_either_side_beside_official_ones(index: IndexBackend) -> None:
+    """storage.links.link_corrections: a statement corrected (the first side), its correction (the
+    second), itself corrected again; each pair once, and apart from an official-text link."""
+    wrong, fixed, again = add(index, "wrong"), add(index, "fixed"), add(index, "again")
+    official = add(index, "official")
+    with index.transaction():
+        index.add_link(wrong, fixed, "corrected_statement", "2021-03-29", at(1))
+        index.add_link(fixed, again, "corrected_statement", "2021-04-02", at(2))
+        index.add_link(fixed, official, "executive_order_number", "14430", at(3))
+    assert [(r.website_id, r.official_id, r.basis, r.key) for r in index.links_of(fixed)] == [
+        (wrong, fixed, "corrected_statement", "2021-03-29"),
+        (fixed, again, "corrected_statement", "2021-04-02"),
+        (fixed, official, "executive_order_number", "14430"),
+    ]
+    assert [r.website_id for r in index.links_of(again)] == [fixed]
+    assert [r.official_id for r in index.links_of(wrong)] == [fixed]
+
+
 # -- revisions --------------------------------------------------------------------------------
 
 
@@ -814,6 +832,12 @@ def test_search_filters_by_source_and_publication_time(index: IndexBackend) -> N
     assert found(since="2025-06-01T16:00:01+00:00") == {late}
     assert found(until="2025-06-02T00:00:00+00:00") == {early}
     assert len(found()) == 3
+
+
+def test_a_listing_read_inside_another_ones_loop(index: IndexBackend) -> None:
+    ids = [write(index, slug, slug) for slug in ("a", "b", "c")]
+    pairs = [(s.id, t.id) for s, _ in index.rows(F()) for t, _ in index.rows(F())]
+    assert pairs == [(x, y) for x in ids for y in ids]
 
 
 def test_rows_latest_or_every_revision_with_filters(index: IndexBackend) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawler.pipeline import batches
+from crawler.pipeline import batches, overlapped
 
 SAFETY = 30.0  # seconds a fake fetch waits before giving up (only when the stream is wrong)
 
@@ -115,3 +115,120 @@ def test_sizes_must_be_positive(bad: dict[str, int]) -> None:
     kw = {"workers": 1, "size": 1, "window": 1, "linger": 0.1} | bad
     with pytest.raises(ValueError):
         next(batches([1], lambda n: n, **kw))  # type: ignore[arg-type]
+
+
+# -- overlapped: fetch, process (parse and convert) and hand on (record) at the same time ------
+
+
+def test_overlapped_hands_on_every_item_once_processed_in_plan_order_batches() -> None:
+    got = list(
+        overlapped(
+            range(23),
+            lambda n: n * 10,
+            lambda batch: [r + 1 for _, r in batch],
+            workers=3,
+            size=4,
+            window=6,
+            linger=SAFETY,
+            jobs=2,
+        )
+    )
+    assert sorted(n for batch, _ in got for n, _ in batch) == list(range(23))
+    for batch, processed in got:
+        assert len(batch) <= 4 and [n for n, _ in batch] == sorted(n for n, _ in batch)
+        assert processed == [n * 10 + 1 for n, _ in batch]
+
+
+def test_overlapped_processes_two_batches_at_once() -> None:
+    both = threading.Barrier(2, timeout=SAFETY)  # broken unless two batches are in process at once
+    started = iter(range(100))
+
+    def process(batch: list[tuple[int, int]]) -> int:
+        if next(started) < 2:  # the first two batches wait for each other
+            both.wait()
+        return len(batch)
+
+    got = list(
+        overlapped(
+            range(8), lambda n: n, process, workers=2, size=2, window=4, linger=SAFETY, jobs=2
+        )
+    )
+    assert sum(processed for _, processed in got) == 8
+
+
+def test_overlapped_hands_a_batch_on_before_the_last_fetch() -> None:
+    handed = threading.Event()
+
+    def fetch(n: int) -> int:
+        if n == 19:  # the last fetch waits until the consumer has recorded something
+            assert handed.wait(SAFETY), "nothing was handed on while fetching went on"
+        return n
+
+    stream = overlapped(range(20), fetch, len, workers=4, size=3, window=4, linger=SAFETY, jobs=2)
+    count = 0
+    for batch, processed in stream:
+        assert processed == len(batch)
+        count += processed
+        handed.set()
+    assert count == 20
+
+
+def test_overlapped_bounds_what_it_holds() -> None:
+    drawn = 0
+
+    def plan() -> Iterator[int]:
+        nonlocal drawn
+        for n in range(60):
+            drawn += 1
+            yield n
+
+    handed = 0
+    for batch, _ in overlapped(
+        plan(), lambda n: n, len, workers=8, size=3, window=5, linger=SAFETY, jobs=2
+    ):
+        handed += len(batch)
+        assert drawn - handed <= 5 + 2 * 3  # in flight, fetched, processed: the window and jobs
+    assert handed == 60
+
+
+def test_overlapped_stop_still_processes_and_hands_on_what_was_fetched() -> None:
+    stop = threading.Event()
+    fetched: list[int] = []
+
+    def fetch(n: int) -> int:
+        fetched.append(n)
+        if n == 6:
+            stop.set()
+        return n
+
+    handed = [
+        n
+        for batch, processed in overlapped(
+            range(100),
+            fetch,
+            len,
+            workers=1,
+            size=4,
+            window=3,
+            linger=0.05,
+            jobs=2,
+            stop=stop.is_set,
+        )
+        for n, _ in batch
+    ]
+    assert len(fetched) < 100
+    assert sorted(handed) == sorted(fetched)
+
+
+def test_overlapped_an_error_in_processing_is_raised_to_the_consumer() -> None:
+    def process(batch: list[tuple[int, int]]) -> int:
+        if any(n == 5 for n, _ in batch):
+            raise RuntimeError("a parser bug")
+        return 0
+
+    with pytest.raises(RuntimeError, match="a parser bug"):
+        list(
+            overlapped(
+                range(9), lambda n: n, process, workers=2, size=2, window=2, linger=SAFETY, jobs=2
+            )
+        )

@@ -179,6 +179,7 @@ def timeline(records: list[dict[str, Any]], texts: Iterable[str]) -> list[Action
     return sorted(actions)
 
 
+@pytest.mark.heavy(seconds=200)  # on 2 quiet cores
 def test_the_real_edits_replayed_through_sync(
     tmp_path: Path, corpus: tuple[tuple[str, str], ...], revisions: tuple[dict[str, Any], ...]
 ) -> None:

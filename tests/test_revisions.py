@@ -31,6 +31,7 @@ def expected_kinds(record: dict[str, Any]) -> set[str]:
     return kinds or {"reformatted"}
 
 
+@pytest.mark.heavy(seconds=150)  # on 2 quiet cores
 def test_every_real_edit_is_one_event_of_the_right_kinds(
     tmp_path: Path, corpus: tuple[tuple[str, str], ...], revisions: tuple[dict[str, Any], ...]
 ) -> None:

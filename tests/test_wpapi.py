@@ -110,6 +110,21 @@ def test_an_api_audit_fetches_only_what_changed_and_finds_silent_edits(
         assert archive.index.api_posts("whitehouse")[row.stable_id].statement_id == row.id
 
 
+def test_a_changed_post_whose_page_failed_is_fetched_again_by_the_next_audit(
+    tmp_path: Path, site: FixtureSite, archives: dict[str, Path], others: list[str]
+) -> None:
+    archive_dir = copy(archives, "audited", tmp_path)
+    urls = site.urls()
+    site.edit(urls[7], others[2], bump_lastmod=False)  # silent: only the API's content shows it
+    site.fail(urls[7], "status", status=403)  # the page refuses this audit (403: no retry)
+    failed = run_sync(archive_dir, site, hour=2, audit=5)
+    assert [url for url, _ in failed.failures] == [urls[7]] and not failed.events
+    site.reset_counts()
+    again = run_sync(archive_dir, site, hour=3, audit=5)  # the post is not taken as checked
+    assert site.statement_requests() == 1, "the page that failed is fetched again"
+    assert [(e.url, "silent" in e.kinds) for e in again.events] == [(urls[7], True)]
+
+
 def test_a_statement_gone_from_sitemap_and_api_is_removed_by_the_next_audit(
     tmp_path: Path, site: FixtureSite, archives: dict[str, Path]
 ) -> None:

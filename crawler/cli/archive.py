@@ -20,7 +20,8 @@ from storage.archive import STATE_DIR, Archive, stamp, utc_now
 from storage.change import declared_sentences
 from storage.errors import RevisionError
 from storage.importer import import_dir
-from storage.index import EventFilter, EventRow, StatementRow
+from storage.index import EventFilter, EventRow, LinkRow, StatementRow
+from storage.links import CORRECTION
 from storage.lock import archive_lock
 from storage.verify import verify
 
@@ -250,6 +251,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         events = archive.index.events(statement_id=row.id)
         urls = archive.index.urls_of(row.id)
         successor = _replaced_by(archive, row)
+        links = _links(archive, row)
     kinds = {e.to_rev: e.kinds for e in events if e.to_rev is not None}
     said = {e.to_rev: list(declared_sentences(e.detail)) for e in events if e.to_rev is not None}
     if args.json:
@@ -259,6 +261,16 @@ def cmd_history(args: argparse.Namespace) -> int:
                 "stable_id": row.stable_id,
                 "urls": urls,
                 "replaced_by": None if successor is None else _statement_json(successor),
+                "links": [
+                    {
+                        "relation": relation,
+                        "statement": _statement_json(other),
+                        "basis": link.basis,
+                        "key": link.key,
+                        "linked_at": link.linked_at,
+                    }
+                    for relation, other, link in links
+                ],
                 "revisions": [
                     {
                         "number": r.number,
@@ -288,6 +300,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(f"  replaces {old.get('title')}  ({old.get('path')}), on {e.at}")
     if successor is not None:
         print(f"  replaced by {successor.title}  ({successor.path})")
+    for relation, other, link in links:
+        print(f"  {relation.replace('_', ' ')} {other.title}  ({other.path}), {link.key}")
     print(f"{'rev':>4}  {'seen':25}  {'kinds':24}  origin")
     for r in revisions:
         print(f"{r.number:>4}  {r.seen_at:25}  {' '.join(kinds.get(r.number, ())):24}  {r.origin}")
@@ -298,6 +312,20 @@ def cmd_history(args: argparse.Namespace) -> int:
             why = e.detail.get("why") or " ".join(declared_sentences(e.detail))
             print(f"{'-':>4}  {e.at:25}  {' '.join(e.kinds):24}  {why}")
     return 0
+
+
+def _links(archive: Archive, row: StatementRow) -> list[tuple[str, StatementRow, LinkRow]]:
+    """The statements linked to this one (storage.links), each with how it relates to it."""
+    found = []
+    for link in archive.index.links_of(row.id):
+        first = link.website_id == row.id
+        other = archive.index.by_id(link.official_id if first else link.website_id)
+        if link.basis == CORRECTION:
+            relation = "corrected_by" if first else "corrects"
+        else:
+            relation = "official_text" if first else "website_text"
+        found.append((relation, other, link))
+    return found
 
 
 def _replaced_by(archive: Archive, row: StatementRow) -> StatementRow | None:

@@ -6,6 +6,10 @@ official text (a Federal Register document). The two are linked by :func:`storag
 link in the index the first time; the official side is a statement of a source whose kind is
 ``federalregister``. The output is the word diff of ``statements diff`` (the same change model
 and terminal renderer, :mod:`storage.change`), from the website's words to the official ones.
+
+TARGET may also be a correction, or a statement corrected (a UK Parliament written statement):
+the two are linked at sync (``storage.links.link_corrections``) and compared the same way, from
+the words corrected to the correction's.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from storage.change import compare
 from storage.document import Statement
 from storage.errors import TargetError
 from storage.index import LinkRow, StatementRow
-from storage.links import link
+from storage.links import CORRECTION, link
 
 #: The kind of source whose statements are official texts.
 OFFICIAL_KIND = "federalregister"
@@ -82,9 +86,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
         return 0
     style = wdiff.ANSI if _colour(args.color) else wdiff.PLAIN
-    print(f"website:  {website.title}\n          {website.url}")
-    print(f"official: {official.title}\n          {official.url}")
-    print(f"linked by {_basis(chosen)}; from the website's words to the official text's:")
+    first, second, words = _labels(chosen)
+    width = max(len(first), len(second)) + 1
+    print(f"{first:<{width}}{website.title}\n{'':{width}}{website.url}")
+    print(f"{second:<{width}}{official.title}\n{'':{width}}{official.url}")
+    print(f"linked by {_basis(chosen)}; {words}:")
     for line in change.terminal(args.context, style):
         print(line)
     return 0
@@ -98,7 +104,16 @@ def _side(row: StatementRow) -> dict[str, Any]:
     return {"url": row.url, "path": row.path, "title": row.title, "source": row.source}
 
 
+def _labels(chosen: LinkRow) -> tuple[str, str, str]:
+    """The names of the two sides, and of the direction of the diff."""
+    if chosen.basis == CORRECTION:
+        return "corrected:", "correction:", "from the words corrected to the correction's"
+    return "website:", "official:", "from the website's words to the official text's"
+
+
 def _basis(chosen: LinkRow) -> str:
+    if chosen.basis == CORRECTION:
+        return f"the publisher's correction link of {chosen.key}"
     if chosen.basis == "executive_order_number":
         return f"executive order number {chosen.key}"
     return f"title and signing date {chosen.key}"

@@ -127,10 +127,13 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_source_json(s) for s in sources.values()], indent=2))
         return 0
+    width = max((len(s.name) for s in sources.values()), default=0)
     for s in sources.values():
         state = "" if s.enabled else "  (disabled)"
-        print(f"{s.name:16} {s.origin:32} {', '.join(s.discovery) or 'no discovery'}{state}")
-        print(f"{'':16} {s.title}  [{s.path}]")
+        found = ", ".join(s.discovery) or "no discovery"
+        print(f"{s.name:{width}}  {s.kind}: {found}{state}")
+        print(f"{'':{width}}  {s.origin}  {s.title}")
+        print(f"{'':{width}}  [{s.path}]")
     return 0
 
 

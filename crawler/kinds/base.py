@@ -35,7 +35,11 @@ the kind:
   (``[govuk]``), built at load into ``Source.kind_options`` (a kind with options must not be
   named as a top-level seed key, such as ``feed``); ``keeps``: the archive format's keys it never
   gives (a feed has no ``modified_time``), kept from a statement's latest revision when a new one
-  lacks them, so that an adopted file's value is not reported as removed.
+  lacks them, so that an adopted file's value is not reported as removed; ``corrections``: its
+  statements declare which of them correct which (``about.corrections``), linked in the index
+  after each sync (:func:`storage.links.link_corrections`); ``same_hosts``: the hosts a source
+  declares the same, each to the one it equals (a feed's origin host to its public archive's,
+  ``archive_hosts``): a body link moved between them is no change.
 
 A kind is one module that calls :func:`register` at import. The built-in kinds are the modules
 of this package (``crawler/kinds/*.py`` but this one): adding one is adding its file, no list to
@@ -178,6 +182,8 @@ class Kind:
     extra_keys: Mapping[str, str] = field(default_factory=dict)
     options: type[Any] | None = None  # a frozen dataclass with defaults: the seed's [<name>]
     keeps: tuple[str, ...] = ()  # front-matter keys it never gives, kept from the last revision
+    same_hosts: Callable[[Source], Mapping[str, str]] = lambda source: {}
+    corrections: bool = False  # declares corrections: linked after each sync (storage.links)
     description: str = ""
 
     def methods(self, source: Source) -> tuple[Method, ...]:

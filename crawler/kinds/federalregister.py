@@ -546,10 +546,26 @@ def fetch(
         number = number_of(link) if isinstance(link, str) else None
         if number is not None:
             api = f"{source.origin}{_options(source).document_api}/{number}.json"
-            corrections.append(json.loads(_follow(fetcher, api, "application/json").content))
+            corrections.append(_json_part(_follow(fetcher, api, "application/json")))
     return Response(
         reply.url, 200, reply.headers, bundle(doc, full_text, corrections), reply.redirects
     )
+
+
+def _json_part(response: Response) -> dict[str, Any]:
+    """A part answered as JSON (a correction's record); anything else fails the statement for
+    this sync (:class:`FetchError`), as a part that cannot be fetched does."""
+    try:
+        part = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        part = None
+    if not isinstance(part, dict):
+        raise FetchError(
+            "a part of the document is not a JSON object",
+            url=response.url,
+            hint="tried again by the next sync",
+        )
+    return part
 
 
 def _follow(fetcher: Fetcher, url: str, accept: str) -> Response:

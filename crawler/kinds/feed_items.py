@@ -517,6 +517,7 @@ FEED_ITEMS = register(
         rate=1.0,
         options=FeedItemsOptions,
         keeps=("modified_time",),  # a feed gives none: an adopted file's stays
+        same_hosts=lambda source: _options(source).archive_hosts,
         description="statements read whole from RSS/Atom feed items (paired with a sitemap)",
     )
 )

@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup, Tag
 
 from crawler.fetch import Response
 from crawler.kinds.base import Extracted, Fetched, Kind, Method, Parsed, register
+from crawler.pagecut import PageTree, Unsupported
 from crawler.parse import Page, parse_many
 from crawler.source import Source
 from crawler.tomlconfig import Context
@@ -43,8 +44,8 @@ def stable_id(html: bytes, source: Source) -> str | None:
     selectors = source.selectors.article if source.selectors else None
     if selectors is None or not selectors.stable_id:
         return None
-    tag = BeautifulSoup(html, "lxml").select_one(selectors.stable_id)
-    if not isinstance(tag, Tag):
+    tag = _first(html, selectors.stable_id)
+    if tag is None:
         return None
     value = tag.get("href") or tag.get("content") or tag.get_text()
     text = value.strip() if isinstance(value, str) else ""
@@ -54,6 +55,17 @@ def stable_id(html: bytes, source: Source) -> str | None:
             return None
         text = match.group(1) if match.groups() else match.group()
     return text or None
+
+
+def _first(html: bytes, selector: str) -> Tag | None:
+    """The first element ``selector`` matches, found by lxml (:mod:`crawler.pagecut`), else in a
+    whole BeautifulSoup tree."""
+    try:
+        element = PageTree(html).select_one(selector)
+        return None if element is None else PageTree.soup(element)
+    except Unsupported:
+        tag = BeautifulSoup(html, "lxml").select_one(selector)
+        return tag if isinstance(tag, Tag) else None
 
 
 def refuse(response: Response) -> str | None:

@@ -25,6 +25,11 @@ lists and serves them:
   and the statements it is linked to (``linkedStatements``, as the API gives them: the same
   statement made in the other House, a correction). Extra front-matter keys: ``uin``, ``house``,
   ``member``, ``member_role``, ``answering_body``.
+- Corrections (:func:`corrections`): of ``linkedStatements`` (each ``linkedStatementId``, the
+  other's API ``id``; ``linkType``; ``linkDate``: the shape of the API's OpenAPI description, as
+  the list responses give them unexpanded), those of type ``CorrectedStatement`` are declared as
+  ``corrections``; the kind says ``corrections=True``, so after each sync the engine links each
+  correction to the statement it corrects in the index (:func:`storage.links.link_corrections`).
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ EXTRA_KEYS: Mapping[str, str] = {
     "member_role": "the minister's role, e.g. 'Minister for Investment'",
     "answering_body": "the department it was made for, e.g. 'Home Office'",
 }
+#: The ``linkType`` of a correction (the API's others: ``CorrectedAnswer``, ``JointStatement``).
+CORRECTED = "CorrectedStatement"
 _UIN = re.compile(r"[A-Z]{2,6}\d+")
 
 
@@ -250,6 +257,7 @@ def read_statement(
         },
         "notice_number": value.get("noticeNumber"),
         "linked_statements": value.get("linkedStatements") or [],
+        "corrections": corrections(value.get("linkedStatements")),
         "attachments": [
             a.get("title") for a in value.get("attachments") or [] if isinstance(a, Mapping)
         ],
@@ -265,6 +273,21 @@ def read_statement(
         values={k: v for k, v in values.items() if v},
         about={k: v for k, v in about.items() if v not in (None, [], {})},
     )
+
+
+def corrections(linked: Any) -> list[dict[str, str]]:
+    """The statements a statement is linked to as a correction (``linkType`` ``CorrectedStatement``
+    in ``linkedStatements``), as ``storage.links`` reads them: the other's API ``id`` and the day
+    of the link. Which of the two corrects the other is not said: the later made is the correction.
+    """
+    found = []
+    for entry in linked if isinstance(linked, list) else []:
+        if not isinstance(entry, Mapping) or entry.get("linkType") != CORRECTED:
+            continue
+        other = entry.get("linkedStatementId")
+        if isinstance(other, int) and not isinstance(other, bool):
+            found.append({"id": str(other), "linked": str(entry.get("linkDate") or "")[:10]})
+    return found
 
 
 def _mapping(data: bytes | str | Mapping[str, Any], where: str) -> Mapping[str, Any]:
@@ -453,6 +476,7 @@ UKPARLIAMENT = register(
         rate=1.0,  # no documented limit: the crawler's conservative default
         extra_keys=EXTRA_KEYS,
         options=UkParliamentOptions,
+        corrections=True,
         description="UK Parliament written statements from the Written Statements API",
     )
 )
