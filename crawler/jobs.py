@@ -96,11 +96,13 @@ def run_sync(
     team: bool = False,
 ) -> RunResult:
     """``team``: a worker's run on a shared index (:mod:`crawler.team`): no archive lock (the
-    sources' locks are the job engine's), no recovery of other writers' files, no adoption, and
+    sources' locks are the job engine's), no recovery of other writers' files, no adoption, no
+    file written (the publish job writes them from the database: :mod:`storage.publish`), and
     nothing announced (what workers record is pending in the outbox for the announcers)."""
     result = RunResult()
     archive = Archive(root, clock=clock, index=config.index or None)
     archive.run = uuid.uuid4().hex  # its events carry it (workers sharing an index)
+    archive.files = not team  # a worker records into the database; the publish job writes files
     announcers = announce.announcers_for(replace(config, commit=commit or config.commit))
     try:
         with nullcontext() if team else archive_lock(archive.root / STATE_DIR, wait=wait):

@@ -69,6 +69,7 @@ from storage.archive import STATE_DIR, Archive, utc_now
 from storage.hostslots import HostSlots, ensure_table
 from storage.locator import is_postgres
 from storage.lock import archive_lock
+from storage.publish import publish_files
 
 log = logging.getLogger(__name__)
 
@@ -265,9 +266,11 @@ def _publish_job(context: Any, timestamp: int | None = None) -> dict[str, int]:
 
 
 def publish(root: Path, config: ArchiveConfig, *, wait: float = 60.0) -> dict[str, int]:
-    """Announce what the workers recorded: each announcer the archive's ``statements.toml``
-    configures (the Atom feed, the git commit, webhooks) delivers what the outbox holds pending
-    for it, then the HTML report is brought up to date (``[report]``). Idempotent: what was
+    """Publish what the workers recorded: the statements' files written from the database
+    (:func:`storage.publish.publish_files`: workers write none), then each announcer the
+    archive's ``statements.toml`` configures (the Atom feed, the git commit, webhooks) delivers
+    what the outbox holds pending for it, then the HTML report is brought up to date
+    (``[report]``). Idempotent: a file is written when its latest revision moved; what was
     delivered is marked so in the database, in the transaction after the delivery; a publish
     killed before that delivers it again next time (at least once, as a single user's sync).
     Holds the archive folder's lock (waits up to ``wait`` seconds for it), so a single user's
@@ -276,12 +279,13 @@ def publish(root: Path, config: ArchiveConfig, *, wait: float = 60.0) -> dict[st
     try:
         announcers = announce.announcers_for(config)
         with archive_lock(archive.root / STATE_DIR, wait=wait):
+            files = publish_files(archive)
             announce.outbox.enable(archive, announcers)
             outcomes = announce.outbox.deliver(archive, announcers, utc_now())
             report.after_sync(archive, config.report)  # never raises
     finally:
         archive.close()
-    return {outcome.announcer: outcome.told for outcome in outcomes}
+    return {"files": files} | {outcome.announcer: outcome.told for outcome in outcomes}
 
 
 async def _sweep_job(context: Any, timestamp: int | None = None) -> int:

@@ -156,6 +156,9 @@ class Archive:
         self.clock = clock
         self.locator = index or None
         self.run: str | None = None  # the run recording now (its events carry it), if any
+        # False: record into the index only, the files are written by storage.publish (workers
+        # of a team, which share a database and need not share this folder).
+        self.files = True
         if not self.root.exists():
             if not create:
                 raise ArchiveError(
@@ -307,7 +310,7 @@ class Archive:
             if change.kinds == ("reformatted",) and not (reformat or adopted):
                 return self._defer(change)
             with self.journal.batch():
-                if not adopted:
+                if not adopted and self.files:
                     self.journal.write(target, change.text.encode("utf-8"))
                 return self._index_revision(change)
 

@@ -121,11 +121,14 @@ def test_enqueue_queues_a_source_once_and_a_worker_syncs_it_as_one_user_does(
     with Archive(lite, create=False) as a, Archive(team, create=False, index=postgres_index) as b:
         assert [s.url for s in b.index.statements()] == [s.url for s in a.index.statements()]
         assert b.index.count_statements() == 6
-    # The publish job announces what the worker recorded, as the single user's sync did.
-    assert not (team / "changes.atom").exists()
+    # The worker wrote no file; the publish job writes them from the database and announces
+    # what the worker recorded, as the single user's sync did.
+    assert not list(team.rglob("*.md")) and not (team / "changes.atom").exists()
     config = load_config(team, postgres_index)
-    assert publish(team, config) == {"atom": 6}
-    assert publish(team, config) == {"atom": 0}  # idempotent: delivered once
+    assert publish(team, config) == {"files": 6, "atom": 6}
+    assert publish(team, config) == {"files": 0, "atom": 0}  # idempotent: done once
+    statements = {p.relative_to(team): p.read_bytes() for p in team.rglob("*.md")}
+    assert statements == {p.relative_to(lite): p.read_bytes() for p in lite.rglob("*.md")}
     feeds = [feedparser.parse((a / "changes.atom").read_bytes()) for a in (team, lite)]
     entries = [sorted((e.id, e.title, e.link) for e in f.entries) for f in feeds]
     assert entries[0] == entries[1] and len(entries[0]) == 6
