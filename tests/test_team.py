@@ -428,3 +428,57 @@ def test_the_sweep_requeues_a_dead_workers_job_or_fails_it_when_one_waits(
     alive, swept, jobs = asyncio.run(scenario())
     assert (alive, swept) == (0, 1)
     assert jobs == {"a1": "todo", "b2": "failed", "b3": "todo"}
+
+
+def _git_lines(folder: Path, *args: str) -> list[str]:
+    import subprocess
+
+    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def _posted(receiver: Any) -> list[tuple[str, str, tuple[str, ...], str]]:
+    """What a receiver got, without the times and ids that differ between two archives."""
+    import json
+
+    events = [e for _, body in receiver.posts for e in json.loads(body)["events"]]
+    return sorted((e["url"], e["path"], tuple(e["kinds"]), e["diff"] or "") for e in events)
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_a_publish_commits_and_posts_what_a_single_users_sync_does(
+    corpus: tuple[tuple[str, str], ...], tmp_path: Path, postgres_index: str
+) -> None:
+    from crawler.config import load_config
+    from crawler.team import publish
+    from tests.fixture_site import FixtureSite
+    from tests.receiver import Receiver
+
+    team, lite = tmp_path / "team", tmp_path / "lite"
+    with Receiver() as to_lite, Receiver() as to_team, FixtureSite(_recent(corpus, 4)) as site:
+        for folder, receiver in ((lite, to_lite), (team, to_team)):
+            folder.mkdir()
+            (folder / "statements.toml").write_text(
+                f'commit = true\n\n[[alerts.webhooks]]\nurl = "{receiver.url}"\n'
+            )
+        assert main([*site.sync_args(lite, "--full")]) == 0
+        at = ["--archive", str(team), "--index", postgres_index]
+        assert main(["enqueue", *at, "whitehouse", "--full"]) == 0
+        worker = ["worker", *at, "whitehouse", "--once", "--base-url", site.base_url]
+        assert main([*worker, "--rate", "0"]) == 0
+        assert not list(team.rglob("*.md")) and not (team / ".git").exists()
+        told = publish(team, load_config(team, postgres_index), wait=5)
+        assert told == {"files": 4, "atom": 4, "git": 4, "webhook": 4}, told
+    assert _git_lines(team, "log", "--format=%s") == _git_lines(lite, "log", "--format=%s")
+    # The same files committed, byte for byte; not the Atom feed, whose entries carry the times
+    # they were recorded at (compared in the enqueue test above), nor each folder's own
+    # statements.toml (its receiver's URL).
+    own = ("changes.atom", "statements.toml")
+    trees = [
+        [line for line in _git_lines(folder, "ls-tree", "-r", "HEAD") if not line.endswith(own)]
+        for folder in (team, lite)
+    ]
+    assert trees[0] == trees[1] and len(trees[0]) == 5  # 4 statements and .gitignore
+    assert _posted(to_team) == _posted(to_lite) and len(_posted(to_lite)) == 4
