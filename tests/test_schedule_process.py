@@ -24,6 +24,14 @@ from tests.receiver import Receiver
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 
+def runs(archive: Path) -> int:
+    """The runs of whitehouse the archive has recorded so far (read while the scheduler runs)."""
+    from storage.archive import Archive
+
+    with Archive(archive, create=False) as opened:
+        return sum(1 for run in opened.index.runs() if run[0] == "whitehouse")
+
+
 def test_schedule_every_2s_announces_an_edit_and_stops_on_sigterm(
     corpus: tuple[tuple[str, str], ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -60,10 +68,11 @@ def test_schedule_every_2s_announces_an_edit_and_stops_on_sigterm(
             doc = loads(texts[3])
             edited = Statement(doc.meta, doc.body.replace(" the ", " a ", 1))
             site.edit(doc.source_url, dumps(edited))
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 30  # bounds on a hang, not timings
             while not receiver.posts and time.monotonic() < deadline:
                 time.sleep(0.1)
-            time.sleep(1)
+            while runs(archive) < 1 + 3 and time.monotonic() < deadline:  # the --full, then 3
+                time.sleep(0.2)
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = process.communicate(timeout=60)  # a bound on a hang, not a timing
@@ -77,6 +86,7 @@ def test_schedule_every_2s_announces_an_edit_and_stops_on_sigterm(
     feed = feedparser.parse((archive / "changes.atom").read_bytes())
     assert not feed.bozo and feed.entries[0].link == doc.source_url
     assert "<del>the</del><ins>a</ins>" in feed.entries[0].content[0].value  # type="html"
+    assert runs(archive) >= 1 + 3  # waited for: three scheduled runs, however slow the machine
     assert err.count("INFO crawler.schedule: whitehouse:") >= 3  # one log line per run
     assert "INFO crawler.cli.schedule: scheduling whitehouse" in err and "WARNING" not in err
     assert main(["status", "--archive", str(archive), "--json"]) == 0
