@@ -9,7 +9,8 @@ the kind:
   source gives it, if any) or one refusal (:class:`~storage.errors.StatementSyncError`) per reply
   out, in order. It takes a batch so that a kind may convert many bodies in one converter run
   (the HTML kind does, through :func:`crawler.parse.parse_many`); :func:`one_by_one` makes a
-  batch extractor of a function of one reply.
+  batch extractor of a function of one reply, and :func:`extract_records` one of a function
+  reading a reply as a :class:`Record` (a JSON API's: the Federal Register, UK Parliament).
 - ``discovery``: its discovery methods by name (:class:`Method`): the HTML kind's ``listing``,
   ``sitemap`` and ``feed``; a kind may add its own (a search API). A method may hand over
   statements whole (``Discovered.delivered``: a feed's items), which the engine records
@@ -55,12 +56,12 @@ import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from crawler.errors import SourceError
 from storage.declared import Declared
-from storage.document import Statement
+from storage.document import KeyOrder, Statement, order_meta
 from storage.errors import StatementSyncError
 
 if TYPE_CHECKING:  # annotations only: these modules import the registry
@@ -256,3 +257,66 @@ def with_extra_keys(statement: Statement, values: Mapping[str, Any], source: Sou
     if not wanted:
         return statement
     return Statement({**statement.meta, **wanted}, statement.body)
+
+
+class Record(Protocol):
+    """What a JSON API kind reads of one reply, before its body is converted (a Federal Register
+    document, a UK Parliament written statement)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def tags(self) -> str: ...
+    @property
+    def published(self) -> dt.datetime: ...
+    @property
+    def body_html(self) -> str: ...
+    @property
+    def values(self) -> Mapping[str, str]: ...  # its extra front-matter keys' values
+    @property
+    def stable_id(self) -> str: ...
+    def declared(self) -> Declared | None: ...
+
+
+def extract_records(
+    items: Sequence[Fetched], source: Source, read: Callable[[Fetched, Source], Record]
+) -> list[Extracted]:
+    """Replies read as records (``read`` raises :class:`~crawler.errors.NotAStatement` for one it
+    refuses), then as archive documents: their bodies converted in one batch, the extra keys
+    the seed asks for added, each with its stable id and what its publisher declares. A
+    refusal or a body the converter fails on stays with its reply, in order."""
+    from crawler.errors import ConvertError, NotAStatement
+    from crawler.parse import (  # parse imports the seed loader
+        convert_bodies,
+        converter_of,
+        document,
+    )
+
+    read_: list[Record | NotAStatement] = []
+    for item in items:
+        try:
+            read_.append(read(item, source))
+        except NotAStatement as exc:
+            read_.append(exc)
+    records = [r for r in read_ if not isinstance(r, NotAStatement)]
+    bodies = iter(convert_bodies(converter_of(source), [r.body_html for r in records]))
+    order: KeyOrder = "alphabetical" if source.archive.key_order == "alphabetical" else "reference"
+    results: list[Extracted] = []
+    for entry in read_:
+        if isinstance(entry, NotAStatement):
+            results.append(entry)
+            continue
+        body = next(bodies)
+        if isinstance(body, ConvertError):
+            results.append(ConvertError(body.message, where=entry.url))
+            continue
+        statement = document(
+            entry.title, entry.url, entry.tags, entry.published, None, body, order=order
+        )
+        statement = with_extra_keys(statement, entry.values, source)
+        if order == "alphabetical":  # the extra keys sorted with the rest
+            statement = Statement(order_meta(statement.meta, order), statement.body)
+        results.append(Parsed(statement, stable_id=entry.stable_id, declared=entry.declared()))
+    return results

@@ -57,24 +57,22 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from crawler.discover import Found
-from crawler.errors import ConvertError, FetchError, NotAStatement
+from crawler.errors import FetchError, NotAStatement
 from crawler.fetch import Fetcher, Response
 from crawler.kinds.base import (
     Extracted,
     Fetched,
     Kind,
     Method,
-    Parsed,
     Walk,
+    extract_records,
     register,
-    with_extra_keys,
 )
-from crawler.parse import MAX_DEPTH, convert_bodies, converter_of, document, nesting_depth, one_line
+from crawler.parse import MAX_DEPTH, nesting_depth, one_line
 from crawler.source import Source
 from crawler.tomlconfig import Context
 from crawler.walk import Discovered
 from storage.declared import ChangeNote, Declared
-from storage.document import KeyOrder, Statement, order_meta
 
 ORIGIN = "https://www.federalregister.gov"
 TIMEZONE = "America/New_York"
@@ -323,6 +321,10 @@ class FrDocument:
     values: Mapping[str, str]  # the extra keys this document has values for
     about: Mapping[str, Any]  # for the index
     corrections: tuple[Correction, ...] = ()
+
+    @property
+    def stable_id(self) -> str:
+        return self.number  # the document number: its identity
 
     @property
     def tags(self) -> str:
@@ -583,39 +585,12 @@ def _follow(fetcher: Fetcher, url: str, accept: str) -> Response:
 def extract(items: Sequence[Fetched], source: Source) -> list[Extracted]:
     """Bundles as archive documents, bodies converted together; each with its document number
     (the stable id) and what the Federal Register declares (its corrections, facts)."""
-    read: list[FrDocument | NotAStatement] = []
-    for item in items:
-        try:
-            read.append(
-                read_bundle(
-                    item.response.content,
-                    origin=source.origin,
-                    tz=source.tz,
-                    url=item.response.url,
-                )
-            )
-        except NotAStatement as exc:
-            read.append(exc)
-    docs = [d for d in read if isinstance(d, FrDocument)]
-    bodies = iter(convert_bodies(converter_of(source), [d.body_html for d in docs]))
-    order: KeyOrder = "alphabetical" if source.archive.key_order == "alphabetical" else "reference"
-    results: list[Extracted] = []
-    for entry in read:
-        if isinstance(entry, NotAStatement):
-            results.append(entry)
-            continue
-        body = next(bodies)
-        if isinstance(body, ConvertError):
-            results.append(ConvertError(body.message, where=entry.url))
-            continue
-        statement = document(
-            entry.title, entry.url, entry.tags, entry.published, None, body, order=order
-        )
-        statement = with_extra_keys(statement, entry.values, source)
-        if order == "alphabetical":  # the extra keys sorted with the rest
-            statement = Statement(order_meta(statement.meta, order), statement.body)
-        results.append(Parsed(statement, stable_id=entry.number, declared=entry.declared()))
-    return results
+    return extract_records(items, source, _read)
+
+
+def _read(item: Fetched, source: Source) -> FrDocument:
+    content, url = item.response.content, item.response.url
+    return read_bundle(content, origin=source.origin, tz=source.tz, url=url)
 
 
 def search_api(fetcher: Fetcher, source: Source, result: Discovered, walk: Walk) -> None:

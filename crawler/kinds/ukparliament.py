@@ -44,24 +44,22 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from crawler.discover import Found
-from crawler.errors import ConvertError, FetchError, NotAStatement
+from crawler.errors import FetchError, NotAStatement
 from crawler.fetch import Fetcher, Response
 from crawler.kinds.base import (
     Extracted,
     Fetched,
     Kind,
     Method,
-    Parsed,
     Walk,
+    extract_records,
     register,
-    with_extra_keys,
 )
-from crawler.parse import convert_bodies, converter_of, document, one_line
+from crawler.parse import one_line
 from crawler.source import Source
 from crawler.tomlconfig import Context
 from crawler.walk import Discovered
 from storage.declared import Declared
-from storage.document import KeyOrder, Statement, order_meta
 
 ORIGIN = "https://questions-statements.parliament.uk"
 API = "https://questions-statements-api.parliament.uk"
@@ -349,39 +347,12 @@ def fetch_url(source: Source, url: str) -> str:
 
 def extract(items: Sequence[Fetched], source: Source) -> list[Extracted]:
     """API replies as archive documents, bodies converted together, each with its date/uin."""
-    read: list[WrittenStatement | NotAStatement] = []
-    for item in items:
-        try:
-            read.append(
-                read_statement(
-                    item.response.content,
-                    origin=source.origin,
-                    tz=source.tz,
-                    url=item.response.url,
-                )
-            )
-        except NotAStatement as exc:
-            read.append(exc)
-    done = [r for r in read if isinstance(r, WrittenStatement)]
-    bodies = iter(convert_bodies(converter_of(source), [r.body_html for r in done]))
-    order: KeyOrder = "alphabetical" if source.archive.key_order == "alphabetical" else "reference"
-    results: list[Extracted] = []
-    for entry in read:
-        if isinstance(entry, NotAStatement):
-            results.append(entry)
-            continue
-        body = next(bodies)
-        if isinstance(body, ConvertError):
-            results.append(ConvertError(body.message, where=entry.url))
-            continue
-        statement = document(
-            entry.title, entry.url, entry.tags, entry.published, None, body, order=order
-        )
-        statement = with_extra_keys(statement, entry.values, source)
-        if order == "alphabetical":
-            statement = Statement(order_meta(statement.meta, order), statement.body)
-        results.append(Parsed(statement, stable_id=entry.stable_id, declared=entry.declared()))
-    return results
+    return extract_records(items, source, _read)
+
+
+def _read(item: Fetched, source: Source) -> WrittenStatement:
+    content, url = item.response.content, item.response.url
+    return read_statement(content, origin=source.origin, tz=source.tz, url=url)
 
 
 def statements_api(fetcher: Fetcher, source: Source, result: Discovered, walk: Walk) -> None:
