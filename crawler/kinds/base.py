@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from crawler.errors import SourceError
+from crawler.errors import NotAStatement, SourceError
 from storage.declared import Declared
 from storage.document import KeyOrder, Statement, order_meta
 from storage.errors import StatementSyncError
@@ -287,7 +288,7 @@ def extract_records(
     refuses), then as archive documents: their bodies converted in one batch, the extra keys
     the seed asks for added, each with its stable id and what its publisher declares. A
     refusal or a body the converter fails on stays with its reply, in order."""
-    from crawler.errors import ConvertError, NotAStatement
+    from crawler.errors import ConvertError
     from crawler.parse import (  # parse imports the seed loader
         convert_bodies,
         converter_of,
@@ -320,3 +321,32 @@ def extract_records(
             statement = Statement(order_meta(statement.meta, order), statement.body)
         results.append(Parsed(statement, stable_id=entry.stable_id, declared=entry.declared()))
     return results
+
+
+# -- reading a JSON API's replies (the JSON API kinds) --------------------------------------
+
+
+def json_object(data: bytes | str | Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    """A reply as a JSON object (one already read is taken as it is), else a refusal."""
+    if isinstance(data, Mapping):
+        return data
+    try:
+        loaded = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotAStatement(f"not JSON: {exc}", url=where) from None
+    if not isinstance(loaded, dict):
+        raise NotAStatement("not a JSON object", url=where)
+    return loaded
+
+
+def required_text(item: Mapping[str, Any], key: str, where: str, hint: str) -> str:
+    """The item's non-blank text at ``key``, else a refusal with the kind's ``hint``."""
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise NotAStatement(f"no {key}", url=where, hint=hint)
+    return value
+
+
+def optional_text(value: Any) -> str | None:
+    """A non-empty text, or None."""
+    return value if isinstance(value, str) and value else None

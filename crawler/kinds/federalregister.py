@@ -66,7 +66,10 @@ from crawler.kinds.base import (
     Method,
     Walk,
     extract_records,
+    json_object,
+    optional_text,
     register,
+    required_text,
 )
 from crawler.parse import MAX_DEPTH, nesting_depth, one_line
 from crawler.source import Source
@@ -231,7 +234,7 @@ class ResultPage:
 
 def parse_page(data: bytes | str | Mapping[str, Any], where: str = SEARCH_PATH) -> ResultPage:
     """A documents search response (``count``, ``next_page_url``, ``results``)."""
-    body = _mapping(data, where)
+    body = json_object(data, where)
     results = body.get("results", [])
     if not isinstance(results, list):
         raise NotAStatement("a search response whose results are not a list", url=where)
@@ -247,7 +250,7 @@ def parse_page(data: bytes | str | Mapping[str, Any], where: str = SEARCH_PATH) 
                 number,
                 one_line(str(result.get("title") or "")),
                 _date(result.get("publication_date")),
-                _optional(result.get("subtype")),
+                optional_text(result.get("subtype")),
                 corrected(number, result.get("correction_of")),
             )
         )
@@ -351,7 +354,7 @@ def read_bundle(
 ) -> FrDocument:
     """A :func:`bundle` read. Raises :class:`NotAStatement` for anything else."""
     where = url or "a Federal Register document"
-    bundled = _mapping(data, where)
+    bundled = json_object(data, where)
     doc = bundled.get("document")
     if not isinstance(doc, Mapping):
         raise NotAStatement("no document in the reply", url=where)
@@ -392,21 +395,21 @@ def read_document(
     values = {
         "document_number": number,
         "signing_date": signing.isoformat() if signing else None,
-        "executive_order_number": _optional(doc.get("executive_order_number")),
-        "presidential_document_number": _optional(doc.get("presidential_document_number")),
-        "citation": _optional(doc.get("citation")),
+        "executive_order_number": optional_text(doc.get("executive_order_number")),
+        "presidential_document_number": optional_text(doc.get("presidential_document_number")),
+        "citation": optional_text(doc.get("citation")),
         "corrections": ", ".join(numbers) or None,
     }
     about = {
         "document_number": number,
-        "subtype": _optional(doc.get("subtype")),
+        "subtype": optional_text(doc.get("subtype")),
         "publication_date": publication.isoformat(),
         "signing_date": values["signing_date"],
         "executive_order_number": values["executive_order_number"],
         "presidential_document_number": values["presidential_document_number"],
         "citation": values["citation"],
-        "html_url": _optional(doc.get("html_url")),
-        "pdf_url": _optional(doc.get("pdf_url")),
+        "html_url": optional_text(doc.get("html_url")),
+        "pdf_url": optional_text(doc.get("pdf_url")),
         "corrections": numbers,
         "correction_of": corrected(number, doc.get("correction_of")),
     }
@@ -430,8 +433,10 @@ def _corrections(
     for doc in docs:
         number, day = doc.get("document_number"), _date(doc.get("publication_date"))
         if isinstance(number, str) and day is not None:
-            page = _optional(doc.get("html_url")) or statement_url(number, origin)
-            yield Correction(number, day_start(day, tz), _optional(doc.get("citation")) or "", page)
+            page = optional_text(doc.get("html_url")) or statement_url(number, origin)
+            yield Correction(
+                number, day_start(day, tz), optional_text(doc.get("citation")) or "", page
+            )
 
 
 def prepare_body(html: str, title: str = "", origin: str = ORIGIN, where: str = "") -> str:
@@ -463,27 +468,8 @@ def prepare_body(html: str, title: str = "", origin: str = ORIGIN, where: str = 
 # -- the parts ----------------------------------------------------------------------------------
 
 
-def _mapping(data: bytes | str | Mapping[str, Any], where: str) -> Mapping[str, Any]:
-    if isinstance(data, Mapping):
-        return data
-    try:
-        loaded = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NotAStatement(f"not JSON: {exc}", url=where) from None
-    if not isinstance(loaded, dict):
-        raise NotAStatement("not a JSON object", url=where)
-    return loaded
-
-
 def _text(item: Mapping[str, Any], key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise NotAStatement(f"no {key}", url=where, hint="not a Federal Register document?")
-    return value
-
-
-def _optional(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return required_text(item, key, where, hint="not a Federal Register document?")
 
 
 def _date(value: Any) -> dt.date | None:

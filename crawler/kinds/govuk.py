@@ -37,7 +37,6 @@ unwrapped to its text (its expansion is a tooltip; pandoc would keep the tag as 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +56,10 @@ from crawler.kinds.base import (
     Method,
     Parsed,
     Walk,
+    json_object,
+    optional_text,
     register,
+    required_text,
     template_fetch_url,
 )
 from crawler.parse import (
@@ -161,7 +163,7 @@ def read_item(
     """A Content API item (or a Publishing API message). ``url``, the URL it was fetched from,
     only says where an error is. Raises :class:`NotAStatement`."""
     where = url or "a GOV.UK item"
-    item = _mapping(data, where)
+    item = json_object(data, where)
     base_path = _text(item, "base_path", where)
     where = url or origin + base_path
     document_type = _text(item, "document_type", where)
@@ -354,7 +356,7 @@ class SearchPage:
 
 def parse_search(data: bytes | str | Mapping[str, Any], *, origin: str = ORIGIN) -> SearchPage:
     """A Search API response. A result whose ``link`` is not a path on GOV.UK is skipped."""
-    body = _mapping(data, "a search response")
+    body = json_object(data, "a search response")
     results = body.get("results")
     if not isinstance(results, list):
         raise NotAStatement("a search response without results", url=origin + SEARCH_PATH)
@@ -370,8 +372,8 @@ def parse_search(data: bytes | str | Mapping[str, Any], *, origin: str = ORIGIN)
                 url=statement_url(link, origin),
                 title=str(result.get("title") or ""),
                 public_timestamp=_stamp(result.get("public_timestamp")),
-                content_id=_optional(result.get("content_id")),
-                document_type=_optional(result.get("content_store_document_type")),
+                content_id=optional_text(result.get("content_id")),
+                document_type=optional_text(result.get("content_store_document_type")),
             )
         )
     total, start = body.get("total"), body.get("start")
@@ -410,27 +412,8 @@ def _older(item: Found, moment: dt.datetime) -> bool:
 # -- the parts of an item -------------------------------------------------------------------
 
 
-def _mapping(data: bytes | str | Mapping[str, Any], where: str) -> Mapping[str, Any]:
-    if isinstance(data, Mapping):
-        return data
-    try:
-        loaded = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NotAStatement(f"not JSON: {exc}", url=where) from None
-    if not isinstance(loaded, dict):
-        raise NotAStatement("not a JSON object", url=where)
-    return loaded
-
-
 def _text(item: Mapping[str, Any], key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise NotAStatement(f"no {key}", url=where, hint="not a GOV.UK content item?")
-    return value
-
-
-def _optional(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return required_text(item, key, where, hint="not a GOV.UK content item?")
 
 
 def _stamp(value: Any) -> dt.datetime | None:

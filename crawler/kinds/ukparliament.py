@@ -35,7 +35,6 @@ lists and serves them:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
@@ -53,7 +52,10 @@ from crawler.kinds.base import (
     Method,
     Walk,
     extract_records,
+    json_object,
+    optional_text,
     register,
+    required_text,
 )
 from crawler.parse import one_line
 from crawler.source import Source
@@ -166,7 +168,7 @@ class ListPage:
 
 def parse_list(data: bytes | str | Mapping[str, Any], where: str = LIST_PATH) -> ListPage:
     """A list response (``totalResults``, ``results`` of ``{value: {...}}``)."""
-    body = _mapping(data, where)
+    body = json_object(data, where)
     results = body.get("results")
     if not isinstance(results, list):
         raise NotAStatement("a list response without results", url=where)
@@ -220,7 +222,7 @@ def read_statement(
 ) -> WrittenStatement:
     """A statement as the API serves it (``{value: {...}}``, or the value alone)."""
     where = url or "a written statement"
-    body = _mapping(data, where)
+    body = json_object(data, where)
     value = body.get("value", body)
     if not isinstance(value, Mapping):
         raise NotAStatement("no statement in the reply", url=where)
@@ -238,9 +240,9 @@ def read_statement(
     values = {
         "uin": uin,
         "house": house,
-        "member": _optional(member.get("name")),
-        "member_role": _optional(value.get("memberRole")),
-        "answering_body": _optional(value.get("answeringBodyName")),
+        "member": optional_text(member.get("name")),
+        "member_role": optional_text(value.get("memberRole")),
+        "answering_body": optional_text(value.get("answeringBodyName")),
     }
     about = {
         "id": value.get("id"),
@@ -288,27 +290,8 @@ def corrections(linked: Any) -> list[dict[str, str]]:
     return found
 
 
-def _mapping(data: bytes | str | Mapping[str, Any], where: str) -> Mapping[str, Any]:
-    if isinstance(data, Mapping):
-        return data
-    try:
-        loaded = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NotAStatement(f"not JSON: {exc}", url=where) from None
-    if not isinstance(loaded, dict):
-        raise NotAStatement("not a JSON object", url=where)
-    return loaded
-
-
 def _text(item: Mapping[str, Any], key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise NotAStatement(f"no {key}", url=where, hint="not a written statement?")
-    return value
-
-
-def _optional(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return required_text(item, key, where, hint="not a written statement?")
 
 
 def _day(value: Any) -> dt.date | None:
