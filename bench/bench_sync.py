@@ -14,7 +14,8 @@ Memory, pandoc included, three figures:
   (about 100 MB of it is pandoc's 160 MB binary mapped from the page cache, shared by both
   pandoc processes);
 - ``total`` the peak of the sync process's VmRSS plus its pandoc children's VmRSS, sampled from
-  /proc every 10 ms while it runs (shared pages counted once per process: an upper bound), and
+  /proc every 10 ms while it runs, by the bench's own process (so the sampling's CPU is not
+  counted as the sync's) (shared pages counted once per process: an upper bound), and
   the same with Pss of /proc/<pid>/smaps_rollup (a page shared by n processes counts 1/n in
   each: what the sync takes of the machine's memory).
 
@@ -33,6 +34,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,40 +63,18 @@ def statements(count: int) -> list[str]:
 
 
 CHILD = """
-import os, resource, sys, threading
+import os, resource, sys
 from crawler.cli import main
 if os.environ.get("BENCH_PREVIOUS"):
     import crawler.parse, crawler.syncer
     crawler.parse._cuttable = lambda selectors: False
     crawler.syncer.CONVERT_BATCH, crawler.syncer.CONVERTERS = 50, 1
 
-def kb(path, key):
-    try:
-        with open(path) as lines:
-            return next(int(l.split()[1]) for l in lines if l.startswith(key))
-    except (OSError, StopIteration):
-        return 0
-
-def children():
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            yield from open(f"/proc/self/task/{tid}/children").read().split()
-        except OSError:
-            pass
-
-total, pss, done = [0], [0], threading.Event()
-def sample():
-    while not done.wait(0.01):
-        pids = ["self", *children()]
-        total[0] = max(total[0], sum(kb(f"/proc/{p}/status", "VmRSS:") for p in pids))
-        pss[0] = max(pss[0], sum(kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids))
-threading.Thread(target=sample, daemon=True).start()
 code = main(sys.argv[1:])
-done.set()
 status = open("/proc/self/status").read()
 peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
 child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stderr.write(f"VMHWM {peak} {child} {total[0]} {pss[0]}\\n")
+sys.stderr.write(f"VMHWM {peak} {child}\\n")
 sys.exit(code)
 """
 
@@ -112,6 +92,52 @@ class Run:
     pss: float  # MB: the same with Pss (pages shared by the processes counted once in all)
 
 
+def _kb(path: str, key: str) -> int:
+    try:
+        with open(path) as lines:
+            return next(int(line.split()[1]) for line in lines if line.startswith(key))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its children (the pandoc processes), from /proc."""
+    pids = [pid]
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return pids
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as children:
+                pids.extend(int(p) for p in children.read().split())
+        except OSError:
+            pass
+    return pids
+
+
+class Sampler:
+    """Peak VmRSS and Pss of a process tree, sampled from this process every 10 ms: the
+    sampling's CPU is this process's, not the measured sync's."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.rss, self.pss = pid, 0, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.01):
+            pids = _tree(self.pid)
+            self.rss = max(self.rss, sum(_kb(f"/proc/{p}/status", "VmRSS:") for p in pids))
+            self.pss = max(self.pss, sum(_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids))
+
+    def stop(self) -> tuple[int, int]:
+        self.done.set()
+        self.thread.join()
+        return self.rss, self.pss
+
+
 def run(argv: list[str], *, previous: bool = False) -> Run:
     """Run the CLI in a child (the previous pipeline with ``previous``); see the docstring.
 
@@ -127,12 +153,14 @@ def run(argv: list[str], *, previous: bool = False) -> Run:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    sampler = Sampler(child.pid)
     out, err = child.communicate()
+    total, pss = (kb / 1024 for kb in sampler.stop())
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     line = next(line for line in err.decode().splitlines() if line.startswith("VMHWM"))
-    peak, pandoc, total, pss = (int(v) / 1024 for v in line.split()[1:])
+    peak, pandoc = (int(v) / 1024 for v in line.split()[1:])
     return Run(json.loads(out), wall, cpu, peak, pandoc, total, pss)
 
 

@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup, Tag, UnusualUsageWarning
 from lxml import etree
 
 from crawler.errors import DiscoveryError, SourceError
+from crawler.pagecut import PageTree, Unsupported, supported
 from crawler.source import ListingSelectors, Source
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,51 @@ def _soup(html: str | bytes) -> BeautifulSoup:
         return BeautifulSoup(html, "lxml")
 
 
+class _Listing:
+    """A listing page as :func:`parse_listing` reads it: the BeautifulSoup trees of its items,
+    its ``<title>`` and single parts (the next link, the pagination nav).
+
+    lxml finds them (:class:`crawler.pagecut.PageTree`: a listing page is ~130 KB of which ten
+    items are read) and bs4 gets only those parts, so the selectors inside an item (link, date,
+    category) are matched within the item. A selector lxml cannot match as soupsieve does, or
+    hostile nesting, makes it a whole BeautifulSoup tree, as before.
+    """
+
+    def __init__(self, html: str | bytes, sel: ListingSelectors) -> None:
+        self.tree: PageTree | None = None
+        self.soup: BeautifulSoup | None = None
+        wanted = [s for s in (sel.item, sel.next, sel.pagination) if s]
+        try:
+            if not all(supported(s) for s in wanted):
+                raise Unsupported("a listing selector lxml cannot match")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnusualUsageWarning)
+                self.tree = PageTree(html)
+        except Unsupported:
+            self.soup = _soup(html)
+
+    def items(self, selector: str) -> list[Tag]:
+        if self.tree is None:
+            assert self.soup is not None
+            return list(self.soup.select(selector))
+        return [PageTree.soup(element) for element in self.tree.select(selector)]
+
+    def one(self, selector: str) -> Tag | None:
+        if self.tree is None:
+            assert self.soup is not None
+            return self.soup.select_one(selector)
+        element = self.tree.select_one(selector)
+        return None if element is None else PageTree.soup(element)
+
+    def title(self) -> str:
+        if self.tree is None:
+            assert self.soup is not None
+            return self.soup.title.get_text() if self.soup.title is not None else ""
+        root = self.tree.root
+        element = next(root.iter("title"), None) if root is not None else None
+        return "" if element is None else PageTree.soup(element).get_text()
+
+
 def _attr(tag: Tag | None, name: str) -> str | None:
     value = tag.get(name) if tag is not None else None
     return value if isinstance(value, str) else None
@@ -154,10 +200,10 @@ def parse_listing(html: str | bytes, url: str, source: Source) -> ListingPage:
     sel = source.selectors.listing if source.selectors is not None else None
     if sel is None:
         raise SourceError("no [selectors.listing] to read listing pages with", where=source.path)
-    soup = _soup(html)
+    page_parts = _Listing(html, sel)
     items: dict[str, Found] = {}  # by URL: a statement listed twice is kept once
     rejected: list[str] = []
-    for node in soup.select(sel.item):
+    for node in page_parts.items(sel.item):
         link = node.select_one(sel.link)
         href = _attr(link, "href")
         if href is None:
@@ -170,8 +216,8 @@ def parse_listing(html: str | bytes, url: str, source: Source) -> ListingPage:
             published = _date(_attr(node.select_one(sel.published), "datetime"), source.tz)
             category = _listing_category(node, sel, url, source, hit[1])
             items[hit[0]] = Found(hit[0], _text(link), published, category)
-    page, pages = _page_numbers(soup, sel)
-    next_url = _next_url(soup, sel, page, url, source, rejected)
+    page, pages = _page_numbers(page_parts, sel)
+    next_url = _next_url(page_parts, sel, page, url, source, rejected)
     log.debug("%s: %d items, %d rejected, next %s", url, len(items), len(rejected), next_url)
     return ListingPage(tuple(items.values()), next_url, page, pages, tuple(rejected))
 
@@ -192,17 +238,16 @@ def _listing_category(
     return _pick_category([s for s in slugs if s], match)
 
 
-def _pagination(soup: BeautifulSoup, sel: ListingSelectors) -> Tag | None:
-    return soup.select_one(sel.pagination) if sel.pagination else None
+def _pagination(page: _Listing, sel: ListingSelectors) -> Tag | None:
+    return page.one(sel.pagination) if sel.pagination else None
 
 
-def _page_numbers(soup: BeautifulSoup, sel: ListingSelectors) -> tuple[int | None, int | None]:
+def _page_numbers(page: _Listing, sel: ListingSelectors) -> tuple[int | None, int | None]:
     """From the <title> ("Page 2 of 12"), else from the pagination nav."""
-    title = soup.title.get_text() if soup.title is not None else ""
-    match = _PAGE_OF.search(title)
+    match = _PAGE_OF.search(page.title())
     if match:
         return int(match[1]), int(match[2])
-    nav = _pagination(soup, sel)
+    nav = _pagination(page, sel)
     if nav is None:
         return None, None
     current = _number(_text(nav.select_one('[aria-current="page"], .current')))
@@ -216,7 +261,7 @@ def _number(text: str | None) -> int | None:
 
 
 def _next_url(
-    soup: BeautifulSoup,
+    listing: _Listing,
     sel: ListingSelectors,
     page: int | None,
     base: str,
@@ -224,8 +269,8 @@ def _next_url(
     rejected: list[str],
 ) -> str | None:
     """``selectors.next``, else the pagination nav's link to page N+1."""
-    href = _attr(soup.select_one(sel.next), "href") if sel.next else None
-    nav = _pagination(soup, sel)
+    href = _attr(listing.one(sel.next), "href") if sel.next else None
+    nav = _pagination(listing, sel)
     if href is None and nav is not None and page is not None:
         links = (a for a in nav.select("a[href]") if _text(a) == str(page + 1))
         href = _attr(next(links, None), "href")

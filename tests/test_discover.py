@@ -11,6 +11,7 @@ import re
 import zlib
 from pathlib import Path
 from typing import NamedTuple
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -27,6 +28,8 @@ from crawler.discover import (
 from crawler.errors import DiscoveryError
 from crawler.source import Sitemap, Source, load_source
 from tests.conftest import PROJECT, SHARED, need
+from tests.fixture_site import FixtureSite, corpus_texts, usable_texts
+from tests.fixture_site.content import CORPUS
 
 PAGES = SHARED / "pages" / "whitehouse.gov-2025"
 CONGRESS = SHARED / "pages" / "congress"
@@ -665,3 +668,66 @@ def test_garbage_never_crashes(source: Source, data: bytes) -> None:
     for parse in (parse_sitemap, parse_feed):
         with contextlib.suppress(DiscoveryError):
             parse(data, f"{WH}/x.xml", source)
+
+
+# -- the lxml cut reads a listing page as a whole BeautifulSoup tree does -----------------------
+
+
+def _both_ways(html: str | bytes, url: str, source: Source) -> tuple[ListingPage, ListingPage]:
+    cut = parse_listing(html, url, source)
+    with mock.patch("crawler.discover.supported", lambda selector: False):
+        whole = parse_listing(html, url, source)
+    return cut, whole
+
+
+def _listing_pages() -> list[Path]:
+    pages = SHARED / "pages"
+    return sorted(pages.glob("whitehouse.gov*/listing*/*.html")) + sorted(
+        pages.glob("congress/*.html")
+    )
+
+
+def test_the_cut_reads_every_real_listing_page_as_the_whole_tree(source: Source) -> None:
+    files = _listing_pages()
+    if not files:
+        pytest.skip(f"no listing pages in {SHARED / 'pages'} (../shared is absent)")
+    items = 0
+    for path in files:
+        cut, whole = _both_ways(path.read_bytes(), "https://www.whitehouse.gov/news/", source)
+        assert cut == whole, path
+        items += len(cut.items)
+    assert items > 50  # the real pages list statements: the comparison compared something
+
+
+def test_the_cut_reads_the_fixture_sites_listing_pages_as_the_whole_tree(source: Source) -> None:
+    site = FixtureSite(usable_texts(corpus_texts(need(CORPUS)), 60))
+    for path in ("/news/", "/news/page/2/", "/news/page/3/", "/briefings-statements/"):
+        answer = site.respond(path)
+        cut, whole = _both_ways(answer.body, site.base_url + path, source)
+        assert cut == whole and cut.items, path
+        assert cut.page is not None and (cut.next_url or cut.page == cut.pages), path
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                _li("/briefings-statements/2025/01/a/"),
+                _li("/remarks/2025/02/b/", when="2025-02-03"),
+                "<li class='wp-block-post category-x'><h2 class='wp-block-post-title'>x</h2></li>",
+                "<!-- a comment -->",
+                "<li class='wp-block-post'><div><div>",
+                "</ul></div><p>x",
+            ]
+        ),
+        max_size=8,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_the_cut_reads_made_listings_as_the_whole_tree(source: Source, parts: list[str]) -> None:
+    html = _listing(
+        "".join(parts),
+        nav='<nav class="wp-block-query-pagination"><a href="/news/page/2/">2</a></nav>',
+    )
+    cut, whole = _both_ways(html, "https://www.whitehouse.gov/news/", source)
+    assert cut == whole
