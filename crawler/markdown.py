@@ -107,9 +107,9 @@ def _block(tag: etree._Element, width: int, in_list: bool) -> list[str]:
     if name == "p":
         return ["\n".join(_fill(_inline_of(tag, in_list=in_list), width))]
     if name[0] == "h":
-        words = _inline_of(tag, in_list=in_list)
-        if "\n" in words:
+        if tag.find(".//br") is not None:
             raise Refused("break in heading")
+        words = _inline_of(tag, in_list=in_list)
         return ["#" * int(name[1]) + " " + "".join(words)]
     if name == "blockquote":
         inner = "\n\n".join(_blocks(tag, width - 2, in_list))
@@ -129,7 +129,10 @@ def _list(tag: etree._Element, width: int) -> str:
     for number, (lines, _) in enumerate(rendered, 1):
         marker = "-   " if tag.tag == "ul" else f"{number}.  "
         out.append(
-            "\n".join((marker if i == 0 else _INDENT) + line if line else line for i, line in enumerate(lines))
+            "\n".join(
+                (marker if i == 0 else _INDENT) + line if line else line
+                for i, line in enumerate(lines)
+            )
         )
     return ("\n\n" if loose.pop() else "\n").join(out)
 
@@ -171,7 +174,7 @@ def _inline_of(
     words = _words(pieces, in_list)
     if not words or words[0] in (" ", "\n"):
         raise Refused("empty block")
-    first = words[0].lstrip("*")
+    first = words[0].split(" ")[0].lstrip("*")
     if _FIRST.match(first) or first.startswith("[") and _FIRST.match(first[1:].lstrip("*")):
         raise Refused("block starts like markup: " + first[:8])
     return words
@@ -282,7 +285,12 @@ def _link(tag: etree._Element, pieces: list[Piece]) -> None:
     trail = bool(inner) and inner[-1] == " "
     while inner and inner[-1] == " ":
         inner.pop()
-    if not inner or "\n" in inner or "".join(inner) == url or any("[" in p or "]" in p for p in inner):
+    if (
+        not inner
+        or "\n" in inner
+        or "".join(inner) == url
+        or any("[" in p or "]" in p for p in inner)
+    ):
         raise Refused("link text")
     inner[0] = "[" + inner[0]
     inner[-1] = inner[-1] + "](" + url + ")"
