@@ -144,7 +144,7 @@ def _item(li: etree._Element, width: int) -> tuple[list[str], bool]:
     children = list(li)
     if children and all(c.tag == "p" for c in children):
         return "\n\n".join(_blocks(li, width, True)).split("\n"), True
-    lists = []
+    lists: list[etree._Element] = []
     while children and children[-1].tag in ("ul", "ol"):
         lists.insert(0, children.pop())
         if not _blank(lists[0].tail):
@@ -175,7 +175,7 @@ def _inline_of(
     if not words or words[0] in (" ", "\n"):
         raise Refused("empty block")
     first = words[0].split(" ")[0].lstrip("*")
-    if _FIRST.match(first) or first.startswith("[") and _FIRST.match(first[1:].lstrip("*")):
+    if _FIRST.match(first) or (first.startswith("[") and _FIRST.match(first[1:].lstrip("*"))):
         raise Refused("block starts like markup: " + first[:8])
     return words
 
@@ -195,9 +195,7 @@ def _text(text: str | None, pieces: list[Piece]) -> None:
 def _escape(word: str) -> str:
     out = []
     for i, char in enumerate(word):
-        if char.isalnum() and (char.isascii() or _safe(char)):
-            out.append(char)
-        elif char in _PLAIN:
+        if (char.isascii() and char.isalnum()) or char in _PLAIN:
             out.append(char)
         elif char in _ESCAPE:
             out.append(_ESCAPE[char])
