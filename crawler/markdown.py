@@ -81,12 +81,14 @@ def _blocks(parent: etree._Element, width: int, in_list: bool = False) -> list[s
     out: list[str] = []
     previous = ""
     for child in parent:
-        if not isinstance(child.tag, str):
-            raise Refused("comment or processing instruction")
         if not _blank(child.tail):
             raise Refused("text beside blocks")
-        if child.tag in ("ul", "ol") and previous in ("ul", "ol"):
-            raise Refused("adjacent lists")
+        if child.tag is etree.Comment:
+            continue  # pandoc's reader drops comments
+        if {child.tag, previous} in ({"div", "ul"}, {"div", "ol"}):
+            raise Refused("a list beside a div")
+        if child.tag in ("ul", "ol") and previous == child.tag:
+            out.append("<!-- -->")  # pandoc keeps two lists of a kind apart so
         out.extend(_block(child, width, in_list))
         previous = child.tag
     return out
@@ -119,7 +121,7 @@ def _block(tag: etree._Element, width: int, in_list: bool) -> list[str]:
 
 def _list(tag: etree._Element, width: int) -> str:
     items = list(tag)
-    if not items or len(items) > 9 or not _blank(tag.text):
+    if not items or (tag.tag == "ol" and len(items) > 99) or not _blank(tag.text):
         raise Refused("list shape")
     rendered = [_item(li, width - 4) for li in items]
     loose = {r[1] for r in rendered}
@@ -127,7 +129,7 @@ def _list(tag: etree._Element, width: int) -> str:
         raise Refused("loose and tight items")
     out = []
     for number, (lines, _) in enumerate(rendered, 1):
-        marker = "-   " if tag.tag == "ul" else f"{number}.  "
+        marker = "-   " if tag.tag == "ul" else f"{number}.".ljust(4)
         out.append(
             "\n".join(
                 (marker if i == 0 else _INDENT) + line if line else line
@@ -141,8 +143,10 @@ def _item(li: etree._Element, width: int) -> tuple[list[str], bool]:
     """An item's lines, and whether it is a loose one (its blocks are paragraphs)."""
     if not isinstance(li.tag, str) or li.tag != "li" or li.attrib or not _blank(li.tail):
         raise Refused("list item")
-    children = list(li)
-    if children and all(c.tag == "p" for c in children):
+    children = [c for c in li if c.tag is not etree.Comment]
+    if len(children) < len(li):
+        raise Refused("comment in an item")
+    if children and children[0].tag == "p" and all(c.tag in ("p", "ul", "ol") for c in children):
         return "\n\n".join(_blocks(li, width, True)).split("\n"), True
     lists: list[etree._Element] = []
     while children and children[-1].tag in ("ul", "ol"):
@@ -222,8 +226,10 @@ def _safe(char: str) -> bool:
 
 def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
     name = tag.tag
+    if name is etree.Comment:
+        return  # pandoc's reader drops comments
     if not isinstance(name, str):
-        raise Refused("comment")
+        raise Refused("processing instruction")
     if name == "br":
         if tag.attrib or len(tag) or tag.text:
             raise Refused("br")

@@ -48,6 +48,7 @@ def test_plain_markup_is_written_as_pandoc_writes_it() -> None:
         "<div><h2><strong>Head</strong></h2><p>a<br>b<br></p><hr></div>",
         "<div><ul><li>one<ul><li>two</li></ul></li><li>three</li></ul></div>",
         "<div><ol><li><p>one</p></li><li><p>two</p></li></ol></div>",
+        "<div><p>x</p><!-- c --><ul><li>a</li></ul><!-- --><ul><li>b</li></ul></div>",
         "<div><blockquote><p>" + "quoted words " * 20 + "</p></blockquote></div>",
         "<div><p>" + "x" * 80 + " y 1. z - w + v 2025. u</p></div>",
         "<div><ul><li>" + "word " * 13 + "2025. x (2) y</li></ul></div>",
@@ -66,7 +67,7 @@ def test_plain_markup_is_written_as_pandoc_writes_it() -> None:
         "<div><p>1. starts like a list</p></div>",
         "<div><p>x <u>y</u></p></div>",
         "<div><h3>x<br></h3></div>",
-        "<div><p>x</p><!-- c --></div>",
+        "<div><ul><li>x<!-- c --></li></ul></div>",
         "<div>loose text</div>",
         '<div><p><a href="https://e.com" title="t">x</a></p></div>',
     ],
@@ -106,9 +107,20 @@ def _inline(draw: st.DrawFn) -> str:
 def _body(draw: st.DrawFn) -> str:
     blocks = []
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["p", "h3", "ul", "ol", "blockquote", "nested"]))
+        kinds = ["p", "h3", "ul", "ol", "blockquote", "nested", "loose", "long", "adjacent"]
+        kind = draw(st.sampled_from(kinds))
         if kind in ("p", "h3"):
             blocks.append(f"<{kind}>{_inline(draw)}</{kind}>")
+        elif kind == "loose":  # paragraphs in items, a nested list after one
+            blocks.append(
+                f"<ul><li><p>{_inline(draw)}</p><ul><li>x</li></ul></li>"
+                f"<li><p>{_inline(draw)}</p></li></ul>"
+            )
+        elif kind == "long":  # two-digit markers
+            items = "".join(f"<li>{_inline(draw)}</li>" for _ in range(11))
+            blocks.append(f"<ol>{items}</ol>")
+        elif kind == "adjacent":
+            blocks.append(f"<ol><li>{_inline(draw)}</li></ol><!-- --><ol><li>y</li></ol>")
         elif kind == "blockquote":
             blocks.append(f"<blockquote><p>{_inline(draw)}</p></blockquote>")
         else:
