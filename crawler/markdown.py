@@ -26,6 +26,7 @@ WIDTH = 72
 _INDENT = "    "
 _HR = "-" * WIDTH
 _SPACE = " \t\n\r\f"
+_UNDERLINE = "text-decoration: underline"
 _BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "div"}
 _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 #: ASCII characters written as they are; the others below are escaped, the rest refused.
@@ -36,7 +37,18 @@ _GLUED = {"-", "+", "1.", "1)"}
 _URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+")
 _MARK = r"(?:\d{1,9}|\\#|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)"
 #: What a block must not start with (pandoc escapes it there): markup, or a list marker word.
-_FIRST = re.compile(rf"[-+=#>|~:*]|(?:\d+[.)]|{_MARK}[.)]|\({_MARK}\))(?:$|\xa0)")
+_MARKUP_START = re.compile(r"[-+=#>|~:*]")
+_MARKER_LIKE = re.compile(r"\(?\w+[.)]")
+_MARKER_NBSP = re.compile(r"(?:\d{1,9}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,9}\))\xa0")
+_ROMAN = r"[ivxlcdm]+|[IVXLCDM]+"
+#: How pandoc escapes a block's first word that would read as a list marker (checked one by
+#: one; "S." stays, pandoc wants two spaces after a capital's marker).
+_ESCAPED_FIRST = [
+    (re.compile(rf"\((\d{{1,9}}|[a-zA-Z]|{_ROMAN})\)"), r"\\(\1\\)"),
+    (re.compile(r"(\d{1,9}|[a-z]|[ivxlcdm]+)([.)])"), r"\1\\\2"),
+    (re.compile(r"([A-Z]|[IVXLCDM]+)\)"), r"\1\\)"),
+    (re.compile(r"[ABEFGHJKNOPQRSTUWYZ]\."), r"\g<0>"),
+]
 #: In a list item pandoc does not break before any ordered list marker either.
 _LIST_GLUED = re.compile(rf"{_MARK}[.)]|\({_MARK}\)|[-+]")
 _NEAR_GLUED = re.compile(rf"(?:{_MARK}[.)]|\({_MARK}\)|[-+])[*\[]")
@@ -111,7 +123,7 @@ def _block(tag: etree._Element, width: int, in_list: bool) -> list[str]:
     if name[0] == "h":
         if tag.find(".//br") is not None:
             raise Refused("break in heading")
-        words = _inline_of(tag, in_list=in_list)
+        words = _inline_of(tag, in_list=in_list, heading=True)
         return ["#" * int(name[1]) + " " + "".join(words)]
     if name == "blockquote":
         inner = "\n\n".join(_blocks(tag, width - 2, in_list))
@@ -167,7 +179,7 @@ def _item(li: etree._Element, width: int) -> tuple[list[str], bool]:
 
 
 def _inline_of(
-    tag: etree._Element, stop: int | None = None, *, in_list: bool = False
+    tag: etree._Element, stop: int | None = None, *, in_list: bool = False, heading: bool = False
 ) -> list[Piece]:
     """A block's inline content as pieces, trimmed, spaces collapsed, words merged."""
     pieces: list[Piece] = []
@@ -178,10 +190,31 @@ def _inline_of(
     words = _words(pieces, in_list)
     if not words or words[0] in (" ", "\n"):
         raise Refused("empty block")
-    first = words[0].split(" ")[0].lstrip("*")
-    if _FIRST.match(first) or (first.startswith("[") and _FIRST.match(first[1:].lstrip("*"))):
-        raise Refused("block starts like markup: " + first[:8])
-    return words
+    if heading and any(a == b == " " for a, b in zip(pieces, pieces[1:], strict=False)):
+        raise Refused("spaces in a heading pandoc may keep")  # a heading is never wrapped
+    if _MARKER_LIKE.fullmatch(words[0].removesuffix("  ")) and (
+        len(words) == 1 or words[0].endswith("  ")
+    ):
+        raise Refused("a list marker alone on its line")
+    return [_first(words[0], heading), *words[1:]]
+
+
+def _first(word: str, heading: bool) -> str:
+    """A block's first word, escaped where pandoc escapes it (a list marker of its own)."""
+    head, space, rest = word.partition(" ")
+    bare = head.lstrip("*")
+    if bare.startswith("["):
+        bare = bare[1:].lstrip("*")
+    if _MARKUP_START.match(bare):
+        raise Refused("block starts like markup")
+    if not _MARKER_LIKE.fullmatch(bare) or (bare == head and _MARKER_NBSP.match(head)):
+        return word  # "U.S.", "1.5", "(b)x"; a marker and an NBSP is not escaped either
+    if bare != head or heading:
+        raise Refused("a list marker in emphasis, a link or a heading")
+    for pattern, escaped in _ESCAPED_FIRST:
+        if pattern.fullmatch(head):
+            return pattern.sub(escaped, head) + space + rest
+    raise Refused("a list marker not checked")
 
 
 def _text(text: str | None, pieces: list[Piece]) -> None:
@@ -238,6 +271,9 @@ def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
     if name == "span" and not tag.attrib:
         _children(tag, pieces)
         return
+    if name == "span" and dict(tag.attrib) == {"style": _UNDERLINE}:
+        _underline(tag, pieces)
+        return
     if name in _INLINE and not tag.attrib:
         _emphasis(tag, _INLINE[name], pieces)
         return
@@ -245,6 +281,16 @@ def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
         _link(tag, pieces)
         return
     raise Refused(name)
+
+
+def _underline(tag: etree._Element, pieces: list[Piece]) -> None:
+    """WordPress's underline: pandoc keeps the span as raw HTML, its opening tag unbroken, the
+    spaces inside it where they are."""
+    inner: list[Piece] = []
+    _children(tag, inner)
+    if "\n" in inner or all(p == " " for p in inner):
+        raise Refused("empty underline or a break in it")
+    pieces.extend([f'<span style="{_UNDERLINE}">', *inner, "</span>"])
 
 
 def _children(tag: etree._Element, pieces: list[Piece]) -> None:
@@ -265,8 +311,7 @@ def _emphasis(tag: etree._Element, mark: str, pieces: list[Piece]) -> None:
     trail = inner[-1] == " "
     core = inner[lead : len(inner) - trail if trail else None]
     if not core:
-        pieces.append(" ")
-        return
+        raise Refused("emphasis of spaces only")
     if lead:
         pieces.append(" ")
     if pieces and pieces[-1].endswith("*") and not pieces[-1].endswith("\\*"):
@@ -317,6 +362,8 @@ def _words(pieces: list[Piece], in_list: bool) -> list[Piece]:
             out[-1] += "  "
             out.append("\n")
         elif out and out[-1] not in (" ", "\n"):
+            if out[-1].endswith("!") and piece[:1] in "[<":
+                raise Refused("! before a link or a tag")  # pandoc escapes it there
             out[-1] += piece
         else:
             out.append(piece)

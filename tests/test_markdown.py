@@ -82,6 +82,7 @@ _WORDS = st.sampled_from(
         "#", "#1", "a#b", ">", "<", "&", "&amp;", "=", "==", "_x_", "[x]", "`q`", "x" * 75,
         "https://example.com/a_b?c=1&d=2", "\u00a0", "a\u00a0b", "“quoted”", "—", "$5", "10%",
         "e.g.", "Mr.", "Sec.", "1.5", "-x", "+1", "|", "~", ":", "!", "{", "}", "'", '"',
+        "(b)", "(12)", "iv.", "C)", "S.", "I.", "1.\u00a0x", "(b)x", "a.", "1)\u00a0", " ",
     ]
 )  # fmt: skip
 _TEXT = st.lists(_WORDS, min_size=1, max_size=30).map(" ".join)
@@ -91,8 +92,10 @@ def _inline(draw: st.DrawFn) -> str:
     parts = []
     for _ in range(draw(st.integers(1, 4))):
         text = draw(_TEXT).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        wrap = draw(st.sampled_from(["", "strong", "em", "a", "br"]))
-        if wrap == "a":
+        wrap = draw(st.sampled_from(["", "strong", "em", "a", "br", "u"]))
+        if wrap == "u":
+            parts.append(f'<span style="text-decoration: underline">{text}</span>')
+        elif wrap == "a":
             parts.append(f'<a href="https://example.com/{len(text)}">{text}</a>')
         elif wrap == "br":
             parts.append(text + "<br>")
