@@ -16,6 +16,7 @@ hard breaks, then lines filled greedily to the width, as pandoc's layout does.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -190,7 +191,7 @@ def _inline_of(
     words = _words(pieces, in_list)
     if not words or words[0] in (" ", "\n"):
         raise Refused("empty block")
-    if heading and any(a == b == " " for a, b in zip(pieces, pieces[1:], strict=False)):
+    if heading and any(a == b == " " for a, b in itertools.pairwise(pieces)):
         raise Refused("spaces in a heading pandoc may keep")  # a heading is never wrapped
     if _MARKER_LIKE.fullmatch(words[0].removesuffix("  ")) and (
         len(words) == 1 or words[0].endswith("  ")
