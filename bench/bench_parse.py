@@ -13,7 +13,9 @@ Measured in the same run, on the same pages, each pipeline's wall time (pages/s)
   other;
 - ``previous``: this project before issue 13 item 5: ``crawler.parse.parse_many`` with a whole
   BeautifulSoup tree (lxml) per page, the bodies in one pandoc batch of 50, two at once;
-- ``now``: as a sync parses now: ``parse_many`` on batches of ``CONVERT_BATCH`` pages (lxml finds
+- ``pandoc``: ``now`` with every body through pandoc (the native writer off);
+- ``now``: as a sync parses now (bodies crawler/markdown.py writes exactly skip pandoc):
+  ``parse_many`` on batches of ``CONVERT_BATCH`` pages (lxml finds
   the parts, BeautifulSoup reads only those; one pandoc process a batch), ``CONVERTERS`` batches
   at once.
 The ratios are pages/s against the seed's. Also the extraction alone (no pandoc): the seed's
@@ -37,6 +39,7 @@ from bs4 import BeautifulSoup
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
+import crawler.pandoc  # noqa: E402
 from crawler import parse  # noqa: E402
 from crawler.pandoc import MARKDOWN, pandoc_path, pandoc_version  # noqa: E402
 from crawler.parse import Page, extract, parse_many  # noqa: E402
@@ -67,9 +70,18 @@ def seed(items: list[Page], source: Source) -> None:
 
 
 def previous(items: list[Page], source: Source) -> None:
-    with mock.patch.object(parse, "_cuttable", lambda selectors: False):
+    with (
+        mock.patch.object(parse, "_cuttable", lambda selectors: False),
+        mock.patch.object(crawler.pandoc, "to_markdown", lambda html: None),
+    ):
         results = parse_many(items, source, jobs=2)
     assert all(not isinstance(r, Exception) for r in results)
+
+
+def pandoc_only(items: list[Page], source: Source) -> None:
+    """``now`` with every body through pandoc (the native writer turned off)."""
+    with mock.patch.object(crawler.pandoc, "to_markdown", lambda html: None):
+        now(items, source)
 
 
 def now(items: list[Page], source: Source) -> None:
@@ -129,7 +141,8 @@ def main() -> int:
     print(f"{len(items)} distinct pages, {size:.0f} KB on average, pandoc {pandoc_version()}")
     source = load_source(PROJECT / "seeds" / "whitehouse.toml")
     base = 0.0
-    for name, run in (("seed", seed), ("previous", previous), ("now", now)):
+    runs = (("seed", seed), ("previous", previous), ("pandoc", pandoc_only), ("now", now))
+    for name, run in runs:
         rate, cpu = measure(run, items, source)
         base = base or rate
         print(f"  {name:9} {rate:7.1f} pages/s   {cpu:6.1f} ms CPU/page   {rate / base:4.1f}x seed")

@@ -19,10 +19,12 @@ Memory, pandoc included, three figures:
   the same with Pss of /proc/<pid>/smaps_rollup (a page shared by n processes counts 1/n in
   each: what the sync takes of the machine's memory).
 
-The previous pipeline runs in the same run too, for the cold sync (``--no-previous`` leaves it
-out): the same code with the changes of issue 13 item 5 turned back, in the child only: pages
-read with a whole BeautifulSoup tree (``crawler.parse._cuttable`` false), 50 pages to a pandoc
-process, one batch converted at a time (``CONVERT_BATCH = 50``, ``CONVERTERS = 1``).
+The same pipeline with every body through pandoc (``pandoc`` row: the native Markdown writer of
+crawler/markdown.py turned off) runs in the same run too, and the previous pipeline, for the cold
+sync (``--no-previous`` leaves it out): the same code with the changes of issue 13 item 5 turned
+back, in the child only: pages read with a whole BeautifulSoup tree, no native writer
+(``crawler.parse._cuttable`` false), 50 pages to a pandoc process, one batch converted at a time
+(``CONVERT_BATCH = 50``, ``CONVERTERS = 1``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def statements(count: int) -> list[str]:
 CHILD = """
 import os, resource, sys
 from crawler.cli import main
+if os.environ.get("BENCH_PREVIOUS") or os.environ.get("BENCH_PANDOC_ONLY"):
+    import crawler.pandoc
+    crawler.pandoc.to_markdown = lambda html: None  # every body through pandoc
 if os.environ.get("BENCH_PREVIOUS"):
     import crawler.parse, crawler.syncer
     crawler.parse._cuttable = lambda selectors: False
@@ -138,12 +143,17 @@ class Sampler:
         return self.rss, self.pss
 
 
-def run(argv: list[str], *, previous: bool = False) -> Run:
+def run(argv: list[str], *, previous: bool = False, pandoc_only: bool = False) -> Run:
     """Run the CLI in a child (the previous pipeline with ``previous``); see the docstring.
 
     The sync's peak is its own VmHWM: ru_maxrss would count the parent's pages from the fork.
     """
-    env = {**os.environ, "PYTHONPATH": str(PROJECT), "BENCH_PREVIOUS": "1" if previous else ""}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "BENCH_PREVIOUS": "1" if previous else "",
+        "BENCH_PANDOC_ONLY": "1" if pandoc_only else "",
+    }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(
@@ -177,6 +187,7 @@ def bench(count: int, concurrency: int, previous: bool) -> dict[str, float]:
             ]
 
         before = run([*common("previous"), "--full"], previous=True) if previous else None
+        pandoc_only = run([*common("pandoc-only"), "--full"], pandoc_only=True)
         cold = run([*common("archive"), "--full"])
         archived = sum(1 for _ in Path(tmp, "archive").rglob("*.md"))
         site.reset_counts()
@@ -185,7 +196,7 @@ def bench(count: int, concurrency: int, previous: bool) -> dict[str, float]:
         statement_requests = site.statement_requests()
     new = cold.out["sources"][0]["counts"].get("new", 0)
     print(f"N = {count:,} (fixture ready in {ready:.0f} s)")
-    for name, cold_run in (("previous", before), ("now", cold)):
+    for name, cold_run in (("previous", before), ("pandoc", pandoc_only), ("now", cold)):
         if cold_run is not None:
             print(
                 f"  cold sync {name:9} {cold_run.wall:7.1f} s   {archived / cold_run.wall:6.1f} "

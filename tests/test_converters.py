@@ -75,7 +75,8 @@ def test_reader_and_writer_of_older_seeds_still_read_as_pandocs(tmp_path: Path) 
         ("[convert]\nconverter = 3", "convert.converter: expected one of pandoc, got 3"),
         (
             '[convert]\n[convert.pandoc]\nwrite = "plain"',
-            r"line \d+: convert.pandoc.write: expected one of the known keys \(reader, writer\)",
+            r"line \d+: convert.pandoc.write: expected one of the known keys "
+            r"\(reader, writer, native\)",
         ),
         (
             '[convert]\nwriter = "plain"\n[convert.pandoc]\nwriter = "html"',

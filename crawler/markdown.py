@@ -1,0 +1,420 @@
+"""A native writer of the archive's Markdown for the plain HTML most statement bodies are.
+
+pandoc (:mod:`crawler.pandoc`) costs ~30 ms of CPU per real body; most bodies are paragraphs,
+links, emphasis, lists and headings. :func:`to_markdown` writes exactly what our pandoc
+invocation (``-f html -t markdown_strict+four_space_rule``, 72 columns) writes for that subset,
+and returns None for anything else, which then goes to pandoc as before. It refuses rather than
+guesses: an unknown tag or attribute, a table, raw HTML pandoc would keep (a styled ``<span>``,
+``<u>``, ``<img>``), a character or a place of one whose escaping was not checked against pandoc
+(tests/test_markdown.py compares both on every real body of the fixture site and on hostile
+text).
+
+Pure functions: an lxml tree in, text out. The inline content of a block becomes words (runs
+that never break: text, emphasis and link markup glued together) between breakable spaces and
+hard breaks, then lines filled greedily to the width, as pandoc's layout does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+
+import lxml.html
+from lxml import etree
+
+WIDTH = 72
+_INDENT = "    "
+_HR = "-" * WIDTH
+_SPACE = " \t\n\r\f"
+_UNDERLINE = "text-decoration: underline"
+_BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "div"}
+_INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
+#: ASCII characters written as they are; the others below are escaped, the rest refused.
+_PLAIN = set("!\"$%&'()+,-./:;=?@^{|}~") | set(" ")
+_ESCAPE = {"*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;"}
+#: Words pandoc never lets start a line (they would read as a list item): it keeps the space.
+_GLUED = {"-", "+", "1.", "1)"}
+_URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+")
+_MARK = r"(?:\d{1,9}|\\#|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)"
+#: What a block must not start with (pandoc escapes it there): markup, or a list marker word.
+_MARKUP_START = re.compile(r"[-+=#>|~:*]")
+_MARKER_LIKE = re.compile(r"\(?\w+[.)]")
+_MARKER_NBSP = re.compile(r"(?:\d{1,9}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,9}\))\xa0")
+_ROMAN = r"[ivxlcdm]+|[IVXLCDM]+"
+#: How pandoc escapes a block's first word that would read as a list marker (checked one by
+#: one; "S." stays, pandoc wants two spaces after a capital's marker).
+_ESCAPED_FIRST = [
+    (re.compile(rf"\((\d{{1,9}}|[a-zA-Z]|{_ROMAN})\)"), r"\\(\1\\)"),
+    (re.compile(r"(\d{1,9}|[a-z]|[ivxlcdm]+)([.)])"), r"\1\\\2"),
+    (re.compile(r"([A-Z]|[IVXLCDM]+)\)"), r"\1\\)"),
+    (re.compile(r"[ABEFGHJKNOPQRSTUWYZ]\."), r"\g<0>"),
+]
+#: In a list item pandoc does not break before any ordered list marker either.
+_LIST_GLUED = re.compile(rf"{_MARK}[.)]|\({_MARK}\)|[-+]")
+_NEAR_GLUED = re.compile(rf"(?:{_MARK}[.)]|\({_MARK}\)|[-+])[*\[]")
+
+
+class Refused(Exception):
+    """The body holds something this writer does not reproduce exactly."""
+
+
+# A run of inline content: str words pieces, " " a breakable space, "\n" a hard break.
+Piece = str
+
+
+def to_markdown(html: str) -> str | None:
+    """The body's Markdown as pandoc writes it, or None when not sure of every byte."""
+    try:
+        root = lxml.html.fragment_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+    if root.tag != "div" or root.attrib:
+        return None
+    try:
+        blocks = _blocks(root, WIDTH)
+    except Refused:
+        return None
+    if not blocks:
+        return None
+    return "\n\n".join(blocks) + "\n"
+
+
+# -- blocks ------------------------------------------------------------------------------------
+
+
+def _blank(text: str | None) -> bool:
+    return not text or not text.strip(_SPACE)
+
+
+def _blocks(parent: etree._Element, width: int, in_list: bool = False) -> list[str]:
+    """The block children of ``parent`` (no loose text) as rendered blocks."""
+    if not _blank(parent.text):
+        raise Refused("text beside blocks")
+    out: list[str] = []
+    previous = ""
+    for child in parent:
+        if not _blank(child.tail):
+            raise Refused("text beside blocks")
+        if child.tag is etree.Comment:
+            continue  # pandoc's reader drops comments
+        if {child.tag, previous} in ({"div", "ul"}, {"div", "ol"}):
+            raise Refused("a list beside a div")
+        if child.tag in ("ul", "ol") and previous == child.tag:
+            out.append("<!-- -->")  # pandoc keeps two lists of a kind apart so
+        out.extend(_block(child, width, in_list))
+        previous = child.tag
+    return out
+
+
+def _block(tag: etree._Element, width: int, in_list: bool) -> list[str]:
+    name = tag.tag
+    if name not in _BLOCKS:
+        raise Refused(name)
+    if tag.attrib:
+        raise Refused("attributes")
+    if name == "div":
+        return _blocks(tag, width, in_list)
+    if name == "hr":
+        if len(tag) or not _blank(tag.text):
+            raise Refused("hr content")
+        return [_HR]
+    if name == "p":
+        return ["\n".join(_fill(_inline_of(tag, in_list=in_list), width))]
+    if name[0] == "h":
+        if tag.find(".//br") is not None:
+            raise Refused("break in heading")
+        words = _inline_of(tag, in_list=in_list, heading=True)
+        return ["#" * int(name[1]) + " " + "".join(words)]
+    if name == "blockquote":
+        inner = "\n\n".join(_blocks(tag, width - 2, in_list))
+        return ["\n".join("> " + line if line else ">" for line in inner.split("\n"))]
+    return [_list(tag, width)]
+
+
+def _list(tag: etree._Element, width: int) -> str:
+    items = list(tag)
+    if not items or (tag.tag == "ol" and len(items) > 99) or not _blank(tag.text):
+        raise Refused("list shape")
+    rendered = [_item(li, width - 4) for li in items]
+    loose = {r[1] for r in rendered}
+    if len(loose) != 1:
+        raise Refused("loose and tight items")
+    out = []
+    for number, (lines, _) in enumerate(rendered, 1):
+        marker = "-   " if tag.tag == "ul" else f"{number}.".ljust(4)
+        out.append(
+            "\n".join(
+                (marker if i == 0 else _INDENT) + line if line else line
+                for i, line in enumerate(lines)
+            )
+        )
+    return ("\n\n" if loose.pop() else "\n").join(out)
+
+
+def _item(li: etree._Element, width: int) -> tuple[list[str], bool]:
+    """An item's lines, and whether it is a loose one (its blocks are paragraphs)."""
+    if not isinstance(li.tag, str) or li.tag != "li" or li.attrib or not _blank(li.tail):
+        raise Refused("list item")
+    children = [c for c in li if c.tag is not etree.Comment]
+    if len(children) < len(li):
+        raise Refused("comment in an item")
+    if children and children[0].tag == "p" and all(c.tag in ("p", "ul", "ol") for c in children):
+        return "\n\n".join(_blocks(li, width, True)).split("\n"), True
+    lists: list[etree._Element] = []
+    while children and children[-1].tag in ("ul", "ol"):
+        lists.insert(0, children.pop())
+        if not _blank(lists[0].tail):
+            raise Refused("text after a nested list")
+    if any(c.tag in _BLOCKS or c.tag == "li" for c in children):
+        raise Refused("blocks in an item")
+    lines = _fill(_inline_of(li, stop=len(children), in_list=True), width)
+    for i, sub in enumerate(lists):
+        if i:
+            raise Refused("adjacent lists")
+        lines.extend(_list(sub, width).split("\n"))
+    return lines, False
+
+
+# -- inlines -----------------------------------------------------------------------------------
+
+
+def _inline_of(
+    tag: etree._Element, stop: int | None = None, *, in_list: bool = False, heading: bool = False
+) -> list[Piece]:
+    """A block's inline content as pieces, trimmed, spaces collapsed, words merged."""
+    pieces: list[Piece] = []
+    _text(tag.text, pieces)
+    for child in list(tag)[:stop]:
+        _inline(child, pieces)
+        _text(child.tail, pieces)
+    words = _words(pieces, in_list)
+    if not words or words[0] in (" ", "\n"):
+        raise Refused("empty block")
+    if heading and any(a == b == " " for a, b in itertools.pairwise(pieces)):
+        raise Refused("spaces in a heading pandoc may keep")  # a heading is never wrapped
+    if _MARKER_LIKE.fullmatch(words[0].removesuffix("  ")) and (
+        len(words) == 1 or words[0].endswith("  ")
+    ):
+        raise Refused("a list marker alone on its line")
+    return [_first(words[0], heading), *words[1:]]
+
+
+def _first(word: str, heading: bool) -> str:
+    """A block's first word, escaped where pandoc escapes it (a list marker of its own)."""
+    head, space, rest = word.partition(" ")
+    bare = head.lstrip("*")
+    if bare.startswith("["):
+        bare = bare[1:].lstrip("*")
+    if _MARKUP_START.match(bare):
+        raise Refused("block starts like markup")
+    if not _MARKER_LIKE.fullmatch(bare) or (bare == head and _MARKER_NBSP.match(head)):
+        return word  # "U.S.", "1.5", "(b)x"; a marker and an NBSP is not escaped either
+    if bare != head or heading:
+        raise Refused("a list marker in emphasis, a link or a heading")
+    for pattern, escaped in _ESCAPED_FIRST:
+        if pattern.fullmatch(head):
+            return pattern.sub(escaped, head) + space + rest
+    raise Refused("a list marker not checked")
+
+
+def _text(text: str | None, pieces: list[Piece]) -> None:
+    if not text:
+        return
+    for part in re.split(f"([{_SPACE}]+)", text):
+        if not part:
+            continue
+        if part[0] in _SPACE:
+            pieces.append(" ")
+        else:
+            pieces.append(_escape(part))
+
+
+def _escape(word: str) -> str:
+    out = []
+    for i, char in enumerate(word):
+        if (char.isascii() and char.isalnum()) or char in _PLAIN:
+            out.append(char)
+        elif char in _ESCAPE:
+            out.append(_ESCAPE[char])
+        elif char == "#":
+            if i and word[i - 1].isalnum():
+                out.append(char)
+            elif i == 0:
+                out.append("\\#")
+            else:
+                raise Refused("#")
+        elif not char.isascii() and _safe(char):
+            out.append(char)
+        else:
+            raise Refused(repr(char))
+    return "".join(out)
+
+
+def _safe(char: str) -> bool:
+    if char == "\u00a0":
+        return True
+    category = unicodedata.category(char)
+    return category[0] in "LNPS" and category != "Co"
+
+
+def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
+    name = tag.tag
+    if name is etree.Comment:
+        return  # pandoc's reader drops comments
+    if not isinstance(name, str):
+        raise Refused("processing instruction")
+    if name == "br":
+        if tag.attrib or len(tag) or tag.text:
+            raise Refused("br")
+        pieces.append("\n")
+        return
+    if name == "span" and not tag.attrib:
+        _children(tag, pieces)
+        return
+    if name == "span" and dict(tag.attrib) == {"style": _UNDERLINE}:
+        _underline(tag, pieces)
+        return
+    if name in _INLINE and not tag.attrib:
+        _emphasis(tag, _INLINE[name], pieces)
+        return
+    if name == "a" and list(tag.attrib) == ["href"]:
+        _link(tag, pieces)
+        return
+    raise Refused(name)
+
+
+def _underline(tag: etree._Element, pieces: list[Piece]) -> None:
+    """WordPress's underline: pandoc keeps the span as raw HTML, its opening tag unbroken, the
+    spaces inside it where they are."""
+    inner: list[Piece] = []
+    _children(tag, inner)
+    if "\n" in inner or all(p == " " for p in inner):
+        raise Refused("empty underline or a break in it")
+    pieces.extend([f'<span style="{_UNDERLINE}">', *inner, "</span>"])
+
+
+def _children(tag: etree._Element, pieces: list[Piece]) -> None:
+    _text(tag.text, pieces)
+    for child in tag:
+        _inline(child, pieces)
+        _text(child.tail, pieces)
+
+
+def _emphasis(tag: etree._Element, mark: str, pieces: list[Piece]) -> None:
+    inner: list[Piece] = []
+    _children(tag, inner)
+    if any(p in ("\n",) for p in inner) or any("*" in p.replace("\\*", "") for p in inner):
+        raise Refused("nested emphasis or break in emphasis")
+    if not inner:
+        return
+    lead = inner[0] == " "
+    trail = inner[-1] == " "
+    core = inner[lead : len(inner) - trail if trail else None]
+    if not core:
+        raise Refused("emphasis of spaces only")
+    if lead:
+        pieces.append(" ")
+    if pieces and pieces[-1].endswith("*") and not pieces[-1].endswith("\\*"):
+        raise Refused("adjacent emphasis")
+    pieces.extend([mark + core[0], *core[1:]] if len(core) > 1 else [mark + core[0] + mark])
+    if len(core) > 1:
+        pieces[-1] += mark
+    if trail:
+        pieces.append(" ")
+
+
+def _link(tag: etree._Element, pieces: list[Piece]) -> None:
+    url = tag.get("href") or ""
+    if not _URL.fullmatch(url) or "://" not in url:
+        raise Refused("url")
+    inner: list[Piece] = []
+    _children(tag, inner)
+    while inner and inner[0] == " ":
+        inner.pop(0)
+    trail = bool(inner) and inner[-1] == " "
+    while inner and inner[-1] == " ":
+        inner.pop()
+    if (
+        not inner
+        or "\n" in inner
+        or "".join(inner) == url
+        or any("[" in p or "]" in p for p in inner)
+    ):
+        raise Refused("link text")
+    inner[0] = "[" + inner[0]
+    inner[-1] = inner[-1] + "](" + url + ")"
+    pieces.extend(inner)
+    if trail:
+        pieces.append(" ")
+
+
+def _words(pieces: list[Piece], in_list: bool) -> list[Piece]:
+    """Pieces glued into words, spaces collapsed and trimmed; a hard break's two spaces end
+    the word before it (they count in the line's width, as pandoc counts them)."""
+    out: list[Piece] = []
+    for piece in pieces:
+        if piece == " ":
+            if out and out[-1] not in (" ", "\n"):
+                out.append(" ")
+        elif piece == "\n":
+            if not out or out[-1] in (" ", "\n"):
+                raise Refused("a break after a space, a break or nothing")
+            out[-1] += "  "
+            out.append("\n")
+        elif out and out[-1] not in (" ", "\n"):
+            if out[-1].endswith("!") and piece[:1] in "[<":
+                raise Refused("! before a link or a tag")  # pandoc escapes it there
+            out[-1] += piece
+        else:
+            out.append(piece)
+    while out and out[-1] == " ":
+        out.pop()
+    if out and out[-1] == "\n":
+        out.pop()
+    return _glue(out, in_list)
+
+
+def _glue(words: list[Piece], in_list: bool) -> list[Piece]:
+    """Spaces pandoc does not break at, before words that would start a list item."""
+    out: list[Piece] = []
+    for i, word in enumerate(words):
+        if _NEAR_GLUED.match(word):
+            raise Refused("a word like a list marker")
+        glued = _LIST_GLUED.fullmatch(word) if in_list else word in _GLUED
+        if glued and i + 1 == len(words) and in_list:
+            glued = False  # pandoc breaks before a list item's last word
+        elif glued and (i + 1 == len(words) or words[i + 1] != " "):
+            raise Refused("a word like a list marker ends a line")
+        if glued and len(out) >= 2 and out[-1] == " " and out[-2] != "\n":
+            out[-2:] = [out[-2] + " " + word]
+        else:
+            out.append(word)
+    return out
+
+
+def _fill(words: list[Piece], width: int) -> list[str]:
+    """Words in lines of at most ``width`` columns where possible; hard breaks end a line."""
+    lines: list[str] = []
+    line = ""
+    pending = False
+    for word in words:
+        if word == " ":
+            pending = True
+            continue
+        if word == "\n":
+            lines.append(line)
+            line, pending = "", False
+            continue
+        if pending and line and _columns(line) + 1 + _columns(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line += (" " if pending and line else "") + word
+        pending = False
+    lines.append(line)
+    return lines
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -1,0 +1,158 @@
+"""The native Markdown writer (crawler/markdown.py) against pandoc: equal byte for byte, or refused.
+
+On real data: the body of every current-site statement the fixture site serves, as the parser
+gives it to the converter. On hostile text: escaping, long words and URLs, words like list
+markers or headings where a line may start, breaks, emphasis, nested lists, quotes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from crawler.markdown import to_markdown
+from crawler.pandoc import MARKDOWN, Pandoc, PandocOptions, convert_many
+from tests.conftest import CORPUS, PROJECT, need
+
+
+def _compare(bodies: list[str]) -> tuple[int, list[int]]:
+    """How many bodies the native writer took, and those where it differs from pandoc."""
+    native = [to_markdown(body) for body in bodies]
+    taken = [i for i, out in enumerate(native) if out is not None]
+    reference = convert_many([bodies[i] for i in taken], jobs=2)
+    return len(taken), [i for i, ref in zip(taken, reference, strict=True) if native[i] != ref]
+
+
+@pytest.mark.slow
+def test_every_real_body_the_native_writer_takes_is_pandocs_byte_for_byte() -> None:
+    from crawler.parse import extract
+    from crawler.source import load_source
+    from tests.fixture_site import FixtureSite, corpus_texts, usable_texts
+
+    site = FixtureSite(usable_texts(corpus_texts(need(CORPUS))))
+    source = load_source(PROJECT / "seeds" / "whitehouse.toml")
+    bodies = [
+        extract(site.respond(site.url_path(url)).body, url, source).body_html for url in site.urls()
+    ]
+    taken, different = _compare(bodies)
+    print(f"native writer: {taken} of {len(bodies)} real bodies ({taken / len(bodies):.0%})")
+    assert different == []
+    assert len(bodies) > 2000 and taken / len(bodies) > 0.4
+
+
+def test_plain_markup_is_written_as_pandoc_writes_it() -> None:
+    bodies = [
+        "<div><p>One <strong>two</strong> <em>three</em> "
+        '<a href="https://example.com/a?b=1">four five</a>.</p></div>',
+        "<div><h2><strong>Head</strong></h2><p>a<br>b<br></p><hr></div>",
+        "<div><ul><li>one<ul><li>two</li></ul></li><li>three</li></ul></div>",
+        "<div><ol><li><p>one</p></li><li><p>two</p></li></ol></div>",
+        "<div><p>1. starts like a list</p><p>(b) too</p><ul><li>iv. and</li></ul></div>",
+        "<div><p>x</p><!-- c --><ul><li>a</li></ul><!-- --><ul><li>b</li></ul></div>",
+        "<div><blockquote><p>" + "quoted words " * 20 + "</p></blockquote></div>",
+        "<div><p>" + "x" * 80 + " y 1. z - w + v 2025. u</p></div>",
+        "<div><ul><li>" + "word " * 13 + "2025. x (2) y</li></ul></div>",
+    ]
+    taken, different = _compare(bodies)
+    assert taken == len(bodies) and different == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<div><table><tr><td>x</td></tr></table></div>",
+        '<div><p><span style="color:red">x</span></p></div>',
+        '<div><p><img src="https://example.com/x.png"></p></div>',
+        "<div><p>back\\slash</p></div>",
+        "<div><p>I. roman or letter</p></div>",
+        "<div><p>x <u>y</u></p></div>",
+        "<div><h3>x<br></h3></div>",
+        "<div><ul><li>x<!-- c --></li></ul></div>",
+        "<div>loose text</div>",
+        '<div><p><a href="https://e.com" title="t">x</a></p></div>',
+    ],
+)
+def test_what_it_is_not_sure_of_is_refused(body: str) -> None:
+    assert to_markdown(body) is None
+
+
+_WORDS = st.sampled_from(
+    [
+        "word", "1.", "1)", "2.", "2025.", "(1)", "(a)", "a)", "i.", "A.", "U.S.", "-", "+", "*",
+        "#", "#1", "a#b", ">", "<", "&", "&amp;", "=", "==", "_x_", "[x]", "`q`", "x" * 75,
+        "https://example.com/a_b?c=1&d=2", "\u00a0", "a\u00a0b", "“quoted”", "—", "$5", "10%",
+        "e.g.", "Mr.", "Sec.", "1.5", "-x", "+1", "|", "~", ":", "!", "{", "}", "'", '"',
+        "(b)", "(12)", "iv.", "C)", "S.", "I.", "1.\u00a0x", "(b)x", "a.", "1)\u00a0", " ",
+    ]
+)  # fmt: skip
+_TEXT = st.lists(_WORDS, min_size=1, max_size=30).map(" ".join)
+
+
+def _inline(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 4))):
+        text = draw(_TEXT).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        wrap = draw(st.sampled_from(["", "strong", "em", "a", "br", "u"]))
+        if wrap == "u":
+            parts.append(f'<span style="text-decoration: underline">{text}</span>')
+        elif wrap == "a":
+            parts.append(f'<a href="https://example.com/{len(text)}">{text}</a>')
+        elif wrap == "br":
+            parts.append(text + "<br>")
+        elif wrap:
+            parts.append(f"<{wrap}>{text}</{wrap}>")
+        else:
+            parts.append(text)
+    return draw(st.sampled_from([" ", "", "\n"])).join(parts)
+
+
+@st.composite
+def _body(draw: st.DrawFn) -> str:
+    blocks = []
+    for _ in range(draw(st.integers(1, 4))):
+        kinds = ["p", "h3", "ul", "ol", "blockquote", "nested", "loose", "long", "adjacent"]
+        kind = draw(st.sampled_from(kinds))
+        if kind in ("p", "h3"):
+            blocks.append(f"<{kind}>{_inline(draw)}</{kind}>")
+        elif kind == "loose":  # paragraphs in items, a nested list after one
+            blocks.append(
+                f"<ul><li><p>{_inline(draw)}</p><ul><li>x</li></ul></li>"
+                f"<li><p>{_inline(draw)}</p></li></ul>"
+            )
+        elif kind == "long":  # two-digit markers
+            items = "".join(f"<li>{_inline(draw)}</li>" for _ in range(11))
+            blocks.append(f"<ol>{items}</ol>")
+        elif kind == "adjacent":
+            blocks.append(f"<ol><li>{_inline(draw)}</li></ol><!-- --><ol><li>y</li></ol>")
+        elif kind == "blockquote":
+            blocks.append(f"<blockquote><p>{_inline(draw)}</p></blockquote>")
+        else:
+            items = "".join(f"<li>{_inline(draw)}</li>" for _ in range(draw(st.integers(1, 3))))
+            inner = f"<ul>{items}</ul>" if kind == "nested" else ""
+            tag = "ol" if kind == "ol" else "ul"
+            blocks.append(f"<{tag}><li>{_inline(draw)}{inner}</li>{items}</{tag}>")
+    return "<div>\n" + "\n".join(blocks) + "\n</div>"
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a batch of 20 takes minutes
+)
+@given(st.lists(_body(), min_size=20, max_size=20))
+def test_hostile_text_is_written_as_pandoc_writes_it_or_refused(bodies: list[str]) -> None:
+    _, different = _compare(bodies)
+    assert [bodies[i] for i in different] == []
+
+
+def test_the_pandoc_engine_writes_natively_first_unless_turned_off() -> None:
+    plain, table = "<div><p>one</p></div>", "<div><table><tr><td>x</td></tr></table></div>"
+    engine = Pandoc()
+    assert engine.options.native and engine._native(plain) == "one\n"
+    assert engine._native(table) is None
+    assert engine.convert_many([plain, table, plain]) == convert_many([plain, table, plain])
+    assert Pandoc(PandocOptions(native=False))._native(plain) is None
+    assert Pandoc(PandocOptions(writer="plain"))._native(plain) is None  # not its format
+    assert PandocOptions().writer == MARKDOWN
