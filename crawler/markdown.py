@@ -32,6 +32,7 @@ _BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "h
 _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 #: ASCII characters written as they are; the others below are escaped, the rest refused.
 _PLAIN = set("!\"$%&'()+,-./:;=?@^{|}~") | set(" ")
+_ALL_PLAIN = re.compile("[A-Za-z0-9" + re.escape("".join(sorted(_PLAIN))) + "]*")
 _ESCAPE = {"*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;"}
 #: Words pandoc never lets start a line (they would read as a list item): it keeps the space.
 _GLUED = {"-", "+", "1.", "1)"}
@@ -231,6 +232,8 @@ def _text(text: str | None, pieces: list[Piece]) -> None:
 
 
 def _escape(word: str) -> str:
+    if _ALL_PLAIN.fullmatch(word):
+        return word  # most words: letters, digits and punctuation written as they are
     out = []
     for i, char in enumerate(word):
         if (char.isascii() and char.isalnum()) or char in _PLAIN:
@@ -396,7 +399,7 @@ def _glue(words: list[Piece], in_list: bool) -> list[Piece]:
 def _fill(words: list[Piece], width: int) -> list[str]:
     """Words in lines of at most ``width`` columns where possible; hard breaks end a line."""
     lines: list[str] = []
-    line = ""
+    line, used = "", 0  # the line so far and its columns
     pending = False
     for word in words:
         if word == " ":
@@ -404,17 +407,22 @@ def _fill(words: list[Piece], width: int) -> list[str]:
             continue
         if word == "\n":
             lines.append(line)
-            line, pending = "", False
+            line, used, pending = "", 0, False
             continue
-        if pending and line and _columns(line) + 1 + _columns(word) > width:
+        columns = _columns(word)
+        if pending and line and used + 1 + columns > width:
             lines.append(line)
-            line = word
+            line, used = word, columns
+        elif pending and line:
+            line, used = f"{line} {word}", used + 1 + columns
         else:
-            line += (" " if pending and line else "") + word
+            line, used = line + word, used + columns
         pending = False
     lines.append(line)
     return lines
 
 
 def _columns(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
