@@ -157,23 +157,23 @@ def _item(li: etree._Element, width: int) -> tuple[list[str], bool]:
     """An item's lines, and whether it is a loose one (its blocks are paragraphs)."""
     if not isinstance(li.tag, str) or li.tag != "li" or li.attrib or not _blank(li.tail):
         raise Refused("list item")
-    children = [c for c in li if c.tag is not etree.Comment]
-    if len(children) < len(li):
-        raise Refused("comment in an item")
-    if children and children[0].tag == "p" and all(c.tag in ("p", "ul", "ol") for c in children):
+    nodes = list(li)
+    if nodes and nodes[0].tag == "p" and all(c.tag in ("p", "ul", "ol") for c in nodes):
         return "\n\n".join(_blocks(li, width, True)).split("\n"), True
-    lists: list[etree._Element] = []
-    while children and children[-1].tag in ("ul", "ol"):
-        lists.insert(0, children.pop())
-        if not _blank(lists[0].tail):
+    cut = len(nodes)  # the nested lists (and comments between them) that end the item
+    while cut and (nodes[cut - 1].tag in ("ul", "ol") or nodes[cut - 1].tag is etree.Comment):
+        cut -= 1
+        if not _blank(nodes[cut].tail):
             raise Refused("text after a nested list")
-    if any(c.tag in _BLOCKS or c.tag == "li" for c in children):
+    if any(c.tag in _BLOCKS or c.tag == "li" for c in nodes[:cut]):
         raise Refused("blocks in an item")
-    lines = _fill(_inline_of(li, stop=len(children), in_list=True), width)
-    for i, sub in enumerate(lists):
-        if i:
-            raise Refused("adjacent lists")
+    lines = _fill(_inline_of(li, stop=cut, in_list=True), width)
+    previous = None
+    for sub in (n for n in nodes[cut:] if n.tag in ("ul", "ol")):
+        if previous is not None:  # lists apart, as in _blocks; pandoc's reader drops comments
+            lines.extend(["", "<!-- -->", ""] if sub.tag == previous else [""])
         lines.extend(_list(sub, width).split("\n"))
+        previous = sub.tag
     return lines, False
 
 
