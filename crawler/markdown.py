@@ -37,20 +37,20 @@ _ESCAPE = {"*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt
 #: Words pandoc never lets start a line (they would read as a list item): it keeps the space.
 _GLUED = {"-", "+", "1.", "1)"}
 _URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+")
-_MARK = r"(?:\d{1,9}|\\#|[a-zA-Z]|[ivxlcdm]+|[IVXLCDM]+)"
+#: A roman numeral as pandoc's list marker parser reads one (each part greedy, in this order).
+_UPPER_ROMAN = "M*(?:CM)?D?(?:CD)?C*(?:XC)?L?(?:XL)?X*(?:IX)?V?(?:IV)?I*"
+_ROMAN = rf"(?=[ivxlcdmIVXLCDM])(?:{_UPPER_ROMAN}|{_UPPER_ROMAN.lower()})"
+_MARK = rf"(?:\d+|\\#|[a-zA-Z]|{_ROMAN})"
 #: What a block must not start with (pandoc escapes it there): markup, or a list marker word.
 _MARKUP_START = re.compile(r"[-+=#>|~:*]")
 _MARKER_LIKE = re.compile(r"\(?\w+[.)]")
 _MARKER_NBSP = re.compile(r"(?:\d{1,9}[.)]|[a-zA-Z][.)]|\([a-zA-Z0-9]{1,9}\))\xa0")
-_ROMAN = r"[ivxlcdm]+|[IVXLCDM]+"
-#: How pandoc escapes a block's first word that would read as a list marker (checked one by
-#: one; "S." stays, pandoc wants two spaces after a capital's marker).
-_ESCAPED_FIRST = [
-    (re.compile(rf"\((\d{{1,9}}|[a-zA-Z]|{_ROMAN})\)"), r"\\(\1\\)"),
-    (re.compile(r"(\d{1,9}|[a-z]|[ivxlcdm]+)([.)])"), r"\1\\\2"),
-    (re.compile(r"([A-Z]|[IVXLCDM]+)\)"), r"\1\\)"),
-    (re.compile(r"[ABEFGHJKNOPQRSTUWYZ]\."), r"\g<0>"),
-]
+_LOWER_ROMAN = _UPPER_ROMAN.lower()
+_A_ROMAN = re.compile(rf"(?=[ivxlcdm]){_LOWER_ROMAN}|(?=[IVXLCDM]){_UPPER_ROMAN}")
+_ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+#: A marker word: ``N.``, ``N)`` or ``(N)``.
+_MARKER_WORD = re.compile(r"\((?P<paren>\w+)\)|(?P<word>\w+)(?P<delim>[.)])")
+_PLAIN_WORD = re.compile(r"[A-Za-z]+|[0-9]+")
 #: In a list item pandoc does not break before any ordered list marker either.
 _LIST_GLUED = re.compile(rf"{_MARK}[.)]|\({_MARK}\)|[-+]")
 _NEAR_GLUED = re.compile(rf"(?:{_MARK}[.)]|\({_MARK}\)|[-+])[*\[]")
@@ -212,11 +212,47 @@ def _first(word: str, heading: bool) -> str:
     if not _MARKER_LIKE.fullmatch(bare) or (bare == head and _MARKER_NBSP.match(head)):
         return word  # "U.S.", "1.5", "(b)x"; a marker and an NBSP is not escaped either
     if bare != head or heading:
-        raise Refused("a list marker in emphasis, a link or a heading")
-    for pattern, escaped in _ESCAPED_FIRST:
-        if pattern.fullmatch(head):
-            return pattern.sub(escaped, head) + space + rest
-    raise Refused("a list marker not checked")
+        return word  # no list item starts with emphasis or a link, nor in a heading
+    return _escaped_marker(head) + space + rest
+
+
+def _escaped_marker(head: str) -> str:
+    """A block's first word like a list marker, escaped as pandoc escapes it: when its list
+    marker parser reads it as an ordered list's number (pandoc's ``anyOrderedListMarker``) and
+    one space may follow it (not an uppercase letter, nor an uppercase roman 1, 5, 10, ... 1000,
+    before a period: a capital's initial needs two spaces to start a list)."""
+    match = _MARKER_WORD.fullmatch(head)
+    if match is None:
+        raise Refused("a list marker not checked")
+    number = match["paren"] or match["word"]
+    delim = match["delim"] or "()"
+    if not _a_number(number, delim):
+        if _PLAIN_WORD.fullmatch(number):
+            return head
+        raise Refused("a list marker not checked")
+    return f"\\({number}\\)" if delim == "()" else f"{number}\\{delim}"
+
+
+def _a_number(text: str, delim: str) -> bool:
+    if text.isascii() and text.isdigit():
+        return len(text) <= 9
+    if not (text.isascii() and text.isalpha()):
+        return False
+    if len(text) == 1:
+        return not (text.isupper() and delim == ".")
+    if not _A_ROMAN.fullmatch(text):
+        return False
+    return not (text.isupper() and delim == "." and _roman_value(text) in _ONE_SPACE_ROMAN)
+
+
+_ONE_SPACE_ROMAN = {1, 5, 10, 50, 100, 500, 1000}
+
+
+def _roman_value(numeral: str) -> int:
+    """The value of a numeral :data:`_A_ROMAN` matches (a smaller digit before a larger one is
+    subtracted from it: CM, CD, XC, XL, IX, IV)."""
+    values = [_ROMAN_DIGITS[c] for c in numeral.upper()]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
 
 
 def _text(text: str | None, pieces: list[Piece]) -> None:

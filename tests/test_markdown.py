@@ -7,6 +7,8 @@ markers or headings where a line may start, breaks, emphasis, nested lists, quot
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -156,3 +158,39 @@ def test_the_pandoc_engine_writes_natively_first_unless_turned_off() -> None:
     assert Pandoc(PandocOptions(native=False))._native(plain) is None
     assert Pandoc(PandocOptions(writer="plain"))._native(plain) is None  # not its format
     assert PandocOptions().writer == MARKDOWN
+
+
+def _marker_words() -> list[str]:
+    """Words like list markers: every one or two characters of an alphabet of roman digits,
+    letters and a digit, as ``W.``, ``W)`` and ``(W)``, and the cases pandoc's rules single out
+    (uppercase romans worth 1, 5, ... 1000 before a period, numerals its parser reads greedily,
+    ten digits or more, abbreviations)."""
+    alphabet = "abivxcIVXCDMAZ1"
+    words = {
+        *("CDC.", "IVI.", "IXI.", "XCX.", "CMC.", "(CDC)", "ivi.", "CCD.", "(CCD)", "DCCCC."),
+        *("MMMM.", "LL.", "IIII.", "1234567890.", "123456789.", "Mrs.", "(Sen)", "Sen)", "U.S."),
+    }
+    for size in (1, 2):
+        for letters in itertools.product(alphabet, repeat=size):
+            word = "".join(letters)
+            words |= {f"{word}.", f"{word})", f"({word})"}
+    return sorted(words)
+
+
+def test_words_like_list_markers_are_escaped_and_kept_on_their_line_as_pandoc_does() -> None:
+    """First in a block (escaped or not), in emphasis, a link or a heading (never escaped), and
+    where a line would break before them (pandoc keeps a marker off a list item's line start)."""
+    forms = [
+        "<p>{} word next</p>",
+        "<ul><li>{} word</li></ul>",
+        "<p><strong>{} word</strong></p>",
+        '<p><a href="https://x.y/">{} w</a></p>',
+        "<h2>{} word</h2>",
+        "<p>" + "a" * 68 + " {} word</p>",
+        "<ul><li>" + "a" * 63 + " {} w</li></ul>",
+        "<ul><li>" + "a" * 66 + " {}</li></ul>",
+    ]
+    bodies = [f"<div>{form.format(word)}</div>" for word in _marker_words() for form in forms]
+    taken, different = _compare(bodies)
+    assert [bodies[i] for i in different] == []
+    assert taken > 0.9 * len(bodies)
