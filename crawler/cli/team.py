@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from crawler import team
 from crawler.cli.args import duration, seconds
 from crawler.cli.common import fetch_settings, named_sources, print_json, seeds_option, sources_for
 from crawler.cli.schedule import enabled, schedule_for
@@ -81,6 +80,8 @@ def add_commands(
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from crawler import team  # Procrastinate and psycopg: loaded by the team's commands only
+
     root = Path(args.archive)
     config = load_config(root, args.index)
     locator = team.require_postgres(config.index)
@@ -116,6 +117,8 @@ def _schedules(sources: list[Source], config: Any) -> dict[str, Schedule]:
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:
+    from crawler import team  # Procrastinate and psycopg: loaded by the team's commands only
+
     config = load_config(Path(args.archive), args.index)
     locator = team.require_postgres(config.index)
     known = sources_for(args)
@@ -135,6 +138,8 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
 
 
 def cmd_team_status(args: argparse.Namespace) -> int:
+    from crawler import team  # Procrastinate and psycopg: loaded by the team's commands only
+
     root = Path(args.archive)
     config = load_config(root, args.index)
     locator = team.require_postgres(config.index)
