@@ -28,7 +28,7 @@ _INDENT = "    "
 _HR = "-" * WIDTH
 _SPACE = " \t\n\r\f"
 _UNDERLINE = "text-decoration: underline"
-_BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "div"}
+_BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "div", "figure"}
 _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 #: ASCII characters written as they are; the others below are escaped, the rest refused.
 _PLAIN = set("!\"$%&'()+,-./:;=?@^{|}~") | set(" ")
@@ -127,6 +127,10 @@ def _block(tag: etree._Element, width: int, in_list: bool) -> list[str]:
             raise Refused("break in heading")
         words = _inline_of(tag, in_list=in_list, heading=True)
         return ["#" * int(name[1]) + " " + "".join(words)]
+    if name == "figure":
+        if in_list or width != WIDTH:
+            raise Refused("a figure in a list or a quote")
+        return [_figure(tag, width)]
     if name == "blockquote":
         inner = "\n\n".join(_blocks(tag, width - 2, in_list))
         return ["\n".join("> " + line if line else ">" for line in inner.split("\n"))]
@@ -175,6 +179,77 @@ def _item(li: etree._Element, width: int) -> tuple[list[str], bool]:
         lines.extend(_list(sub, width).split("\n"))
         previous = sub.tag
     return lines, False
+
+
+# -- figures: images pandoc keeps as raw HTML ---------------------------------------------------
+
+#: The image attributes written after ``src`` and ``style``, in the page's order (the others
+#: pandoc moves: width and height after them, alt last; title, classes and the rest refused).
+_IMAGE_KEYS = {"decoding", "fetchpriority", "loading", "sizes", "srcset"}
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def _figure(tag: etree._Element, width: int) -> str:
+    """A ``<figure>`` of images (each maybe in a link): pandoc writes it as raw HTML, its
+    attributes in its own order, the tags filled into lines like words (a value never broken)."""
+    children = list(tag)
+    if tag.attrib or not _blank(tag.text) or not children:
+        raise Refused("figure")
+    pieces: list[Piece] = []
+    for i, child in enumerate(children):
+        if i and children[i - 1].tail:
+            pieces.append(" ")
+        if not _blank(child.tail):
+            raise Refused("text in a figure")
+        words = _linked_image(child) if child.tag == "a" else _image(child)
+        if pieces and pieces[-1] != " ":
+            pieces[-1] += words.pop(0)  # no space between them: glued
+        pieces.extend(words)
+    return "<figure>\n" + "\n".join(_fill(pieces, width)) + "\n</figure>"
+
+
+def _linked_image(link: etree._Element) -> list[Piece]:
+    children = list(link)
+    if list(link.attrib) != ["href"] or not _blank(link.text) or len(children) != 1:
+        raise Refused("a link in a figure")
+    if children[0].tail:
+        raise Refused("a link in a figure")
+    words = _image(children[0])
+    words[-1] += "</a>"
+    return ["<a", " ", f'href="{_attribute(link.get("href"))}">' + words[0], *words[1:]]
+
+
+def _image(image: etree._Element) -> list[Piece]:
+    """An ``<img>``'s words: ``<img``, then each attribute, the last one with `` />``."""
+    attributes = dict(image.attrib)
+    if image.tag != "img" or len(image) or image.text or "src" not in attributes:
+        raise Refused("figure content")
+    if set(attributes) - _IMAGE_KEYS - {"src", "style", "width", "height", "alt"}:
+        raise Refused("an image attribute")
+    size = [attributes.get("width"), attributes.get("height")]
+    if any(value is not None and not (value.isascii() and value.isdigit()) for value in size):
+        raise Refused("an image size pandoc rewrites")
+    order = ["src", "style", *(k for k in attributes if k in _IMAGE_KEYS), "width", "height", "alt"]
+    written = [
+        f'{key}="{_attribute(attributes[key])}"'
+        for key in order
+        if key in attributes and (attributes[key] or key != "alt")
+    ]
+    if any(not attributes[key] for key in attributes if key != "alt"):
+        raise Refused("an empty image attribute")
+    words = ["<img"]
+    for word in written:
+        words.extend([" ", word])
+    words[-1] += " />"
+    return words
+
+
+def _attribute(value: str | None) -> str:
+    if value is None or any(not (c.isascii() and c.isprintable()) and not _safe(c) for c in value):
+        raise Refused("an attribute value")
+    if "\xa0" in value:
+        raise Refused("an attribute value")
+    return value.translate(_ATTRIBUTE_ESCAPES)
 
 
 # -- inlines -----------------------------------------------------------------------------------

@@ -51,10 +51,33 @@ def test_plain_markup_is_written_as_pandoc_writes_it() -> None:
         "<div><ul><li>one<ul><li>two</li></ul></li><li>three</li></ul></div>",
         "<div><ol><li><p>one</p></li><li><p>two</p></li></ol></div>",
         "<div><p>1. starts like a list</p><p>(b) too</p><ul><li>iv. and</li></ul></div>",
+        "<div><p>I. roman or letter, Mrs. and Sen. are not</p><p>IV. is</p></div>",
+        "<div><ul><li>x<!-- c --><ul><li>a</li></ul><!-- --><ul><li>b</li></ul></li></ul></div>",
         "<div><p>x</p><!-- c --><ul><li>a</li></ul><!-- --><ul><li>b</li></ul></div>",
         "<div><blockquote><p>" + "quoted words " * 20 + "</p></blockquote></div>",
         "<div><p>" + "x" * 80 + " y 1. z - w + v 2025. u</p></div>",
         "<div><ul><li>" + "word " * 13 + "2025. x (2) y</li></ul></div>",
+    ]
+    taken, different = _compare(bodies)
+    assert taken == len(bodies) and different == []
+
+
+def test_figures_of_images_are_written_as_pandoc_writes_them() -> None:
+    """Raw HTML: pandoc's order of attributes, its escapes, tags filled into lines as words."""
+    url = "https://www.whitehouse.gov/wp-content/uploads/2026/08/a-rather-long-image-name.png"
+    srcset = ", ".join(f"{url}?resize={w},{w} {w}w" for w in (600, 768, 1200))
+    bodies = [
+        '<div><figure><img src="https://e.com/x.png"></figure></div>',
+        f'<div><p>x</p><figure>\n<img decoding="async" height="2" src="{url}" srcset="{srcset}"'
+        ' sizes="(max-width: 960px) 100vw, 960px" style="width:650px" width="3"/>\n</figure>'
+        "<p>y</p></div>",
+        f'<div><figure><img alt="An “alt” &amp; &lt;more&gt;" loading="lazy" src="{url}"'
+        f' fetchpriority="high"/> <img src="{url}"/><img src="data:image/svg+xml;base64,PHN2"/>'
+        "</figure></div>",
+        f'<div><figure><a href="https://e.com/?a=1&amp;b=2"><img src="{url}" alt=""'
+        ' width="1"/></a></figure><ul><li>z</li></ul></div>',
+        f'<div><figure><a href="https://x.com/a/status/2074167515714916374"><img src="{url}"/>'
+        f'</a>\n<a href="https://e.com/"><img height="9" src="{url}"/></a></figure></div>',
     ]
     taken, different = _compare(bodies)
     assert taken == len(bodies) and different == []
@@ -67,10 +90,14 @@ def test_plain_markup_is_written_as_pandoc_writes_it() -> None:
         '<div><p><span style="color:red">x</span></p></div>',
         '<div><p><img src="https://example.com/x.png"></p></div>',
         "<div><p>back\\slash</p></div>",
-        "<div><p>I. roman or letter</p></div>",
+        "<div><p>É. an initial not checked</p></div>",
         "<div><p>x <u>y</u></p></div>",
         "<div><h3>x<br></h3></div>",
-        "<div><ul><li>x<!-- c --></li></ul></div>",
+        "<div><ul><li>x<ul><li>y</li></ul>z</li></ul></div>",
+        '<div><figure><img src="https://e.com/x.png" width="50%"></figure></div>',
+        '<div><figure><img src="https://e.com/x.png" title="t"></figure></div>',
+        '<div><figure><img src="https://e.com/x.png"><figcaption>c</figcaption></figure></div>',
+        '<div><ul><li><figure><img src="https://e.com/x.png"></figure></li></ul></div>',
         "<div>loose text</div>",
         '<div><p><a href="https://e.com" title="t">x</a></p></div>',
     ],
