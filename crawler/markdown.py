@@ -30,6 +30,7 @@ _SPACE = " \t\n\r\f"
 _UNDERLINE = "text-decoration: underline"
 _BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "div", "figure"}
 _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
+_STARS = re.compile(r"\*+")
 #: ASCII characters written as they are; the others below are escaped, the rest refused.
 _PLAIN = set("!\"$%&'()+,-./:;=?@^{|}~") | set(" ")
 _ALL_PLAIN = re.compile("[A-Za-z0-9" + re.escape("".join(sorted(_PLAIN))) + "]*")
@@ -387,7 +388,16 @@ def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
         _children(tag, pieces)
         return
     if name == "span" and dict(tag.attrib) == {"style": _UNDERLINE}:
-        _underline(tag, pieces)
+        _raw_around(tag, f'<span style="{_UNDERLINE}">', "</span>", pieces)
+        return
+    if name == "u" and not tag.attrib:
+        _emphasis(tag, "<u>", pieces, "</u>")
+        return
+    if name == "sup" and not tag.attrib:
+        _raw_around(tag, "<sup>", "</sup>", pieces, spaces=False)
+        return
+    if name == "a" and list(tag.attrib) == ["href", "id"]:
+        _raw_link(tag, pieces)
         return
     if name in _INLINE and not tag.attrib:
         _emphasis(tag, _INLINE[name], pieces)
@@ -398,14 +408,37 @@ def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
     raise Refused(name)
 
 
-def _underline(tag: etree._Element, pieces: list[Piece]) -> None:
-    """WordPress's underline: pandoc keeps the span as raw HTML, its opening tag unbroken, the
-    spaces inside it where they are."""
+def _raw_around(
+    tag: etree._Element, opening: str, closing: str, pieces: list[Piece], *, spaces: bool = True
+) -> None:
+    """Inline markup pandoc keeps as raw HTML around the content (an underline, ``<u>``,
+    ``<sup>``): its opening tag unbroken, the spaces inside it where they are (none allowed in a
+    ``<sup>``: pandoc writes them escaped)."""
     inner: list[Piece] = []
     _children(tag, inner)
-    if "\n" in inner or all(p == " " for p in inner):
-        raise Refused("empty underline or a break in it")
-    pieces.extend([f'<span style="{_UNDERLINE}">', *inner, "</span>"])
+    if "\n" in inner or all(p == " " for p in inner) or (not spaces and " " in inner):
+        raise Refused("empty raw markup, a break or a space in it")
+    if pieces and pieces[-1].endswith(closing):
+        raise Refused("adjacent raw markup")  # pandoc joins two of a kind into one
+    pieces.extend([opening, *inner, closing])
+
+
+def _raw_link(tag: etree._Element, pieces: list[Piece]) -> None:
+    """A link with an id (WordPress's file block): pandoc writes it as HTML, laid out on its own;
+    one that fits a line is then a word that never breaks."""
+    url, ident = tag.get("href") or "", tag.get("id") or ""
+    inner: list[Piece] = []
+    _children(tag, inner)
+    if "://" not in url or not ident or not inner or " " in (inner[0], inner[-1]):
+        raise Refused("a link with an id")
+    if any(p == "\n" or any(c in p for c in "*[<`\\") for p in inner):
+        raise Refused("markup in a link with an id")
+    if any("&" in p for p in inner):
+        raise Refused("an entity in a link with an id")
+    link = f'<a href="{_attribute(url)}" id="{_attribute(ident)}">' + "".join(inner) + "</a>"
+    if _columns(link) > WIDTH:
+        raise Refused("a link with an id longer than a line")  # pandoc breaks it on its own
+    pieces.append(link)
 
 
 def _children(tag: etree._Element, pieces: list[Piece]) -> None:
@@ -415,25 +448,38 @@ def _children(tag: etree._Element, pieces: list[Piece]) -> None:
         _text(child.tail, pieces)
 
 
-def _emphasis(tag: etree._Element, mark: str, pieces: list[Piece]) -> None:
+def _emphasis(
+    tag: etree._Element, mark: str, pieces: list[Piece], close: str | None = None
+) -> None:
+    """Emphasis (``mark`` around it), or an underline (``<u>`` and ``close``: pandoc writes it as
+    raw HTML, but moves the spaces at its ends outside as it does for emphasis)."""
     inner: list[Piece] = []
     _children(tag, inner)
-    if any(p in ("\n",) for p in inner) or any("*" in p.replace("\\*", "") for p in inner):
-        raise Refused("nested emphasis or break in emphasis")
+    if "\n" in inner:
+        raise Refused("a break in emphasis")
+    if close is not None and any("*" in p or "<" in p for p in inner):
+        raise Refused("markup in an underline")
+    marks = {len(run) for p in inner for run in _STARS.findall(p.replace("\\*", ""))}
+    if close is None and marks - {3 - len(mark)}:
+        raise Refused("emphasis in emphasis of its kind")  # only **a *b*** or *a **b***
     if not inner:
         return
-    lead = inner[0] == " "
-    trail = inner[-1] == " "
-    core = inner[lead : len(inner) - trail if trail else None]
+    close = mark if close is None else close
+    start, end = 0, len(inner)
+    while start < end and inner[start] == " ":
+        start += 1
+    while end > start and inner[end - 1] == " ":
+        end -= 1
+    lead, trail, core = start > 0, end < len(inner), inner[start:end]
     if not core:
         raise Refused("emphasis of spaces only")
     if lead:
         pieces.append(" ")
-    if pieces and pieces[-1].endswith("*") and not pieces[-1].endswith("\\*"):
-        raise Refused("adjacent emphasis")
-    pieces.extend([mark + core[0], *core[1:]] if len(core) > 1 else [mark + core[0] + mark])
+    if pieces and pieces[-1].endswith(("*", close)) and not pieces[-1].endswith("\\*"):
+        raise Refused("adjacent emphasis")  # pandoc joins two of a kind into one
+    pieces.extend([mark + core[0], *core[1:]] if len(core) > 1 else [mark + core[0] + close])
     if len(core) > 1:
-        pieces[-1] += mark
+        pieces[-1] += close
     if trail:
         pieces.append(" ")
 
@@ -444,6 +490,8 @@ def _link(tag: etree._Element, pieces: list[Piece]) -> None:
         raise Refused("url")
     inner: list[Piece] = []
     _children(tag, inner)
+    if inner and inner[0] == " ":
+        pieces.append(" ")  # pandoc moves the space out, before the link
     while inner and inner[0] == " ":
         inner.pop(0)
     trail = bool(inner) and inner[-1] == " "

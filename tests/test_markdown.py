@@ -53,6 +53,11 @@ def test_plain_markup_is_written_as_pandoc_writes_it() -> None:
         "<div><p>1. starts like a list</p><p>(b) too</p><ul><li>iv. and</li></ul></div>",
         "<div><p>I. roman or letter, Mrs. and Sen. are not</p><p>IV. is</p></div>",
         "<div><ul><li>x<!-- c --><ul><li>a</li></ul><!-- --><ul><li>b</li></ul></li></ul></div>",
+        "<div><p><strong>From <em>The Wall Street Journal</em>:</strong> <em>a <b>b</b></em></p>"
+        "<p><strong><em>All of it</em></strong>, 250<sup>th</sup> and <u>Sec. 2</u></p>"
+        '<p>See <a href="https://e.com/a.pdf" id="wp-block-file--media-1">the file</a>.</p>'
+        '<p><strong>a</strong><a href="https://e.com/">  b</a> <em> <strong> c</strong></em></p>'
+        "<p><u> d </u>e <u>f</u></p></div>",
         "<div><p>x</p><!-- c --><ul><li>a</li></ul><!-- --><ul><li>b</li></ul></div>",
         "<div><blockquote><p>" + "quoted words " * 20 + "</p></blockquote></div>",
         "<div><p>" + "x" * 80 + " y 1. z - w + v 2025. u</p></div>",
@@ -91,7 +96,8 @@ def test_figures_of_images_are_written_as_pandoc_writes_them() -> None:
         '<div><p><img src="https://example.com/x.png"></p></div>',
         "<div><p>back\\slash</p></div>",
         "<div><p>É. an initial not checked</p></div>",
-        "<div><p>x <u>y</u></p></div>",
+        "<div><p>x <sup>y z</sup></p></div>",
+        "<div><p><u>f</u><u>g</u> <sup>1</sup><sup>2</sup></p></div>",
         "<div><h3>x<br></h3></div>",
         "<div><ul><li>x<ul><li>y</li></ul>z</li></ul></div>",
         '<div><figure><img src="https://e.com/x.png" width="50%"></figure></div>',
@@ -122,9 +128,19 @@ def _inline(draw: st.DrawFn) -> str:
     parts = []
     for _ in range(draw(st.integers(1, 4))):
         text = draw(_TEXT).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        wrap = draw(st.sampled_from(["", "strong", "em", "a", "br", "u"]))
+        kinds = ["", "strong", "em", "a", "br", "u", "<u>", "sup", "id", "strong em", "em strong"]
+        wrap = draw(st.sampled_from(kinds))
         if wrap == "u":
             parts.append(f'<span style="text-decoration: underline">{text}</span>')
+        elif wrap == "<u>":
+            parts.append(f"<u>{text}</u>")
+        elif wrap == "id":
+            parts.append(f'<a href="https://example.com/f.pdf" id="wp-file-{len(text)}">{text}</a>')
+        elif " " in wrap:  # emphasis in emphasis of the other kind, around or inside the text
+            outer, inner = wrap.split()
+            cut = draw(st.integers(0, len(text)))
+            inside = f"{text[:cut]}<{inner}>{text[cut:]}</{inner}>"
+            parts.append(f"<{outer}>{inside}</{outer}>")
         elif wrap == "a":
             parts.append(f'<a href="https://example.com/{len(text)}">{text}</a>')
         elif wrap == "br":
@@ -167,7 +183,7 @@ def _body(draw: st.DrawFn) -> str:
 @settings(
     max_examples=15,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a batch of 20 takes minutes
 )
 @given(st.lists(_body(), min_size=20, max_size=20))
