@@ -319,15 +319,18 @@ def test_a_post_agrees_with_the_markdown_of_the_same_words() -> None:
         '<h2>Fact <em>sheet</em></h2><p>The President&#8217;s <a href="https://x.gov/a">plan'
         "</a>, at $1.5 billion:</p><ol><li>one</li><li>two *starred*</li></ol>"
         "<blockquote><ul><li>quoted</li></ul></blockquote>"
+        "<p><strong>I</strong>nvestment in 2025. Salt &amp; pepper</p>"
     )
     markdown = (
         "## Fact *sheet*\n\nThe President\u2019s [plan](https://x.gov/a), at \\$1.5\n"
-        "billion:\n\n1.  one\n2.  two \\*starred\\*\n\n> - quoted\n"
+        "billion:\n\n1.  one\n2.  two \\*starred\\*\n\n> - quoted\n\n"
+        "**I**nvestment in\n2025. Salt &amp; pepper\n"
     )
     item = Post("1", "https://x.gov/p/", "A title", None, None, html)
     assert agrees(item, "A title", markdown)
     assert not agrees(item, "A title", markdown.replace("$1.5", "$1.6"))
     assert not agrees(item, "A title", markdown.replace("quoted", "quoted too"))
+    assert not agrees(item, "A title", markdown.replace("2025.", "2026."))  # not a list number
     assert not agrees(item, "Another title", markdown)
 
 
