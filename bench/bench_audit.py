@@ -9,6 +9,11 @@ added to a statement's body; its modified time, Last-Modified and sitemap lastmo
 copies of that archive are then audited in the same run: one through the API (``--audit 50``,
 the whitehouse seed's schedule), one with today's ``--full`` (every page, conditional GET).
 
+The API audits include the page sweep (``[wordpress] page_sweep`` statements the API lists,
+re-checked as pages each audit). The first audit's cost is reported apart: the self-check's
+pages, the pages of posts whose words are not those of the archive's latest revision (fetched
+before their baseline is kept), and the sweep's.
+
 Reported for each: the requests of the whole sync and those of the audit itself (API pages and
 statement pages; discovery's sitemaps, feed and listing pages counted apart), the wall time
 those requests take at the seed's rate (``[politeness] rate``, 1 a second: the rate limit is per
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import re
 import shutil
 import sys
 import tempfile
@@ -103,7 +109,7 @@ def main() -> int:
         sync(root / "base", site, 0, full=True)
         cold = time.perf_counter() - t
         site.reset_counts()
-        sync(root / "base", site, 1, audit=50)
+        baseline = sync(root / "base", site, 1, audit=50)
         first = counts(site)
         step = max(1, len(texts) // args.edits)
         planted = {silent_edit(site, texts[i * step]) for i in range(args.edits)}
@@ -115,9 +121,13 @@ def main() -> int:
         f"{n:,} statements served (cold --full sync {cold:.0f} s);"
         f" {args.edits} silent edits planted"
     )
+    seed, _ = source()
+    unlike = re.search(r"(\d+) seen first not as archived", " ".join(baseline.notes))
     print(
-        f"first API audit (self-check and baseline): {first['audit']} requests"
-        f" ({first['api']} API pages, {first['pages']} statement pages)"
+        f"first API audit (self-check, baseline, sweep): {first['audit']} requests"
+        f" ({first['api']} API pages, {first['pages']} statement pages: self-check"
+        f" {seed.wordpress.self_check}, words not as archived {unlike[1] if unlike else 0},"
+        f" page sweep {seed.wordpress.page_sweep}); events {len(baseline.events)}"
     )
     print(f"{'':22}{'API audit':>14}{'today --full':>14}{'ratio':>9}")
     rows = [

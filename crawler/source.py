@@ -158,11 +158,13 @@ class SyncSettings:
 class WordPress:
     """The site's WordPress REST API, for audits (:mod:`crawler.wpapi`): with ``api`` on, an
     audit reads ``endpoint`` in pages of 100 and fetches as pages only the posts that changed,
-    once a check on ``self_check`` recent statements shows that the API tracks the pages."""
+    once a check on ``self_check`` recent statements shows that the API tracks the pages, and
+    re-checks as pages the ``page_sweep`` least recently checked statements the API lists."""
 
     api: bool = False
     endpoint: str = "/wp-json/wp/v2/posts"  # the posts route, on the origin
     self_check: int = 3  # recent statements whose API content is compared with their page
+    page_sweep: int = 5  # statements the API lists re-checked as pages by each audit
 
 
 @dataclass(frozen=True)
@@ -374,6 +376,7 @@ def _check_limits(source: Source, ctx: Context) -> None:
         limits["sitemap.max_sitemaps"] = source.sitemap.max_sitemaps
         limits["sitemap.max_urls"] = source.sitemap.max_urls
     limits["wordpress.self_check"] = source.wordpress.self_check
+    limits["wordpress.page_sweep"] = source.wordpress.page_sweep
     for key, value in limits.items():
         if value < 1:
             raise ctx.fail(key, "a whole number of at least 1", value)

@@ -6,7 +6,7 @@ is fetched only when its sitemap ``lastmod`` moved, unless ``full`` re-checks ev
 conditional GET) or ``audit`` re-checks the least recently checked few; for a source with a
 WordPress REST API (``[wordpress] api``), an audit re-checks the statements the API shows
 changed or gone since the last check: the whole archive in about 1% of the requests
-(:mod:`crawler.wpaudit`).
+(:mod:`crawler.wpaudit`), and a small page sweep of the statements the API lists.
 
 Fetching, parsing and recording overlap (:func:`crawler.pipeline.overlapped`): fetches run on
 worker threads (``chunk`` in flight), what has arrived is parsed and converted in batches of
@@ -58,7 +58,6 @@ from collections import Counter
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from itertools import islice
 
 from crawler.bounds import GoneStreak, cap_new, sitemaps_to_save
 from crawler.discover import Found
@@ -69,7 +68,7 @@ from crawler.pipeline import RETRY_SPARE, overlapped
 from crawler.recorder import Outcome, recorder_for
 from crawler.source import Source
 from crawler.walk import Discovered, discover
-from crawler.wpaudit import ApiAudit
+from crawler.wpaudit import ApiAudit, rotation
 from storage.archive import Archive, Recorded, stamp, utc_now
 from storage.diff import words_hash
 from storage.errors import StatementSyncError
@@ -413,7 +412,8 @@ class Syncer:
 
     def _recheck(self) -> Iterator[tuple[str, str]]:
         """Known statements to re-check: all of the source's with ``full``, or ``audit`` many
-        (with the WordPress API: those it shows changed, then ``audit`` many it does not list)."""
+        (with the WordPress API: those it shows changed, then ``audit`` many it does not list
+        and ``[wordpress] page_sweep`` many it lists, :func:`crawler.wpaudit.rotation`)."""
         if not self.options.full and not self.options.audit:
             return
         reason = "full" if self.options.full else "audit"
@@ -421,10 +421,13 @@ class Syncer:
         mine = (
             url
             for url, _ in self.archive.index.least_recently_checked()
-            if self.source.statement_match(url) and url not in covered
+            if self.source.statement_match(url)
         )
         limit = None if self.options.full else self.options.audit
-        yield from ((url, reason) for url in list(islice(mine, limit)))
+        planned = set(self._api.urls.values()) if self._api is not None else set()
+        sweep = self.source.wordpress.page_sweep
+        chosen = rotation(mine, covered, audit=limit, sweep=sweep, planned=planned)
+        yield from ((url, reason) for url in chosen)
 
     def _api_recheck(self) -> Generator[tuple[str, str], None, set[str]]:
         """An audit by the source's WordPress API (:mod:`crawler.wpaudit`): the statements it

@@ -9,6 +9,22 @@ mass-removal guard). ``None`` means the API is not used this time: the engine au
 :meth:`ApiAudit.settle`, after fetching, records each re-checked post as checked now, drops the
 rows of posts gone from the API, and, when a post's fingerprint and its page disagree, withdraws
 the trust so that the next audit checks again. Nothing is written on a dry run.
+
+A post seen for the first time is compared with its statement's latest revision in the archive
+(:func:`crawler.wpapi.agrees`, no request): only one that differs is fetched as a page before its
+baseline is kept, so a first baseline cannot hide an edit made since the page was last fetched.
+
+The page sweep (:func:`rotation`). The API tells only what ``content.rendered`` and the title
+show: a block the site renders outside them (a sidebar note, a correction in the template), or
+an API that stops tracking a post, would never be seen if the statements the API lists left the
+page audit. So every audit by the API also re-checks as pages the ``[wordpress] page_sweep``
+least recently checked statements the API lists (conditional GET: an unchanged page costs a 304),
+besides the ``audit`` least recently checked that it does not list. Each page check moves its
+statement to the back of the rotation, so the API audit and the sweep together reach every
+statement, the API each run and the pages once every ``listed / page_sweep`` runs (the whole
+whitehouse archive in about 430 runs at 5 a run, some 36 days at its schedule's every 2h). A
+swept page whose words changed while the post's fingerprint did not withdraws the trust
+(:func:`crawler.wpapi.disagreements`).
 """
 
 from __future__ import annotations
@@ -24,7 +40,9 @@ from crawler.source import Source
 from crawler.wpapi import (
     ApiUnavailable,
     Audit,
+    Post,
     Trust,
+    agrees,
     as_row,
     compare,
     disagreements,
@@ -77,18 +95,27 @@ class ApiAudit:
         except ApiUnavailable as exc:
             self._set_trust(Trust("fallback", str(exc), self._now()))
             return None
-        audit = compare(posts, index.api_posts(self.source.name), index.fetch_state, self._now())
+        recorded = index.api_posts(self.source.name)
+        audit = compare(posts, recorded, index.fetch_state, self._now(), self._agrees)
         self.audit = audit
         self._keep(audit.baseline)
         self.covered = {index.by_id(sid).url for sid in audit.covered}
         tasks = [(self._url(sid), "api") for _, sid, _ in audit.fetch]
         tasks += [(self._url(row.statement_id), "absent") for row in audit.missing]
+        changed = len(audit.fetch) - len(audit.unlike)
+        unlike = f", {len(audit.unlike)} seen first not as archived" if audit.unlike else ""
         self.notes.append(
-            f"audit by the WordPress API: {len(posts)} posts, {len(audit.fetch)} changed"
-            f" ({audit.silent} without a new modified time), {len(audit.missing)} gone from it;"
-            " those re-checked as pages"
+            f"audit by the WordPress API: {len(posts)} posts, {changed} changed"
+            f" ({audit.silent} without a new modified time){unlike}, {len(audit.missing)} gone"
+            " from it; those re-checked as pages"
         )
         return tasks
+
+    def _agrees(self, post: Post, statement_id: int) -> bool:
+        """Whether a post seen first has the words of its statement's latest revision."""
+        index = self.archive.index
+        revision = index.revision(statement_id, index.by_id(statement_id).head)
+        return revision is not None and agrees(post, revision.title, revision.body)
 
     def settle(self, settled: Collection[str], events: Iterable[Recorded]) -> None:
         """After fetching: re-checked posts whose page was taken in whole (recorded, unchanged,
@@ -146,3 +173,30 @@ class ApiAudit:
 
     def _now(self) -> str:
         return stamp(self.clock())
+
+
+def rotation(
+    order: Iterable[str],
+    listed: Collection[str],
+    *,
+    audit: int | None,
+    sweep: int,
+    planned: Collection[str] = (),
+) -> list[str]:
+    """The page audit's share of an audit (see the module): of the statement URLs in ``order``
+    (least recently checked first), the first ``audit`` (all: None) the API does not list, then
+    the first ``sweep`` it lists; ``planned`` ones (the API's re-checks) are passed over."""
+    unlisted: list[str] = []
+    swept: list[str] = []
+    sweep = sweep if listed else 0  # none listed: no need to look for them
+    for url in order:
+        if url in planned:
+            continue
+        if url in listed:
+            if len(swept) < sweep:
+                swept.append(url)
+        elif audit is None or len(unlisted) < audit:
+            unlisted.append(url)
+        if audit is not None and len(unlisted) >= audit and len(swept) >= sweep:
+            break
+    return unlisted + swept

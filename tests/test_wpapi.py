@@ -18,7 +18,17 @@ from crawler.cli import main
 from crawler.fetch import Fetcher, RetryPolicy, make_client
 from crawler.source import Source, load_source
 from crawler.syncer import Syncer, SyncOptions, SyncReport
-from crawler.wpapi import ApiUnavailable, Post, Trust, compare, fingerprint, parse_page, tracks
+from crawler.wpapi import (
+    ApiUnavailable,
+    Post,
+    Trust,
+    agrees,
+    compare,
+    fingerprint,
+    parse_page,
+    tracks,
+)
+from crawler.wpaudit import rotation
 from storage.archive import Archive
 from storage.index import ApiPost, FetchState
 from tests.conftest import PROJECT
@@ -32,6 +42,10 @@ COUNT = 30
 def whitehouse() -> Source:
     source = load_source(PROJECT / "seeds" / "whitehouse.toml")
     return dataclasses.replace(source, politeness=dataclasses.replace(source.politeness, rate=0.0))
+
+
+#: [wordpress] page_sweep: pages of statements the API lists that each API audit re-checks.
+SWEEP = whitehouse().wordpress.page_sweep
 
 
 def run_sync(archive_dir: Path, site: FixtureSite, hour: int = 0, **options: Any) -> SyncReport:
@@ -65,9 +79,12 @@ def archives(texts: list[str], tmp_path_factory: pytest.TempPathFactory) -> dict
         shutil.copytree(root / "cold", root / "audited")
         once.reset_counts()
         first = run_sync(root / "audited", once, hour=1, audit=5)
+        # An unedited archive's first audit: every post has its archived words, so no page is
+        # fetched for its baseline; only the self-check's newest three and the page sweep.
         assert once.count("/wp-json/") == 1  # 30 posts: one page
-        assert once.statement_requests() == 3  # the self-check: the newest three pages
+        assert once.statement_requests() == 3 + SWEEP
         assert not first.events and not first.failures
+        assert any("30 posts, 0 changed" in n and "not as archived" not in n for n in first.notes)
     return {"cold": root / "cold", "audited": root / "audited"}
 
 
@@ -96,14 +113,14 @@ def test_an_api_audit_fetches_only_what_changed_and_finds_silent_edits(
     site.edit(urls[20], others[1], bump_lastmod=False)
     site.reset_counts()
     report = run_sync(archive_dir, site, hour=2, audit=5)
-    # One API page and the two changed pages: no other statement page, no audit by pages.
-    assert site.count("/wp-json/") == 1 and site.statement_requests() == 2
+    # One API page, the two changed pages and the page sweep's: no other statement page.
+    assert site.count("/wp-json/") == 1 and site.statement_requests() == 2 + SWEEP
     assert sorted(e.url for e in report.events) == sorted([urls[3], urls[20]])
     assert all("silent" in e.kinds for e in report.events)
     assert any("2 changed (2 without a new modified time)" in n for n in report.notes)
     site.reset_counts()
     again = run_sync(archive_dir, site, hour=3, audit=5)
-    assert site.statement_requests() == 0 and not again.events  # checked: as recorded now
+    assert site.statement_requests() == SWEEP and not again.events  # checked: as recorded now
     with Archive(archive_dir) as archive:  # the API's id is the statement's stable id
         row = archive.index.by_url(urls[3])
         assert row is not None and row.stable_id is not None
@@ -121,7 +138,7 @@ def test_a_changed_post_whose_page_failed_is_fetched_again_by_the_next_audit(
     assert [url for url, _ in failed.failures] == [urls[7]] and not failed.events
     site.reset_counts()
     again = run_sync(archive_dir, site, hour=3, audit=5)  # the post is not taken as checked
-    assert site.statement_requests() == 1, "the page that failed is fetched again"
+    assert site.statement_requests() == 1 + SWEEP, "the page that failed is fetched again"
     assert [(e.url, "silent" in e.kinds) for e in again.events] == [(urls[7], True)]
 
 
@@ -133,7 +150,7 @@ def test_a_statement_gone_from_sitemap_and_api_is_removed_by_the_next_audit(
     site.remove(gone, 410)
     site.reset_counts()
     report = run_sync(archive_dir, site, hour=2, audit=5)
-    assert site.statement_requests() == 1  # that one page, re-checked
+    assert site.statement_requests() == 1 + SWEEP  # that one page, re-checked, and the sweep
     assert [(e.url, e.kinds) for e in report.events] == [(gone, ("removed",))]
     with Archive(archive_dir) as archive:
         assert len(archive.index.api_posts("whitehouse")) == COUNT - 1
@@ -208,6 +225,49 @@ def test_a_dry_run_keeps_no_baseline(
     assert trust(archive_dir).state == "unchecked"
 
 
+def test_a_first_audit_finds_a_page_edited_since_it_was_last_fetched(
+    tmp_path: Path, site: FixtureSite, archives: dict[str, Path], others: list[str]
+) -> None:
+    archive_dir = copy(archives, "cold", tmp_path)  # no API baseline yet
+    edited = site.urls()[10]  # not among the self-check's newest three
+    site.edit(edited, others[0], bump_lastmod=False)  # silent: the API shows the edited words
+    site.reset_counts()
+    report = run_sync(archive_dir, site, hour=1, audit=5)
+    assert [(e.url, "updated" in e.kinds) for e in report.events] == [(edited, True)]
+    assert any(
+        "0 changed (0 without a new modified time), 1 seen first not as archived" in n
+        for n in report.notes
+    )
+    # The self-check's three pages, the edited one and the sweep's: no page per statement.
+    assert site.statement_requests() == 3 + 1 + SWEEP
+    site.reset_counts()
+    again = run_sync(archive_dir, site, hour=2, audit=5)  # its baseline is the edited post
+    assert not again.events and site.statement_requests() == SWEEP
+
+
+def test_the_page_sweep_reaches_every_statement_the_api_lists(
+    tmp_path: Path, site: FixtureSite, archives: dict[str, Path], others: list[str]
+) -> None:
+    archive_dir = copy(archives, "audited", tmp_path)
+    site.api_tracks = False  # the API no longer follows the pages: only a page check sees edits
+    edited = site.urls()[20]  # not among the self-check's newest three
+    site.edit(edited, others[0], bump_lastmod=False)
+    found = []
+    for hour in range(2, 2 + COUNT // SWEEP):  # the whole archive at SWEEP pages an audit
+        site.reset_counts()
+        report = run_sync(archive_dir, site, hour=hour, audit=5)
+        assert site.count("/wp-json/") == 1 and site.statement_requests() <= SWEEP + 3
+        found += [(e.url, "updated" in e.kinds) for e in report.events]
+        if report.events:  # the page moved, its post did not: the API is checked again
+            assert any("disagreed for 1 statements" in n for n in report.notes)
+            assert trust(archive_dir).state == "unchecked"
+    assert found == [(edited, True)]
+    with Archive(archive_dir) as archive:  # every page checked since the API audits began
+        checked = [archive.index.fetch_state(url) for url in site.urls()]
+    first = (NOW + dt.timedelta(hours=2)).isoformat()
+    assert all(s is not None and (s.last_checked or "") >= first for s in checked)
+
+
 # -- the pure parts ---------------------------------------------------------------------------
 
 
@@ -238,16 +298,52 @@ def test_compare_sorts_posts_against_the_last_check() -> None:
         checked = "2025-12-01T00:00:00+00:00" if sid == 4 else "2026-06-01T00:00:00+00:00"
         return FetchState(sid, url, "active", 1, last_checked=checked)
 
-    audit = compare([same, edited, silent, new, old_news], rows, state, "now")
+    unlike = post(6, "words 6")  # first seen, not modified since, not as archived
+
+    def agree(p: Post, statement_id: int) -> bool:
+        return statement_id != 6
+
+    posts = [same, edited, silent, new, old_news, unlike]
+    audit = compare(posts, rows, state, "now", agree)
     assert [(p.post_id, silent) for p, _, silent in audit.fetch] == [
         ("2", False),
         ("3", True),
         ("4", False),  # first seen, modified after its last check
+        ("6", False),  # first seen, its words not those archived
     ]
     assert [r.post_id for r in audit.baseline] == ["5"] and [r.post_id for r in audit.missing] == [
         "9"
     ]
-    assert audit.covered == {1, 2, 3, 4, 5} and audit.unmoved == {1}
+    assert audit.covered == {1, 2, 3, 4, 5, 6} and audit.unmoved == {1} and audit.unlike == {6}
+
+
+def test_a_post_agrees_with_the_markdown_of_the_same_words() -> None:
+    html = (
+        '<h2>Fact <em>sheet</em></h2><p>The President&#8217;s <a href="https://x.gov/a">plan'
+        "</a>, at $1.5 billion:</p><ol><li>one</li><li>two *starred*</li></ol>"
+        "<blockquote><ul><li>quoted</li></ul></blockquote>"
+        "<p><strong>I</strong>nvestment in 2025. Salt &amp; pepper</p>"
+    )
+    markdown = (
+        "## Fact *sheet*\n\nThe President\u2019s [plan](https://x.gov/a), at \\$1.5\n"
+        "billion:\n\n1.  one\n2.  two \\*starred\\*\n\n> - quoted\n\n"
+        "**I**nvestment in\n2025. Salt &amp; pepper\n"
+    )
+    item = Post("1", "https://x.gov/p/", "A title", None, None, html)
+    assert agrees(item, "A title", markdown)
+    assert not agrees(item, "A title", markdown.replace("$1.5", "$1.6"))
+    assert not agrees(item, "A title", markdown.replace("quoted", "quoted too"))
+    assert not agrees(item, "A title", markdown.replace("2025.", "2026."))  # not a list number
+    assert not agrees(item, "Another title", markdown)
+
+
+def test_the_page_sweep_takes_a_few_listed_statements_in_their_turn() -> None:
+    order = ["a", "b", "c", "d", "e", "f", "g"]  # least recently checked first
+    listed = {"a", "b", "c", "e", "f"}
+    assert rotation(order, listed, audit=1, sweep=2, planned={"a"}) == ["d", "b", "c"]
+    assert rotation(order, listed, audit=5, sweep=1) == ["d", "g", "a"]
+    assert rotation(order, set(), audit=2, sweep=3) == ["a", "b"]  # the API not used: pages
+    assert rotation(order, listed, audit=None, sweep=0) == ["d", "g"]
 
 
 def test_a_fingerprint_is_of_words_not_markup() -> None:
