@@ -72,7 +72,7 @@ def seed(items: list[Page], source: Source) -> None:
 def previous(items: list[Page], source: Source) -> None:
     with (
         mock.patch.object(parse, "_cuttable", lambda selectors: False),
-        mock.patch.object(crawler.pandoc, "to_markdown", lambda html: None),
+        mock.patch.object(crawler.pandoc.Pandoc, "_writes_natively", lambda self: False),
     ):
         results = parse_many(items, source, jobs=2)
     assert all(not isinstance(r, Exception) for r in results)
@@ -80,7 +80,7 @@ def previous(items: list[Page], source: Source) -> None:
 
 def pandoc_only(items: list[Page], source: Source) -> None:
     """``now`` with every body through pandoc (the native writer turned off)."""
-    with mock.patch.object(crawler.pandoc, "to_markdown", lambda html: None):
+    with mock.patch.object(crawler.pandoc.Pandoc, "_writes_natively", lambda self: False):
         now(items, source)
 
 

@@ -69,7 +69,7 @@ import os, resource, sys
 from crawler.cli import main
 if os.environ.get("BENCH_PREVIOUS") or os.environ.get("BENCH_PANDOC_ONLY"):
     import crawler.pandoc
-    crawler.pandoc.to_markdown = lambda html: None  # every body through pandoc
+    crawler.pandoc.Pandoc._writes_natively = lambda self: False  # every body through pandoc
 if os.environ.get("BENCH_PREVIOUS"):
     import crawler.parse, crawler.syncer
     crawler.parse._cuttable = lambda selectors: False
