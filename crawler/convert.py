@@ -7,15 +7,18 @@ may set its options in a table named after it (``[convert.pandoc]``). What the a
 Markdown is, is each engine's business: no engine's format names or flags appear in the general
 seed schema, and errors name the converter.
 
+An engine may also write a body straight from the page's parsed tree (:class:`WritesElements`):
+the pandoc engine's native writer does, so that most pages are never serialised to HTML at all.
+
 pandoc (:mod:`crawler.pandoc`) is the one engine today. Its functions ``convert``,
 ``convert_many`` and ``MARKDOWN`` stay importable from here for existing callers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from crawler.errors import ConvertError
 from crawler.pandoc import MARKDOWN, Pandoc, PandocOptions, convert, convert_many
@@ -25,6 +28,7 @@ __all__ = [
     "MARKDOWN",
     "Converter",
     "Engine",
+    "WritesElements",
     "convert",
     "convert_many",
     "converter",
@@ -45,6 +49,17 @@ class Converter(Protocol):
     def convert_many(self, htmls: Sequence[str], *, jobs: int = 2) -> list[str]:
         """Many documents, in order, each as :meth:`convert` gives it alone."""
         ...
+
+
+@runtime_checkable
+class WritesElements(Protocol):
+    """A converter that may write a body straight from the page's parsed tree (an lxml element),
+    skipping the HTML the parser would make of it: what it writes must equal what it would write
+    for that HTML, and None means "give me the HTML" (:mod:`crawler.parse`)."""
+
+    def write_element(
+        self, element: Any, *, skip: Collection[Any], strip: Sequence[str]
+    ) -> str | None: ...
 
 
 @dataclass(frozen=True)

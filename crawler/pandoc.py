@@ -25,13 +25,14 @@ import re
 import secrets
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from crawler.errors import ConvertError
-from crawler.markdown import to_markdown
+from crawler.markdown import element_to_markdown, to_markdown
 
 log = logging.getLogger(__name__)
 
@@ -188,3 +189,12 @@ class Pandoc:
 
     def _native(self, html: str) -> str | None:
         return to_markdown(html) if self._writes_natively() else None
+
+    def write_element(
+        self, element: Any, *, skip: Collection[Any], strip: Sequence[str]
+    ) -> str | None:
+        """A body written by the native writer from the page's tree, or None (see
+        :class:`crawler.convert.WritesElements`)."""
+        if not self._writes_natively():
+            return None
+        return element_to_markdown(element, skip=skip, strip=strip)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bs4 import BeautifulSoup, Tag
 
-from crawler.convert import Converter, converter
+from crawler.convert import Converter, WritesElements, converter
 from crawler.errors import ConvertError, NotAStatement, SourceError
 from crawler.pagecut import PageTree, Unsupported, element_depth, supported
 from crawler.source import ArticleSelectors, Selectors, Source
@@ -39,6 +39,30 @@ ASCII_SPACE = " \t\r\n\f"
 MAX_DEPTH = 500
 
 
+class Body:
+    """A page's body as the converter takes it: its HTML, made when first asked for, and its
+    Markdown when the converter wrote it straight from the page's tree
+    (:class:`crawler.convert.WritesElements`). Two bodies are equal when their HTML is."""
+
+    def __init__(self, html: str | Callable[[], str], markdown: str | None = None) -> None:
+        self._html, self.markdown = html, markdown
+
+    @property
+    def html(self) -> str:
+        if callable(self._html):
+            self._html = self._html()
+        return self._html
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Body) and self.html == other.html
+
+    def __hash__(self) -> int:
+        return hash(self.html)
+
+    def __repr__(self) -> str:
+        return f"Body(markdown={'yes' if self.markdown is not None else 'no'})"
+
+
 @dataclass(frozen=True)
 class Extracted:
     """What a statement page says, before its body is converted."""
@@ -48,7 +72,11 @@ class Extracted:
     tags: str
     published: dt.datetime
     modified: dt.datetime | None
-    body_html: str
+    body: Body
+
+    @property
+    def body_html(self) -> str:
+        return self.body.html
 
 
 @dataclass(frozen=True)
@@ -94,7 +122,7 @@ def extract(
         tags=_tags(url, source),
         published=local,
         modified=modified,
-        body_html=page.body(selectors, url),
+        body=page.body(selectors, url, converter_of(source)),
     )
 
 
@@ -143,7 +171,9 @@ def parse_statement(
 ) -> Statement:
     """A statement page as an archive document."""
     extracted = extract(html, url, source, published=published)
-    markdown = converter_of(source).convert(extracted.body_html)
+    markdown = extracted.body.markdown
+    if markdown is None:
+        markdown = converter_of(source).convert(extracted.body_html)
     return build(extracted, markdown, source)
 
 
@@ -161,7 +191,7 @@ def parse_many(
             continue
         extracted.append((slot, item))
         results.append(NotAStatement("not parsed", url=page.url))  # replaced below
-    bodies = convert_bodies(converter_of(source), [e.body_html for _, e in extracted], jobs=jobs)
+    bodies = _written(converter_of(source), [e.body for _, e in extracted], jobs)
     for (slot, item), body in zip(extracted, bodies, strict=True):
         if isinstance(body, ConvertError):
             results[slot] = ConvertError(body.message, where=item.url)
@@ -171,6 +201,13 @@ def parse_many(
         except NotAStatement as exc:
             results[slot] = exc
     return results
+
+
+def _written(engine: Converter, bodies: Sequence[Body], jobs: int) -> list[str | ConvertError]:
+    """The bodies' Markdown: as written from the page's tree, or converted together."""
+    html = [b.html for b in bodies if b.markdown is None]
+    converted = iter(convert_bodies(engine, html, jobs=jobs))
+    return [next(converted) if b.markdown is None else b.markdown for b in bodies]
 
 
 def converter_of(source: Source) -> Converter:
@@ -303,7 +340,7 @@ class _Page(Protocol):
     def tag(self, selector: str) -> Tag | None: ...
     def attribute(self, selector: str, name: str) -> object: ...
     def meta(self, name: str) -> object: ...
-    def body(self, selectors: ArticleSelectors, url: str) -> str: ...
+    def body(self, selectors: ArticleSelectors, url: str, engine: Converter) -> Body: ...
 
 
 def _cuttable(selectors: Selectors) -> bool:
@@ -335,7 +372,7 @@ class _Cut:
     def meta(self, name: str) -> object:
         return self.tree.meta(name)
 
-    def body(self, selectors: ArticleSelectors, url: str) -> str:
+    def body(self, selectors: ArticleSelectors, url: str, engine: Converter) -> Body:
         element = self.tree.select_one(selectors.body)
         if element is None:
             raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
@@ -347,7 +384,11 @@ class _Cut:
             for found in self.tree.select(selector)
             if any(above == element for above in found.iterancestors())
         ]
-        return _stripped(PageTree.soup(element, remove=remove), selectors.strip_attributes)
+        strip = selectors.strip_attributes
+        markdown = None
+        if isinstance(engine, WritesElements):
+            markdown = engine.write_element(element, skip=remove, strip=strip)
+        return Body(lambda: _stripped(PageTree.soup(element, remove=remove), strip), markdown)
 
 
 class _Whole:
@@ -372,8 +413,8 @@ class _Whole:
         )
         return tag.get("content") if isinstance(tag, Tag) else None
 
-    def body(self, selectors: ArticleSelectors, url: str) -> str:
+    def body(self, selectors: ArticleSelectors, url: str, engine: Converter) -> Body:
         body = self.soup.select_one(selectors.body)
         if body is None:
             raise NotAStatement(f"no body ({selectors.body}) in the page", url=url)
-        return clean_body(body, selectors.remove, selectors.strip_attributes, url)
+        return Body(clean_body(body, selectors.remove, selectors.strip_attributes, url))

@@ -1,6 +1,7 @@
 """The lxml cut (crawler/pagecut.py) reads a page exactly as a whole BeautifulSoup tree does:
 the same title, times and body bytes, or the same refusal, on the golden pages, the hostile ones,
-the fixture site's real-size pages and fuzzed markup."""
+the fixture site's real-size pages and fuzzed markup; and the native writer's Markdown of a body
+read from the page's tree is what it writes for the body's HTML."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler import parse
+from crawler.markdown import to_markdown
 from crawler.pagecut import PageTree, Unsupported, supported
 from crawler.parse import Extracted, extract
 from crawler.source import load_source
@@ -35,7 +37,16 @@ def read(html: str | bytes, url: str, *, whole: bool) -> Extracted | str:
 
 
 def same(html: str | bytes, url: str = URL) -> None:
-    assert read(html, url, whole=False) == read(html, url, whole=True)
+    cut = read(html, url, whole=False)
+    assert cut == read(html, url, whole=True)
+    if isinstance(cut, Extracted):
+        written_from_the_tree_as_from_the_html(cut)
+
+
+def written_from_the_tree_as_from_the_html(extracted: Extracted) -> None:
+    """The native writer's Markdown of the body read from the page's tree is what it writes for
+    the body's HTML (:func:`crawler.markdown.element_to_markdown`)."""
+    assert extracted.body.markdown == to_markdown(extracted.body_html)
 
 
 def golden_pages() -> Iterator[str]:
@@ -55,10 +66,14 @@ def test_hostile_pages_read_the_same(name: str) -> None:
 
 def test_real_size_pages_read_the_same(corpus: tuple[tuple[str, str], ...]) -> None:
     site = FixtureSite(usable_texts((t for _, t in corpus), 40))
+    written = 0
     for url in site.urls():
         html = site.respond(site.url_path(url)).body
         cut = read(html, url, whole=False)
         assert isinstance(cut, Extracted) and cut == read(html, url, whole=True)
+        written_from_the_tree_as_from_the_html(cut)
+        written += cut.body.markdown is not None
+    assert written > 20  # most real bodies are written from the tree
 
 
 REMOVED = ["<div class='wp-block-whitehouse-topper'>", "<script>", "<style>", "<noscript>"]
