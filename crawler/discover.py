@@ -144,15 +144,18 @@ class _Listing:
     its ``<title>`` and single parts (the next link, the pagination nav).
 
     lxml finds them (:class:`crawler.pagecut.PageTree`: a listing page is ~130 KB of which ten
-    items are read) and bs4 gets only those parts, so the selectors inside an item (link, date,
-    category) are matched within the item. A selector lxml cannot match as soupsieve does, or
-    hostile nesting, makes it a whole BeautifulSoup tree, as before.
+    items are read) and bs4 gets only those parts. The selectors of an item's parts (link, date,
+    category) are matched in the whole page, as soupsieve matches them from an item (a selector
+    may name the item's ancestors), and their matches inside the item kept. A selector lxml
+    cannot match as soupsieve does, or hostile nesting, makes it a whole BeautifulSoup tree.
     """
 
     def __init__(self, html: str | bytes, sel: ListingSelectors) -> None:
         self.tree: PageTree | None = None
         self.soup: BeautifulSoup | None = None
-        wanted = [s for s in (sel.item, sel.next, sel.pagination) if s]
+        wanted = [s for s in (sel.item, sel.next, sel.pagination, sel.link) if s]
+        wanted += [s for s in (sel.published, sel.category) if s]
+        self.matches: dict[str, list[Any]] = {}
         try:
             if not all(supported(s) for s in wanted):
                 raise Unsupported("a listing selector lxml cannot match")
@@ -162,11 +165,28 @@ class _Listing:
         except Unsupported:
             self.soup = _soup(html)
 
-    def items(self, selector: str) -> list[Tag]:
+    def items(self, selector: str) -> list[Any]:
+        """The items: lxml elements, or bs4 tags of a whole tree (read with :meth:`inner`)."""
         if self.tree is None:
             assert self.soup is not None
             return list(self.soup.select(selector))
-        return [PageTree.soup(element) for element in self.tree.select(selector)]
+        return self.tree.select(selector)
+
+    def inner(self, item: Any, selector: str) -> list[Tag]:
+        """The elements inside ``item`` that ``selector`` matches, in document order."""
+        if not selector:
+            return []
+        if self.tree is None:
+            return list(item.select(selector))
+        if selector not in self.matches:
+            self.matches[selector] = self.tree.select(selector)
+        inside = (e for e in self.matches[selector] if item in e.iterancestors())
+        return [PageTree.soup(element) for element in inside]
+
+    def classes(self, item: Any) -> list[str]:
+        if self.tree is None:
+            return list(item.get_attribute_list("class"))
+        return str(item.get("class") or "").split()
 
     def one(self, selector: str) -> Tag | None:
         if self.tree is None:
@@ -204,7 +224,7 @@ def parse_listing(html: str | bytes, url: str, source: Source) -> ListingPage:
     items: dict[str, Found] = {}  # by URL: a statement listed twice is kept once
     rejected: list[str] = []
     for node in page_parts.items(sel.item):
-        link = node.select_one(sel.link)
+        link = _first(page_parts.inner(node, sel.link))
         href = _attr(link, "href")
         if href is None:
             log.warning("%s: a listing item without a link (%s)", url, sel.link)
@@ -213,8 +233,9 @@ def parse_listing(html: str | bytes, url: str, source: Source) -> ListingPage:
         if hit is None:
             rejected.append(_resolve(href, url) or href)
         elif hit[0] not in items:
-            published = _date(_attr(node.select_one(sel.published), "datetime"), source.tz)
-            category = _listing_category(node, sel, url, source, hit[1])
+            time = _first(page_parts.inner(node, sel.published))
+            published = _date(_attr(time, "datetime"), source.tz)
+            category = _listing_category(page_parts, node, sel, url, source, hit[1])
             items[hit[0]] = Found(hit[0], _text(link), published, category)
     page, pages = _page_numbers(page_parts, sel)
     next_url = _next_url(page_parts, sel, page, url, source, rejected)
@@ -222,18 +243,27 @@ def parse_listing(html: str | bytes, url: str, source: Source) -> ListingPage:
     return ListingPage(tuple(items.values()), next_url, page, pages, tuple(rejected))
 
 
+def _first(tags: list[Tag]) -> Tag | None:
+    return tags[0] if tags else None
+
+
 def _listing_category(
-    node: Tag, sel: ListingSelectors, base: str, source: Source, match: re.Match[str]
+    page: _Listing,
+    node: Any,
+    sel: ListingSelectors,
+    base: str,
+    source: Source,
+    match: re.Match[str],
 ) -> str | None:
     slugs: list[str] = []
-    for link in node.select(sel.category) if sel.category else ():
+    for link in page.inner(node, sel.category) if sel.category else ():
         href = _attr(link, "href")
         url = _resolve(href, base) if href is not None else None
         segments = [s for s in urlsplit(url).path.split("/") if s] if url else []
         if url and source.allows(url) and segments:
             slugs.append(segments[-1])
     if not slugs:
-        classes = node.get_attribute_list("class")
+        classes = page.classes(node)
         slugs = [c.removeprefix("category-") for c in classes if c.startswith("category-")]
     return _pick_category([s for s in slugs if s], match)
 

@@ -4,10 +4,10 @@ pandoc (:mod:`crawler.pandoc`) costs ~30 ms of CPU per real body; most bodies ar
 links, emphasis, lists and headings. :func:`to_markdown` writes exactly what our pandoc
 invocation (``-f html -t markdown_strict+four_space_rule``, 72 columns) writes for that subset,
 and returns None for anything else, which then goes to pandoc as before. It refuses rather than
-guesses: an unknown tag or attribute, a table, raw HTML pandoc would keep (a styled ``<span>``,
-``<u>``, ``<img>``), a character or a place of one whose escaping was not checked against pandoc
-(tests/test_markdown.py compares both on every real body of the fixture site and on hostile
-text).
+guesses: an unknown tag or attribute, a table, a caption, raw HTML pandoc would keep (a styled
+``<span>``, an image outside a figure), a URL pandoc would percent-encode, a character or a place
+of one whose escaping was not checked against pandoc (tests/test_markdown.py compares both on
+every real body of the fixture site, on every short list-marker word and on hostile text).
 
 Pure functions: an lxml tree in, text out. The inline content of a block becomes words (runs
 that never break: text, emphasis and link markup glued together) between breakable spaces and
@@ -28,7 +28,7 @@ from lxml import etree
 WIDTH = 72
 _INDENT = "    "
 _HR = "-" * WIDTH
-_SPACE = " \t\n\r\f"
+_SPACE = " \t\n\r"  # a form feed is not: pandoc keeps it (refused)
 _UNDERLINE = "text-decoration: underline"
 _BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "div", "figure"}
 _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
@@ -273,6 +273,8 @@ def _linked_image(link: etree._Element) -> list[Piece]:
     children = list(link)
     if list(link.attrib) != ["href"] or not _blank(link.text) or len(children) != 1:
         raise Refused("a link in a figure")
+    if not _URL.fullmatch(link.get("href") or ""):
+        raise Refused("a link URL pandoc would percent-encode")
     if children[0].tail:
         raise Refused("a link in a figure")
     words = _image(children[0])
@@ -288,8 +290,12 @@ def _image(image: etree._Element) -> list[Piece]:
     if set(attributes) - _IMAGE_KEYS - {"src", "style", "width", "height", "alt"}:
         raise Refused("an image attribute")
     size = [attributes.get("width"), attributes.get("height")]
-    if any(value is not None and not (value.isascii() and value.isdigit()) for value in size):
+    if any(value is not None and not _a_plain_number(value) for value in size):
         raise Refused("an image size pandoc rewrites")
+    if not _URL.fullmatch(attributes["src"]):
+        raise Refused("an image URL pandoc would percent-encode")
+    if re.search(r"\s\s|[\t\n\r\f]", attributes.get("alt", "")):
+        raise Refused("spaces in an alt text pandoc would collapse")
     order = ["src", "style", *(k for k in attributes if k in _IMAGE_KEYS), "width", "height", "alt"]
     written = [
         f'{key}="{_attribute(attributes[key])}"'
@@ -303,6 +309,10 @@ def _image(image: etree._Element) -> list[Piece]:
         words.extend([" ", word])
     words[-1] += " />"
     return words
+
+
+def _a_plain_number(value: str) -> bool:
+    return value.isascii() and value.isdigit() and value == str(int(value))
 
 
 def _attribute(value: str | None) -> str:
@@ -487,9 +497,11 @@ def _raw_link(tag: etree._Element, pieces: list[Piece]) -> None:
     """A link with an id (WordPress's file block): pandoc writes it as HTML, laid out on its own;
     one that fits a line is then a word that never breaks."""
     url, ident = tag.get("href") or "", tag.get("id") or ""
+    if len(tag) or not _URL.fullmatch(url) or "://" not in url:
+        raise Refused("a link with an id: markup in it, or a URL pandoc would percent-encode")
     inner: list[Piece] = []
     _children(tag, inner)
-    if "://" not in url or not ident or not inner or " " in (inner[0], inner[-1]):
+    if not ident or not inner or " " in (inner[0], inner[-1]):
         raise Refused("a link with an id")
     if any(p == "\n" or any(c in p for c in "*[<`\\") for p in inner):
         raise Refused("markup in a link with an id")
@@ -523,6 +535,8 @@ def _emphasis(
     if close is None and marks - {3 - len(mark)}:
         raise Refused("emphasis in emphasis of its kind")  # only **a *b*** or *a **b***
     if not inner:
+        if any(isinstance(child.tag, str) for child in tag):
+            raise Refused("emphasis of an empty element")  # pandoc writes ****
         return
     close = mark if close is None else close
     start, end = 0, len(inner)
@@ -594,6 +608,8 @@ def _words(pieces: list[Piece], in_list: bool) -> list[Piece]:
         out.pop()
     if out and out[-1] == "\n":
         out.pop()
+    if any("![" in word or "!\\[" in word for word in out):
+        raise Refused("! before [")  # pandoc escapes the ! there, as an image's start
     return _glue(out, in_list)
 
 

@@ -169,6 +169,9 @@ class Pandoc:
         native = self._native(html)
         if native is not None:
             return native
+        if self._writes_natively():
+            with _LEFTOVERS:
+                return convert(html, self.options.reader, self.options.writer)
         return convert(html, self.options.reader, self.options.writer)
 
     def convert_many(self, htmls: Sequence[str], *, jobs: int = 2) -> list[str]:

@@ -42,7 +42,8 @@ MAX_DEPTH = 500
 class Body:
     """A page's body as the converter takes it: its HTML, made when first asked for, and its
     Markdown when the converter wrote it straight from the page's tree
-    (:class:`crawler.convert.WritesElements`). Two bodies are equal when their HTML is."""
+    (:class:`crawler.convert.WritesElements`). Two bodies are equal when their HTML is. Until
+    its HTML is made, a body holds its page's lxml tree: a sync keeps a few batches of them."""
 
     def __init__(self, html: str | Callable[[], str], markdown: str | None = None) -> None:
         self._html, self.markdown = html, markdown

@@ -731,3 +731,28 @@ def test_the_cut_reads_made_listings_as_the_whole_tree(source: Source, parts: li
     )
     cut, whole = _both_ways(html, "https://www.whitehouse.gov/news/", source)
     assert cut == whole
+
+
+def test_the_selectors_of_an_items_parts_may_name_its_ancestors(source: Source) -> None:
+    """As soupsieve matches them from an item: in the whole page, kept inside the item."""
+    assert source.selectors is not None and source.selectors.listing is not None
+    listing = dataclasses.replace(
+        source.selectors.listing,
+        link="body ul li.wp-block-post h2.wp-block-post-title a",
+        published="ul .wp-block-post-date time[datetime]",
+        category="ul li .taxonomy-category a[rel=tag]",
+    )
+    wider = dataclasses.replace(
+        source, selectors=dataclasses.replace(source.selectors, listing=listing)
+    )
+    html = _listing(
+        _li("/briefings-statements/2025/01/a/", when="2025-01-02")
+        + _li("/remarks/2025/02/b/", cat="/briefings-statements/")
+    )
+    cut, whole = _both_ways(html, "https://www.whitehouse.gov/news/", wider)
+    assert cut == whole
+    assert [(f.url.split("/")[-2], f.category) for f in cut.items] == [
+        ("a", "remarks"),
+        ("b", "briefings-statements"),
+    ]
+    assert cut.items[0].published is not None

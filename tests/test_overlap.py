@@ -114,5 +114,8 @@ def test_what_the_native_writer_refuses_goes_to_one_pandoc_at_a_time(
     assert pandoc.Pandoc().convert_many([refused, "<div><p>y</p></div>", refused]) == expected
     assert held == [True]  # the two refused bodies in one pandoc run, under the lock
     held.clear()
+    assert pandoc.Pandoc().convert(refused) == expected[0]
+    assert held == [True]  # one body alone too
+    held.clear()
     pandoc.Pandoc(pandoc.PandocOptions(native=False)).convert_many([refused, refused])
     assert held == [False]  # pandoc alone: its processes run side by side
