@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from crawler.arenas import fewer_arenas
 from crawler.cli import announce as cli_announce
 from crawler.cli import archive as cli_archive
 from crawler.cli import compare as cli_compare
@@ -107,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_USAGE)
     except SystemExit as exc:  # --help, --version: argparse has printed what was asked
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    fewer_arenas()  # before any thread starts (crawler/arenas.py)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
