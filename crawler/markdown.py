@@ -436,8 +436,15 @@ def _escape(word: str) -> str:
     return "".join(out)
 
 
+#: Unicode spaces pandoc keeps as characters one column wide, never breaking a line at them:
+#: the no-break space, U+2000 to U+200A (en quad to hair space), the narrow no-break space and
+#: the medium mathematical space (checked one by one against pandoc; U+200B, zero columns wide,
+#: and U+3000, two, are refused).
+_KEPT_SPACES = frozenset("\u00a0" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f")
+
+
 def _safe(char: str) -> bool:
-    if char == "\u00a0":
+    if char in _KEPT_SPACES:
         return True
     category = unicodedata.category(char)
     return category[0] in "LNPS" and category != "Co"

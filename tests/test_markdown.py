@@ -250,3 +250,21 @@ def test_words_like_list_markers_are_escaped_and_kept_on_their_line_as_pandoc_do
     taken, different = _compare(bodies)
     assert [bodies[i] for i in different] == []
     assert taken > 0.9 * len(bodies)
+
+
+def test_unicode_spaces_pandoc_keeps_are_written_as_it_writes_them() -> None:
+    """The no-break space, U+2000-U+200A, U+202F and U+205F: one column wide, never a break."""
+    spaces = ["\u00a0", *map(chr, range(0x2000, 0x200B)), "\u202f", "\u205f"]
+    forms = [
+        "<p>a{}b c</p>",
+        "<p>a {} b</p>",
+        "<p>" + "x" * 70 + "{}yy zz</p>",
+        "<p>" + "x" * 69 + " {}y</p>",
+        "<p>{}a</p><p>{}</p><p>a {}</p>",
+        "<ul><li>{}a</li><li>" + "x" * 66 + " {}y</li></ul>",
+        "<h2>a{}b</h2><p><strong>{}a</strong> <em>b{}</em></p><p>{}1. x</p><p>x<br>{}y</p>",
+    ]
+    bodies = [f"<div>{form.replace('{}', space)}</div>" for space in spaces for form in forms]
+    taken, different = _compare(bodies)
+    assert taken == len(bodies) and different == []
+    assert to_markdown("<div><p>a\u200bb</p></div>") is None  # zero columns wide: refused
