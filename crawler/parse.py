@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bs4 import BeautifulSoup, Tag
 
@@ -225,6 +225,36 @@ def convert_bodies(
         return list(engine.convert_many(htmls, jobs=jobs))
     except ConvertError:
         return [_convert_alone(engine, html) for html in htmls]
+
+
+class _Readable(Protocol):
+    @property
+    def url(self) -> str: ...
+    @property
+    def body_html(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Readable)
+
+
+def convert_read(
+    entries: Sequence[R | NotAStatement], source: Source
+) -> list[tuple[R, str] | NotAStatement | ConvertError]:
+    """Entries read from replies (a refusal among them stays as it is), each with its body
+    converted, all in one batch; a body the converter fails on becomes its entry's error."""
+    readable = [e for e in entries if not isinstance(e, NotAStatement)]
+    bodies = iter(convert_bodies(converter_of(source), [e.body_html for e in readable]))
+    out: list[tuple[R, str] | NotAStatement | ConvertError] = []
+    for entry in entries:
+        if isinstance(entry, NotAStatement):
+            out.append(entry)
+            continue
+        body = next(bodies)
+        if isinstance(body, ConvertError):
+            out.append(ConvertError(body.message, where=entry.url))
+        else:
+            out.append((entry, body))
+    return out
 
 
 def _convert_alone(engine: Converter, html: str) -> str | ConvertError:

@@ -288,12 +288,7 @@ def extract_records(
     refuses), then as archive documents: their bodies converted in one batch, the extra keys
     the seed asks for added, each with its stable id and what its publisher declares. A
     refusal or a body the converter fails on stays with its reply, in order."""
-    from crawler.errors import ConvertError
-    from crawler.parse import (  # parse imports the seed loader
-        convert_bodies,
-        converter_of,
-        document,
-    )
+    from crawler.parse import convert_read, document  # parse imports the seed loader
 
     read_: list[Record | NotAStatement] = []
     for item in items:
@@ -301,18 +296,13 @@ def extract_records(
             read_.append(read(item, source))
         except NotAStatement as exc:
             read_.append(exc)
-    records = [r for r in read_ if not isinstance(r, NotAStatement)]
-    bodies = iter(convert_bodies(converter_of(source), [r.body_html for r in records]))
     order: KeyOrder = "alphabetical" if source.archive.key_order == "alphabetical" else "reference"
     results: list[Extracted] = []
-    for entry in read_:
-        if isinstance(entry, NotAStatement):
-            results.append(entry)
+    for done in convert_read(read_, source):
+        if not isinstance(done, tuple):
+            results.append(done)  # a refusal, or a body the converter failed on
             continue
-        body = next(bodies)
-        if isinstance(body, ConvertError):
-            results.append(ConvertError(body.message, where=entry.url))
-            continue
+        entry, body = done
         statement = document(
             entry.title, entry.url, entry.tags, entry.published, None, body, order=order
         )

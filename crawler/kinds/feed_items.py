@@ -50,7 +50,7 @@ from bs4 import BeautifulSoup
 from lxml import etree
 
 from crawler.discover import Found
-from crawler.errors import ConvertError, DiscoveryError, FetchError, NotAStatement
+from crawler.errors import DiscoveryError, FetchError, NotAStatement
 from crawler.fetch import Fetcher, Response
 from crawler.kinds.base import (
     Extracted,
@@ -64,7 +64,7 @@ from crawler.kinds.base import (
 )
 from crawler.kinds.html import check as check_html
 from crawler.kinds.html import stable_id as page_stable_id
-from crawler.parse import Page, clean_body, convert_bodies, converter_of, document, one_line
+from crawler.parse import Page, clean_body, convert_read, document, one_line
 from crawler.parse import parse_many as parse_pages
 from crawler.source import Source
 from crawler.tomlconfig import Context
@@ -376,18 +376,13 @@ def _extract_items(items: Sequence[Fetched], source: Source) -> list[Extracted]:
             continue
         mine = [i for i in read[key] if _url(i) == item.url]  # the item, or its refusal
         found.append(mine[0] if mine else NotAStatement("not in the feed", url=item.url))
-    ready = [i for i in found if isinstance(i, FeedItem)]
-    bodies = iter(convert_bodies(converter_of(source), [i.body_html for i in ready]))
     results: list[Extracted] = []
-    for entry in found:
-        if isinstance(entry, NotAStatement):
-            results.append(entry)
-            continue
-        body = next(bodies)
-        if isinstance(body, ConvertError):
-            results.append(ConvertError(body.message, where=entry.url))
-        else:
+    for done in convert_read(found, source):
+        if isinstance(done, tuple):
+            entry, body = done
             results.append(Parsed(build_statement(entry, body, source), entry.stable_id))
+        else:
+            results.append(done)  # a refusal, or a body the converter failed on
     return results
 
 
