@@ -29,6 +29,7 @@ WIDTH = 72
 _INDENT = "    "
 _HR = "-" * WIDTH
 _SPACE = " \t\n\r"  # a form feed is not: pandoc keeps it (refused)
+_SPACES = re.compile(f"([{_SPACE}]+)")  # a run of them, kept by split
 _UNDERLINE = "text-decoration: underline"
 _BLOCKS = {"p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "hr", "div", "figure"}
 _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
@@ -40,6 +41,10 @@ _ESCAPE = {"*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt
 #: Words pandoc never lets start a line (they would read as a list item): it keeps the space.
 _GLUED = {"-", "+", "1.", "1)"}
 _URL = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+")
+#: What pandoc writes as it is in a link's URL: printable ASCII but for a space and the ten it
+#: percent-encodes (``"<>[]^`{|}``), and letters, digits, punctuation and symbols past ASCII
+#: (no Unicode space, mark or format character; none two columns wide).
+_LINK_URL = re.compile(r"[!#-;=?-Z\\_a-z~\x80-\U0010ffff]+")
 #: A roman numeral as pandoc's list marker parser reads one (each part greedy, in this order).
 _UPPER_ROMAN = "M*(?:CM)?D?(?:CD)?C*(?:XC)?L?(?:XL)?X*(?:IX)?V?(?:IV)?I*"
 _ROMAN = rf"(?=[ivxlcdmIVXLCDM])(?:{_UPPER_ROMAN}|{_UPPER_ROMAN.lower()})"
@@ -57,6 +62,7 @@ _PLAIN_WORD = re.compile(r"[A-Za-z]+|[0-9]+")
 #: In a list item pandoc does not break before any ordered list marker either.
 _LIST_GLUED = re.compile(rf"{_MARK}[.)]|\({_MARK}\)|[-+]")
 _NEAR_GLUED = re.compile(rf"(?:{_MARK}[.)]|\({_MARK}\)|[-+])[*\[]")
+_NEAR_GLUED_LINE = re.compile(f"^(?:{_NEAR_GLUED.pattern})", re.M)  # one at a line's start
 
 
 class Refused(Exception):
@@ -404,7 +410,10 @@ def _roman_value(numeral: str) -> int:
 def _text(text: str | None, pieces: list[Piece]) -> None:
     if not text:
         return
-    for part in re.split(f"([{_SPACE}]+)", text):
+    if _QUICK_TEXT.fullmatch(text):  # most text: words written as they are, and spaces
+        pieces.extend(" " if part[0] in _SPACE else part for part in _SPACES.split(text) if part)
+        return
+    for part in _SPACES.split(text):
         if not part:
             continue
         if part[0] in _SPACE:
@@ -414,7 +423,7 @@ def _text(text: str | None, pieces: list[Piece]) -> None:
 
 
 def _escape(word: str) -> str:
-    if _ALL_PLAIN.fullmatch(word):
+    if _QUICK.fullmatch(word):
         return word  # most words: letters, digits and punctuation written as they are
     out = []
     for i, char in enumerate(word):
@@ -448,6 +457,17 @@ def _safe(char: str) -> bool:
         return True
     category = unicodedata.category(char)
     return category[0] in "LNPS" and category != "Co"
+
+
+#: Characters :func:`_escape` writes as they are: ASCII letters, digits and plain punctuation,
+#: and the typographic ones real statements use most (each checked by :func:`_safe` here).
+_TYPOGRAPHIC = (
+    "\u2019\u2018\u201c\u201d\u2014\u2013\u2026\u2022\u00b7"  # quotes, dashes, ellipsis, bullets
+    "\u00b0\u00a7\u00b6\u20ac\u00a3\u00ab\u00bb\u00d7"  # degree, section, money, guillemets...
+)
+assert all(_safe(c) for c in _TYPOGRAPHIC)
+_QUICK = re.compile(_ALL_PLAIN.pattern[:-2] + _TYPOGRAPHIC + "]*")
+_QUICK_TEXT = re.compile(_ALL_PLAIN.pattern[:-2] + _TYPOGRAPHIC + re.escape(_SPACE) + "]*")
 
 
 def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
@@ -567,7 +587,7 @@ def _emphasis(
 
 def _link(tag: etree._Element, pieces: list[Piece]) -> None:
     url = tag.get("href") or ""
-    if not _URL.fullmatch(url) or "://" not in url:
+    if not _link_url(url) or "://" not in url:
         raise Refused("url")
     inner: list[Piece] = []
     _children(tag, inner)
@@ -590,6 +610,16 @@ def _link(tag: etree._Element, pieces: list[Piece]) -> None:
     pieces.extend(inner)
     if trail:
         pieces.append(" ")
+
+
+def _link_url(url: str) -> bool:
+    if _URL.fullmatch(url):
+        return True
+    return _LINK_URL.fullmatch(url) is not None and all(c.isascii() or _plain_char(c) for c in url)
+
+
+def _plain_char(c: str) -> bool:
+    return unicodedata.category(c)[0] in "LNPS" and unicodedata.east_asian_width(c) not in "WF"
 
 
 def _words(pieces: list[Piece], in_list: bool) -> list[Piece]:
@@ -615,8 +645,11 @@ def _words(pieces: list[Piece], in_list: bool) -> list[Piece]:
         out.pop()
     if out and out[-1] == "\n":
         out.pop()
-    if any("![" in word or "!\\[" in word for word in out):
+    joined = "\n".join(out)  # pieces hold no "![" across them: "\n" makes none
+    if "![" in joined or "!\\[" in joined:
         raise Refused("! before [")  # pandoc escapes the ! there, as an image's start
+    if not in_list and _GLUED.isdisjoint(out) and not _NEAR_GLUED_LINE.search(joined):
+        return out  # most paragraphs: no word to glue or refuse (each starts a line of joined)
     return _glue(out, in_list)
 
 
@@ -624,9 +657,12 @@ def _glue(words: list[Piece], in_list: bool) -> list[Piece]:
     """Spaces pandoc does not break at, before words that would start a list item."""
     out: list[Piece] = []
     for i, word in enumerate(words):
-        if _NEAR_GLUED.match(word):
+        if ("*" in word or "[" in word) and _NEAR_GLUED.match(word):  # cheap test first
             raise Refused("a word like a list marker")
-        glued = _LIST_GLUED.fullmatch(word) if in_list else word in _GLUED
+        if in_list:
+            glued = word[-1:] in ".)-+" and _LIST_GLUED.fullmatch(word) is not None
+        else:
+            glued = word in _GLUED
         if glued and i + 1 == len(words) and in_list:
             glued = False  # pandoc breaks before a list item's last word
         elif glued and (i + 1 == len(words) or words[i + 1] != " "):
@@ -651,7 +687,7 @@ def _fill(words: list[Piece], width: int) -> list[str]:
             lines.append(line)
             line, used, pending = "", 0, False
             continue
-        columns = _columns(word)
+        columns = len(word) if word.isascii() else _columns(word)
         if pending and line and used + 1 + columns > width:
             lines.append(line)
             line, used = word, columns

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from bs4 import BeautifulSoup, Tag
@@ -53,6 +53,11 @@ class Body:
         if callable(self._html):
             self._html = self._html()
         return self._html
+
+    def settled(self) -> Body:
+        """This body without its page's tree: its Markdown if written, else its HTML, made now.
+        (Such a body has no HTML when it has its Markdown: to be converted no more.)"""
+        return Body("" if self.markdown is not None else self.html, self.markdown)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Body) and self.html == other.html
@@ -190,7 +195,8 @@ def parse_many(
         except NotAStatement as exc:
             results.append(exc)
             continue
-        extracted.append((slot, item))
+        # The page's tree is let go at once: only its body's Markdown, or its HTML, is kept.
+        extracted.append((slot, replace(item, body=item.body.settled())))
         results.append(NotAStatement("not parsed", url=page.url))  # replaced below
     bodies = _written(converter_of(source), [e.body for _, e in extracted], jobs)
     for (slot, item), body in zip(extracted, bodies, strict=True):

@@ -85,7 +85,7 @@ MIN_LINGER = 1.0  # seconds with no fetch finishing before what arrived is recor
 #: Pages parsed, converted (one pandoc process) and recorded together: few, so that recording
 #: starts early and a pandoc process stays small (a 50-page pandoc run takes some 260 MB, a
 #: 5-page one some 140 MB, 100 MB of it pandoc's binary, shared by the two processes).
-CONVERT_BATCH = 5
+CONVERT_BATCH = 10
 #: Batches parsed and converted at once, each with its own pandoc process.
 CONVERTERS = 2
 

@@ -8,6 +8,7 @@ re-wrapping and Markdown escaping are not content changes.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import html
 import re
@@ -141,7 +142,14 @@ def _canonical_tag(name: str, attributes: Mapping[str, str]) -> str:
 
 def words(body: str) -> list[str]:
     """The body's whitespace-separated words, Markdown escapes undone: what counts as content."""
-    return _ESCAPE.sub(r"\1", body).split()
+    return list(_words(body))
+
+
+@functools.lru_cache(maxsize=8)
+def _words(body: str) -> tuple[str, ...]:
+    # Recording one statement asks for its words three times (its words hash for a move, for
+    # the index, and the event's size): the few bodies recorded last are kept.
+    return tuple(_ESCAPE.sub(r"\1", body).split())
 
 
 def same_words(old_body: str, new_body: str, hosts: Mapping[str, str] | None = None) -> bool:
@@ -154,7 +162,7 @@ def same_words(old_body: str, new_body: str, hosts: Mapping[str, str] | None = N
     ``bidenwhitehouse.archives.gov``) to one of them: a link or image moved between them leads
     to the same document, so it is presentation. Any other host is another place.
     """
-    if words(old_body) == words(new_body):
+    if _words(old_body) == _words(new_body):
         return True
     return _texts(_rehomed_tokens(old_body, hosts)) == _texts(_rehomed_tokens(new_body, hosts))
 
@@ -182,7 +190,12 @@ def _texts(run: Sequence[Token]) -> list[str]:
 
 def words_hash(body: str) -> str:
     """A hash of a body's words: equal for bodies that differ only in wrapping or escaping."""
-    return hashlib.sha256("\x1f".join(words(body)).encode("utf-8", "surrogatepass")).hexdigest()
+    return _words_hash(body)
+
+
+@functools.lru_cache(maxsize=8)
+def _words_hash(body: str) -> str:
+    return hashlib.sha256("\x1f".join(_words(body)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def canonical_meta(meta: Mapping[str, Any]) -> dict[str, Any]:

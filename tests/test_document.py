@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from storage.document import (
     REFERENCE_ORDER,
     Statement,
+    _dumped_fast,
     detect_key_order,
+    dump_meta,
     dumps,
     loads,
     new_statement,
@@ -206,3 +208,48 @@ def test_titles_with_lone_surrogates_and_controls_round_trip(title: str) -> None
         body="b",
     )
     assert loads(dumps(doc)).title == title
+
+
+# The fast path of dump_meta (libyaml, where it writes what SafeDumper writes) must equal
+# SafeDumper byte for byte; every file of the public archive goes through it in
+# test_every_corpus_file_round_trips_byte_for_byte too.
+words_and_escapes = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ["word", "\u2019", "\u2014", "\u201cq\u201d", ":", "#", "'", '"', "\\", "-", "a" * 90]
+        ),
+        st.text(max_size=12),
+    ),
+    max_size=40,
+).map(" ".join)
+scalars = st.one_of(
+    hostile_text,
+    words_and_escapes,
+    st.text(alphabet="abc/:.-_%?=&", min_size=70, max_size=200),  # a long URL: nowhere to fold
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.dates(),
+    st.datetimes(timezones=st.sampled_from([dt.UTC, NY])),
+)
+keys = st.one_of(
+    st.sampled_from(["title", "tags", "date", "source_url", "published_time", "x"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(meta=st.dictionaries(keys, scalars, max_size=7))
+def test_front_matter_is_written_as_safedumper_writes_it(meta: dict[str, object]) -> None:
+    safe = yaml.dump(meta, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=False)
+    assert dump_meta(meta) == safe
+
+
+def test_the_usual_front_matter_takes_the_fast_path() -> None:
+    doc = loads(REFERENCE.read_text(encoding="utf-8"))
+    long_title = dict(doc.meta, title="Statement on the " + "long title\u2019s words " * 8)
+    for meta in (dict(doc.meta), long_title):
+        fast = _dumped_fast(meta)
+        assert fast is not None
+        assert fast == yaml.dump(meta, Dumper=yaml.SafeDumper, sort_keys=False)
+        assert "\n  " in fast or meta is not long_title  # the long title folds, as SafeDumper's

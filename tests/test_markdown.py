@@ -7,6 +7,7 @@ markers or headings where a line may start, breaks, emphasis, nested lists, quot
 
 from __future__ import annotations
 
+import html
 import itertools
 
 import pytest
@@ -268,3 +269,27 @@ def test_unicode_spaces_pandoc_keeps_are_written_as_it_writes_them() -> None:
     taken, different = _compare(bodies)
     assert taken == len(bodies) and different == []
     assert to_markdown("<div><p>a\u200bb</p></div>") is None  # zero columns wide: refused
+
+
+def test_link_urls_are_written_as_pandoc_writes_them_or_refused() -> None:
+    """pandoc writes a link's URL as it is (parentheses, backslashes, letters past ASCII) but
+    percent-encodes a space, the Unicode spaces and ``"<>[]^`{|}``: those are refused."""
+    past_ascii = "\u2019\u201c\u201d\u00e9\u4e2d\u2014\u2026\u00b0\u20ac\u00ff"
+    spaces = "\u00a0\u2009\u3000\u200b\ufeff"
+    chars = [chr(c) for c in range(0x21, 0x7F)] + list(past_ascii + spaces)
+    forms = [
+        '<p><a href="{}">t</a></p>',
+        '<p>word <a href="{}">two words</a> next</p>',
+        '<ul><li><a href="{}">x</a>)</li></ul>',
+        "<p>" + "long " * 12 + '<a href="{}">t</a> end</p>',
+    ]
+    urls = [html.escape(f"https://e.com/a{c}b{c}", quote=True) for c in chars]
+    bodies = [f"<div>{form.replace('{}', url)}</div>" for url in urls for form in forms]
+    taken, different = _compare(bodies)
+    assert different == []
+    for c in "()\\\u2019\u00e9\u2014":  # once refused, now written
+        assert to_markdown(f'<div><p><a href="https://e.com/a{c}b">t</a></p></div>') is not None
+    for c in ' "<>[]^`{|}\u00a0\u3000\u200b':  # pandoc encodes these, or counts no column
+        url = html.escape(f"https://e.com/a{c}b", quote=True)
+        assert to_markdown(f'<div><p><a href="{url}">t</a></p></div>') is None
+    assert taken > 0.7 * len(bodies)

@@ -7,7 +7,7 @@ import pytest
 
 from crawler.convert import convert, convert_many
 from crawler.errors import NotAStatement
-from crawler.parse import Page, extract, parse_many, parse_statement
+from crawler.parse import Body, Page, extract, parse_many, parse_statement
 from crawler.source import Source, load_source
 from storage.document import dumps
 from tests.conftest import PROJECT, SHARED, need
@@ -107,3 +107,18 @@ def test_batched_pandoc_equals_single_runs() -> None:
     docs = ["<div><p>a <b>b</b></p><ul><li>c</li></ul></div>", "<div></div>", "<div><p>x<br>y</p>"]
     assert convert_many(docs, batch=3) == [convert(d) for d in docs]
     assert Path(need(ARTICLE)).exists()
+
+
+def test_a_settled_body_keeps_its_markdown_or_its_html_and_lets_its_page_go() -> None:
+    made: list[str] = []
+
+    def html() -> str:  # stands for the page's tree, held by the thunk until the HTML is made
+        made.append("html")
+        return "<div><p>x</p></div>"
+
+    written = Body(html, "x\n").settled()
+    assert (written.markdown, made) == ("x\n", [])  # no HTML made for a written body
+    assert not callable(written._html)  # the thunk, and the page's tree with it, let go
+    refused = Body(html).settled()
+    assert (refused.markdown, refused.html, made) == (None, "<div><p>x</p></div>", ["html"])
+    assert not callable(refused._html)
