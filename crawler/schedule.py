@@ -17,15 +17,14 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+from typing import TYPE_CHECKING, Any
 
 from crawler.durations import DurationError, parse_duration
 from crawler.errors import SourceError
 from crawler.source import Schedule
+
+if TYPE_CHECKING:  # APScheduler is loaded when a trigger is made: a one-off sync never needs it
+    from apscheduler.triggers.base import BaseTrigger
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +33,9 @@ DEFAULT_GRACE = dt.timedelta(hours=1)
 
 def make_trigger(schedule: Schedule, *, start: dt.datetime, timezone: str = "UTC") -> BaseTrigger:
     """An APScheduler trigger for a schedule: ``every`` or ``cron``, with its jitter."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
     jitter = int(schedule.jitter) or None
     if schedule.cron:
         try:
@@ -161,6 +163,8 @@ class Scheduler:
     @staticmethod
     def _first(job: Job, now: dt.datetime) -> dt.datetime | None:
         """A new job: an interval runs at once, a cron expression at its next time."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
         if isinstance(job.trigger, IntervalTrigger):
             return now
         first: dt.datetime | None = job.trigger.get_next_fire_time(None, now)

@@ -229,7 +229,7 @@ def _dumped_fast(meta: Mapping[str, Any]) -> str | None:
     """
     if _CDumper is None or not meta:
         return None
-    if not all(type(v) in _SCALARS and _PLAIN_KEY.match(k) for k, v in meta.items()):
+    if not all(type(v) in _SCALARS and _plain_key(k) for k, v in meta.items()):
         return None
     try:
         text = yaml.dump(dict(meta), **{**_DUMP_SETTINGS, "Dumper": _CDumper})
@@ -242,6 +242,11 @@ def _dumped_fast(meta: Mapping[str, Any]) -> str | None:
         )
     except (yaml.YAMLError, UnicodeEncodeError):  # libyaml refuses a lone surrogate
         return None
+
+
+def _plain_key(key: object) -> bool:
+    """A short name: SafeDumper writes a key past 122 characters as ``? key``, libyaml does not."""
+    return isinstance(key, str) and len(key) <= 64 and _PLAIN_KEY.match(key) is not None
 
 
 def _unfolded(key: str, entry: str) -> bool:

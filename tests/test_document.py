@@ -235,14 +235,23 @@ scalars = st.one_of(
 keys = st.one_of(
     st.sampled_from(["title", "tags", "date", "source_url", "published_time", "x"]),
     st.text(max_size=12),
+    st.from_regex(r"[a-z_]{60,140}", fullmatch=True),  # SafeDumper writes "? key" past 122
+    st.integers(),  # a key built in code, not a name
 )
 
 
 @settings(max_examples=400, deadline=None)
 @given(meta=st.dictionaries(keys, scalars, max_size=7))
-def test_front_matter_is_written_as_safedumper_writes_it(meta: dict[str, object]) -> None:
+def test_front_matter_is_written_as_safedumper_writes_it(meta: dict[object, object]) -> None:
     safe = yaml.dump(meta, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=False)
     assert dump_meta(meta) == safe
+
+
+@pytest.mark.parametrize("key", ["k" * 123, "k" * 128, 1, dt.date(2026, 1, 2)])
+def test_keys_the_fast_path_would_write_otherwise_are_left_to_safedumper(key: object) -> None:
+    meta = {"title": "t", key: "v"}
+    safe = yaml.dump(meta, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=False)
+    assert dump_meta(meta) == safe  # ("? kkk...\n: v" for a long key)
 
 
 def test_the_usual_front_matter_takes_the_fast_path() -> None:

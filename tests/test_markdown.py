@@ -275,6 +275,7 @@ def test_link_urls_are_written_as_pandoc_writes_them_or_refused() -> None:
     """pandoc writes a link's URL as it is (parentheses, backslashes, letters past ASCII) but
     percent-encodes a space, the Unicode spaces and ``"<>[]^`{|}``: those are refused."""
     past_ascii = "\u2019\u201c\u201d\u00e9\u4e2d\u2014\u2026\u00b0\u20ac\u00ff"
+    past_ascii += "\U0001f600\u0301\uff21"  # an emoji, a combining mark, a wide letter
     spaces = "\u00a0\u2009\u3000\u200b\ufeff"
     chars = [chr(c) for c in range(0x21, 0x7F)] + list(past_ascii + spaces)
     forms = [
