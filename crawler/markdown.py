@@ -16,6 +16,7 @@ hard breaks, then lines filled greedily to the width, as pandoc's layout does.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -62,6 +63,8 @@ _PLAIN_WORD = re.compile(r"[A-Za-z]+|[0-9]+")
 #: In a list item pandoc does not break before any ordered list marker either.
 _LIST_GLUED = re.compile(rf"{_MARK}[.)]|\({_MARK}\)|[-+]")
 _NEAR_GLUED = re.compile(rf"(?:{_MARK}[.)]|\({_MARK}\)|[-+])[*\[]")
+#: What every match of _NEAR_GLUED holds: a marker's end (``.``, ``)``, ``-``, ``+``) then * or [.
+_NEAR_PAIRS = tuple(a + b for a in ".)-+" for b in "*[")
 _NEAR_GLUED_LINE = re.compile(f"^(?:{_NEAR_GLUED.pattern})", re.M)  # one at a line's start
 
 
@@ -648,7 +651,7 @@ def _words(pieces: list[Piece], in_list: bool) -> list[Piece]:
     joined = "\n".join(out)  # pieces hold no "![" across them: "\n" makes none
     if "![" in joined or "!\\[" in joined:
         raise Refused("! before [")  # pandoc escapes the ! there, as an image's start
-    if not in_list and _GLUED.isdisjoint(out) and not _NEAR_GLUED_LINE.search(joined):
+    if not in_list and _GLUED.isdisjoint(out) and not _near_glued(joined):
         return out  # most paragraphs: no word to glue or refuse (each starts a line of joined)
     return _glue(out, in_list)
 
@@ -672,6 +675,13 @@ def _glue(words: list[Piece], in_list: bool) -> list[Piece]:
         else:
             out.append(word)
     return out
+
+
+def _near_glued(joined: str) -> bool:
+    """Whether a line of ``joined`` starts with a word like a list marker then ``*`` or ``[``."""
+    if not any(pair in joined for pair in _NEAR_PAIRS):
+        return False  # the regex's cheap precondition: most paragraphs have none of these
+    return _NEAR_GLUED_LINE.search(joined) is not None
 
 
 def _fill(words: list[Piece], width: int) -> list[str]:
@@ -703,4 +713,9 @@ def _fill(words: list[Piece], width: int) -> list[str]:
 def _columns(text: str) -> int:
     if text.isascii():
         return len(text)
+    return _wide_columns(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wide_columns(text: str) -> int:  # words past ASCII recur ("President\u2019s"): kept
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
