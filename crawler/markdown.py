@@ -37,7 +37,7 @@ _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 _STARS = re.compile(r"\*+")
 #: ASCII characters written as they are; the others below are escaped, the rest refused.
 _PLAIN = set("!\"$%&'()+,-./:;=?@^{|}~") | set(" ")
-_ALL_PLAIN = re.compile("[A-Za-z0-9" + re.escape("".join(sorted(_PLAIN))) + "]*")
+_PLAIN_CLASS = "A-Za-z0-9" + re.escape("".join(sorted(_PLAIN)))  # a regex class's contents
 _ESCAPE = {"*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]", "`": "\\`", "<": "&lt;", ">": "&gt;"}
 #: Words pandoc never lets start a line (they would read as a list item): it keeps the space.
 _GLUED = {"-", "+", "1.", "1)"}
@@ -469,8 +469,8 @@ _TYPOGRAPHIC = (
     "\u00b0\u00a7\u00b6\u20ac\u00a3\u00ab\u00bb\u00d7"  # degree, section, money, guillemets...
 )
 assert all(_safe(c) for c in _TYPOGRAPHIC)
-_QUICK = re.compile(_ALL_PLAIN.pattern[:-2] + _TYPOGRAPHIC + "]*")
-_QUICK_TEXT = re.compile(_ALL_PLAIN.pattern[:-2] + _TYPOGRAPHIC + re.escape(_SPACE) + "]*")
+_QUICK = re.compile(f"[{_PLAIN_CLASS}{_TYPOGRAPHIC}]*")
+_QUICK_TEXT = re.compile(f"[{_PLAIN_CLASS}{_TYPOGRAPHIC}{re.escape(_SPACE)}]*")
 
 
 def _inline(tag: etree._Element, pieces: list[Piece]) -> None:
@@ -697,7 +697,7 @@ def _fill(words: list[Piece], width: int) -> list[str]:
             lines.append(line)
             line, used, pending = "", 0, False
             continue
-        columns = len(word) if word.isascii() else _columns(word)
+        columns = len(word) if word.isascii() else _wide_columns(word)
         if pending and line and used + 1 + columns > width:
             lines.append(line)
             line, used = word, columns
