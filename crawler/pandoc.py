@@ -27,6 +27,7 @@ import subprocess
 import threading
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -169,22 +170,24 @@ class Pandoc:
         native = self._native(html)
         if native is not None:
             return native
-        if self._writes_natively():
-            with _LEFTOVERS:
-                return convert(html, self.options.reader, self.options.writer)
-        return convert(html, self.options.reader, self.options.writer)
+        with self._leftovers():
+            return convert(html, self.options.reader, self.options.writer)
 
     def convert_many(self, htmls: Sequence[str], *, jobs: int = 2) -> list[str]:
         """The bodies the native writer takes, written by it; the others by pandoc, batched."""
         done = [self._native(html) for html in htmls]
         rest = [html for html, out in zip(htmls, done, strict=True) if out is None]
-        if self._writes_natively() and rest:
-            with _LEFTOVERS:  # one pandoc process at a time for what the native writer refuses
-                written = convert_many(rest, self.options.reader, self.options.writer, jobs=1)
-        else:
+        if self._writes_natively():
+            jobs = 1  # one pandoc process at a time for what the native writer refuses
+        with self._leftovers():
             written = convert_many(rest, self.options.reader, self.options.writer, jobs=jobs)
         converted = iter(written)
         return [next(converted) if out is None else out for out in done]
+
+    def _leftovers(self) -> AbstractContextManager[object]:
+        """Held while pandoc converts: the lock that lets one pandoc process at a time convert
+        what the native writer refused; nothing when every body goes to pandoc."""
+        return _LEFTOVERS if self._writes_natively() else nullcontext()
 
     def _writes_natively(self) -> bool:
         options = self.options

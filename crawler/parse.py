@@ -244,12 +244,12 @@ R = TypeVar("R", bound=_Readable)
 
 
 def convert_read(
-    entries: Sequence[R | NotAStatement], source: Source
+    entries: Sequence[R | NotAStatement], engine: Converter, *, jobs: int = 2
 ) -> list[tuple[R, str] | NotAStatement | ConvertError]:
     """Entries read from replies (a refusal among them stays as it is), each with its body
     converted, all in one batch; a body the converter fails on becomes its entry's error."""
     readable = [e for e in entries if not isinstance(e, NotAStatement)]
-    bodies = iter(convert_bodies(converter_of(source), [e.body_html for e in readable]))
+    bodies = iter(convert_bodies(engine, [e.body_html for e in readable], jobs=jobs))
     out: list[tuple[R, str] | NotAStatement | ConvertError] = []
     for entry in entries:
         if isinstance(entry, NotAStatement):

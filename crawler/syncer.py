@@ -85,12 +85,13 @@ MIN_LINGER = 1.0  # seconds with no fetch finishing before what arrived is recor
 #: Pages parsed, converted (one pandoc process for the bodies the native writer refuses) and
 #: recorded together: few, so that recording starts early and memory stays small (every page of
 #: a batch is held while it is parsed; a 50-page pandoc run takes some 260 MB). Each pandoc
-#: process costs some 25 ms of system time (its binary's pages faulted in): with one body in
+#: process costs some 25 ms of system time (its 32 MB heap faulted in): with one body in
 #: seven refused, batches of 10 pages start a quarter fewer processes than batches of 5
 #: (at 2,125 pages, batches of 20 against 5: pandoc's CPU 1.6 ms a page less, the peak 28 MB
 #: more, too near the 300 MB bound; 10 is between).
 CONVERT_BATCH = 10
-#: Batches parsed and converted at once, each with its own pandoc process.
+#: Batches parsed and converted at once (what the native writer refuses goes to one pandoc
+#: process at a time, crawler/pandoc.py).
 CONVERTERS = 2
 
 

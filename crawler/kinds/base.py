@@ -288,7 +288,7 @@ def extract_records(
     refuses), then as archive documents: their bodies converted in one batch, the extra keys
     the seed asks for added, each with its stable id and what its publisher declares. A
     refusal or a body the converter fails on stays with its reply, in order."""
-    from crawler.parse import convert_read, document  # parse imports the seed loader
+    from crawler.parse import convert_read, converter_of, document  # it imports the seeds
 
     read_: list[Record | NotAStatement] = []
     for item in items:
@@ -298,7 +298,7 @@ def extract_records(
             read_.append(exc)
     order: KeyOrder = "alphabetical" if source.archive.key_order == "alphabetical" else "reference"
     results: list[Extracted] = []
-    for done in convert_read(read_, source):
+    for done in convert_read(read_, converter_of(source)):
         if not isinstance(done, tuple):
             results.append(done)  # a refusal, or a body the converter failed on
             continue

@@ -64,7 +64,7 @@ from crawler.kinds.base import (
 )
 from crawler.kinds.html import check as check_html
 from crawler.kinds.html import stable_id as page_stable_id
-from crawler.parse import Page, clean_body, convert_read, document, one_line
+from crawler.parse import Page, clean_body, convert_read, converter_of, document, one_line
 from crawler.parse import parse_many as parse_pages
 from crawler.source import Source
 from crawler.tomlconfig import Context
@@ -377,7 +377,7 @@ def _extract_items(items: Sequence[Fetched], source: Source) -> list[Extracted]:
         mine = [i for i in read[key] if _url(i) == item.url]  # the item, or its refusal
         found.append(mine[0] if mine else NotAStatement("not in the feed", url=item.url))
     results: list[Extracted] = []
-    for done in convert_read(found, source):
+    for done in convert_read(found, converter_of(source)):
         if isinstance(done, tuple):
             entry, body = done
             results.append(Parsed(build_statement(entry, body, source), entry.stable_id))

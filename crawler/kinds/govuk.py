@@ -64,7 +64,7 @@ from crawler.kinds.base import (
 )
 from crawler.parse import (
     MAX_DEPTH,
-    convert_bodies,
+    convert_read,
     converter_of,
     document,
     nesting_depth,
@@ -254,20 +254,13 @@ def parse_many(
             )
         except NotAStatement as exc:
             items.append(exc)
-    read = [i for i in items if isinstance(i, GovukItem)]
-    engine = convert or converter("pandoc")
-    bodies = convert_bodies(engine, [i.body_html for i in read], jobs=jobs)
-    done = iter(zip(read, bodies, strict=True))
     results: list[tuple[Statement, GovukItem] | NotAStatement | ConvertError] = []
-    for entry in items:
-        if isinstance(entry, NotAStatement):
-            results.append(entry)
-            continue
-        item, body = next(done)
-        if isinstance(body, ConvertError):
-            results.append(ConvertError(body.message, where=item.url))
-        else:
+    for done in convert_read(items, convert or converter("pandoc"), jobs=jobs):
+        if isinstance(done, tuple):
+            item, body = done
             results.append((build_statement(item, body, order=order), item))
+        else:
+            results.append(done)  # a refusal, or a body the converter failed on
     return results
 
 
