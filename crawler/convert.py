@@ -9,6 +9,8 @@ seed schema, and errors name the converter.
 
 An engine may also write a body straight from the page's parsed tree (:class:`WritesElements`):
 the pandoc engine's native writer does, so that most pages are never serialised to HTML at all.
+It may also write all of a body but some parts (:class:`Partly`): those alone are serialised and
+converted, with the other bodies' HTML, then joined into the body's Markdown.
 
 pandoc (:mod:`crawler.pandoc`) is the one engine today. Its functions ``convert``,
 ``convert_many`` and ``MARKDOWN`` stay importable from here for existing callers.
@@ -28,6 +30,7 @@ __all__ = [
     "MARKDOWN",
     "Converter",
     "Engine",
+    "Partly",
     "WritesElements",
     "convert",
     "convert_many",
@@ -51,15 +54,29 @@ class Converter(Protocol):
         ...
 
 
+class Partly(Protocol):
+    """A body written but for some ``holes`` (elements of a copy of the page's tree, as the
+    parser would give them: ``skip`` left out, ``strip`` taken off), each to be converted as a
+    document of its own, from the HTML the parser makes of it."""
+
+    @property
+    def holes(self) -> Sequence[Any]: ...
+
+    def join(self, written: Sequence[str]) -> str:
+        """The body's Markdown, given the holes' (in order)."""
+        ...
+
+
 @runtime_checkable
 class WritesElements(Protocol):
     """A converter that may write a body straight from the page's parsed tree (an lxml element),
     skipping the HTML the parser would make of it: what it writes must equal what it would write
-    for that HTML, and None means "give me the HTML" (:mod:`crawler.parse`)."""
+    for that HTML. :class:`Partly` means "convert these parts, then join", None "give me the
+    HTML" (:mod:`crawler.parse`)."""
 
     def write_element(
         self, element: Any, *, skip: Collection[Any], strip: Sequence[str]
-    ) -> str | None: ...
+    ) -> str | Partly | None: ...
 
 
 @dataclass(frozen=True)

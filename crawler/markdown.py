@@ -9,6 +9,14 @@ guesses: an unknown tag or attribute, a table, a caption, raw HTML pandoc would 
 of one whose escaping was not checked against pandoc (tests/test_markdown.py compares both on
 every real body of the fixture site, on every short list-marker word and on hostile text).
 
+A body is refused a block at a time (:func:`element_to_partial`): a top-level block it cannot
+write is left to pandoc alone (a hole), the others written here, and pandoc's outputs joined in
+their places with the same blank line. pandoc writes a top-level block alone as in its document
+but where its reader or writer looks across blocks: a ``<main>``, notes, ids made unique, a
+comment between a list and code or a list of its kind, blocks that come out empty, loose text;
+a body with any of those is pandoc's whole, as before (pandoc 3.9's HTML reader and Markdown
+writer read for it; tested on every real body and on hostile bodies with such blocks).
+
 Pure functions: an lxml tree in, text out. The inline content of a block becomes words (runs
 that never break: text, emphasis and link markup glued together) between breakable spaces and
 hard breaks, then lines filled greedily to the width, as pandoc's layout does.
@@ -22,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from copy import deepcopy
+from dataclasses import dataclass
 
 import lxml.html
 from lxml import etree
@@ -72,6 +81,37 @@ class Refused(Exception):
     """The body holds something this writer does not reproduce exactly."""
 
 
+#: Blocks pandoc reads as one block of their own wherever they stand, so that it writes one alone
+#: as it writes it in its body: a refused one among a body's top-level blocks is left to pandoc
+#: (a hole), the rest written here. Inline content, or loose text, would join its neighbours.
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_HOLES = {"p", *_HEADINGS, "blockquote", "figure", "table", "ul", "ol", "dl", "pre", "hr", "div"}
+#: What makes pandoc read a whole document otherwise than block by block (its reader's state,
+#: its writer's): a ``<main>`` (only its content is kept), notes (``role="doc-noteref"``, an
+#: ``epub:`` attribute: found anywhere, numbered through the document), a title page (no output),
+#: a heading in a table or a figure (written as HTML, with an id made unique in the document).
+_WHOLE = {"main", "base", "html", "head", "body", "title", "meta"}
+#: A hole's place among the written blocks (no written block is a NUL: it is refused).
+HOLE = "\x00"
+#: pandoc keeps a list apart from a list of its kind, or from a code block after it (a comment).
+_LISTS = ("ul", "ol")
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A body written but for some top-level blocks: ``blocks`` has :data:`HOLE` where each of
+    ``holes`` (elements of a copy of the page's tree) is to be written by pandoc, alone."""
+
+    blocks: tuple[str, ...]
+    holes: tuple[etree._Element, ...]
+
+    def join(self, written: Sequence[str]) -> str:
+        """The body's Markdown, the holes written (pandoc's outputs, in order)."""
+        outputs = iter(written)
+        blocks = [next(outputs).strip("\n") if b == HOLE else b for b in self.blocks]
+        return "\n\n".join(b for b in blocks if b) + "\n"
+
+
 # A run of inline content: str words pieces, " " a breakable space, "\n" a hard break.
 Piece = str
 
@@ -99,6 +139,20 @@ def element_to_markdown(
     markup, and the writer refuses every attribute whose value bs4 would rewrite (the
     multi-valued ones: ``class``, ``rel``...). Tested on every real body and on hostile and
     fuzzed pages (tests/test_pagecut.py)."""
+    written = element_to_partial(element, skip=skip, strip=strip, holes=False)
+    return written if isinstance(written, str) else None
+
+
+def element_to_partial(
+    element: etree._Element,
+    *,
+    skip: Collection[etree._Element] = (),
+    strip: Sequence[str] = (),
+    holes: bool = True,
+) -> str | Partial | None:
+    """:func:`element_to_markdown`, or with ``holes`` the body written but for the top-level
+    blocks it refuses (:class:`Partial`), for pandoc to write each alone; None when even that
+    is not sure (loose text, tags that change how pandoc reads the whole body...)."""
     copy = deepcopy(element)
     copy.tail = None
     if skip:
@@ -114,7 +168,11 @@ def element_to_markdown(
         for name in [n for n in node.attrib if n in exact or n.startswith(prefixes)]:
             del node.attrib[name]
     copy.tag = "div"
-    return None if copy.attrib else _write(copy)
+    if copy.attrib:
+        return None
+    if not holes:
+        return _write(copy)
+    return _write_partly(copy)
 
 
 def _outermost(element: etree._Element, skip: Collection[etree._Element]) -> list[int]:
@@ -151,6 +209,37 @@ def _write(root: etree._Element) -> str | None:
     return "\n\n".join(blocks) + "\n"
 
 
+def _write_partly(root: etree._Element) -> str | Partial | None:
+    holes: list[etree._Element] = []
+    try:
+        blocks = _blocks(root, WIDTH, holes=holes)
+    except Refused:
+        return None
+    if not blocks:
+        return None
+    if not holes:
+        return "\n\n".join(blocks) + "\n"
+    if any(map(_read_whole, root.iter(tag=etree.Element))):
+        return None
+    return Partial(tuple(blocks), tuple(holes))
+
+
+def _read_whole(node: etree._Element) -> bool:
+    """Whether pandoc reads this element with the rest of the document (:data:`_WHOLE`)."""
+    role = node.get("role") or ""
+    return (
+        node.tag in _WHOLE
+        or role == "main"
+        or role.startswith("doc-")
+        or "titlepage" in (node.get("type") or "")
+        or any(name.startswith("epub:") for name in node.attrib)
+        or (
+            node.tag in _HEADINGS
+            and any(a.tag in ("table", "figure") for a in node.iterancestors())
+        )
+    )
+
+
 # -- blocks ------------------------------------------------------------------------------------
 
 
@@ -158,8 +247,15 @@ def _blank(text: str | None) -> bool:
     return not text or not text.strip(_SPACE)
 
 
-def _blocks(parent: etree._Element, width: int, in_list: bool = False) -> list[str]:
-    """The block children of ``parent`` (no loose text) as rendered blocks."""
+def _blocks(
+    parent: etree._Element,
+    width: int,
+    in_list: bool = False,
+    holes: list[etree._Element] | None = None,
+) -> list[str]:
+    """The block children of ``parent`` (no loose text) as rendered blocks; with ``holes`` (the
+    body's top level), a block refused is left to pandoc instead (:data:`HOLE`, the element
+    added to ``holes``), unless pandoc might write it otherwise alone than in its body."""
     if not _blank(parent.text):
         raise Refused("text beside blocks")
     out: list[str] = []
@@ -171,21 +267,48 @@ def _blocks(parent: etree._Element, width: int, in_list: bool = False) -> list[s
             continue  # pandoc's reader drops comments
         if {child.tag, previous} in ({"div", "ul"}, {"div", "ol"}):
             raise Refused("a list beside a div")
-        if child.tag in ("ul", "ol") and previous == child.tag:
-            out.append("<!-- -->")  # pandoc keeps two lists of a kind apart so
-        out.extend(_block(child, width, in_list))
+        # pandoc writes a comment between a list and code or a list of its kind: written here
+        # for two lists this writer writes, refused where pandoc writes one of them (it may not
+        # read a list there: a <dl> without a <dd> is none)
+        if (child.tag == "pre" and previous in (*_LISTS, "dl")) or child.tag == previous == "dl":
+            raise Refused("code or a list after a list")
+        twin = child.tag in _LISTS and previous == child.tag
+        if twin:
+            if out[-1] == HOLE:
+                raise Refused("a list after a list pandoc writes")
+            out.append("<!-- -->")
+        out.extend(_block(child, width, in_list) if holes is None else _block_or_hole(child, holes))
+        if twin and out[-1] == HOLE:
+            raise Refused("a list pandoc writes after a list")
         previous = child.tag
     return out
 
 
-def _block(tag: etree._Element, width: int, in_list: bool) -> list[str]:
+def _block_or_hole(tag: etree._Element, holes: list[etree._Element]) -> list[str]:
+    """A top-level block written, or left to pandoc: a whole block, with words or an image."""
+    found = len(holes)
+    try:
+        return _block(tag, WIDTH, False, holes)
+    except Refused:
+        if tag.tag not in _HOLES or (
+            _blank("".join(tag.itertext())) and tag.find(".//img") is None
+        ):
+            raise
+        del holes[found:]  # those found in it, a div, which is now a hole itself
+        holes.append(tag)
+        return [HOLE]
+
+
+def _block(
+    tag: etree._Element, width: int, in_list: bool, holes: list[etree._Element] | None = None
+) -> list[str]:
     name = tag.tag
     if name not in _BLOCKS:
         raise Refused(name)
     if tag.attrib:
         raise Refused("attributes")
     if name == "div":
-        return _blocks(tag, width, in_list)
+        return _blocks(tag, width, in_list, holes)
     if name == "hr":
         if len(tag) or not _blank(tag.text):
             raise Refused("hr content")
@@ -604,7 +727,7 @@ def _link(tag: etree._Element, pieces: list[Piece]) -> None:
     if (
         not inner
         or "\n" in inner
-        or "".join(inner) == url
+        or "://" in "".join(inner)  # pandoc writes <url> when the text is the URL, unescaped
         or any("[" in p or "]" in p for p in inner)
     ):
         raise Refused("link text")

@@ -6,7 +6,10 @@ body HTML out of a page, :func:`build` makes the document once the body is Markd
 
 A page is read with lxml, which finds the seed's selectors; BeautifulSoup gets only the elements
 read (:mod:`crawler.pagecut`), with the same bytes as a BeautifulSoup tree of the whole page, which
-is still what reads a page whose selectors lxml cannot match (:class:`_Whole`).
+is still what reads a page whose selectors lxml cannot match (:class:`_Whole`). The converter may
+write a body from the page's tree (:class:`crawler.convert.WritesElements`), all of it or all
+but some blocks: then only those get HTML, made by BeautifulSoup from their elements (the same
+bytes as in the whole body's HTML), and are converted with the other pages' bodies (``_written``).
 
 What makes a page a statement is its markup: a statement URL of the source, a title, a
 publication time and a body element. Not the body's length: a statement published before its
@@ -17,6 +20,7 @@ fill-in is an edit. Soft 404s and other pages lack the title or the time and are
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -39,14 +43,29 @@ ASCII_SPACE = " \t\r\n\f"
 MAX_DEPTH = 500
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A body the converter wrote but for some parts (:class:`crawler.convert.Partly`): their
+    HTML, each to convert alone, and how to join their Markdown into the body's."""
+
+    htmls: tuple[str, ...]
+    join: Callable[[Sequence[str]], str]
+
+
 class Body:
     """A page's body as the converter takes it: its HTML, made when first asked for, and its
     Markdown when the converter wrote it straight from the page's tree
-    (:class:`crawler.convert.WritesElements`). Two bodies are equal when their HTML is. Until
-    its HTML is made, a body holds its page's lxml tree: a sync keeps a few batches of them."""
+    (:class:`crawler.convert.WritesElements`), or all of it but some parts (``pending``). Two
+    bodies are equal when their HTML is. Until its HTML is made, a body holds its page's lxml
+    tree: a sync keeps a few batches of them."""
 
-    def __init__(self, html: str | Callable[[], str], markdown: str | None = None) -> None:
-        self._html, self.markdown = html, markdown
+    def __init__(
+        self,
+        html: str | Callable[[], str],
+        markdown: str | None = None,
+        pending: Pending | None = None,
+    ) -> None:
+        self._html, self.markdown, self.pending = html, markdown, pending
 
     @property
     def html(self) -> str:
@@ -55,9 +74,12 @@ class Body:
         return self._html
 
     def settled(self) -> Body:
-        """This body without its page's tree: its Markdown if written, else its HTML, made now.
-        (Such a body has no HTML when it has its Markdown: to be converted no more.)"""
-        return Body("" if self.markdown is not None else self.html, self.markdown)
+        """This body without its page's tree: its Markdown if written (or all but its pending
+        parts), else its HTML, made now. (Such a body has no HTML when it has its Markdown or
+        pending parts: the whole is to be converted no more.)"""
+        if self.markdown is not None or self.pending is not None:
+            return Body("", self.markdown, self.pending)
+        return Body(self.html)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Body) and self.html == other.html
@@ -66,7 +88,8 @@ class Body:
         return hash(self.html)
 
     def __repr__(self) -> str:
-        return f"Body(markdown={'yes' if self.markdown is not None else 'no'})"
+        written = "yes" if self.markdown is not None else "partly" if self.pending else "no"
+        return f"Body(markdown={written})"
 
 
 @dataclass(frozen=True)
@@ -211,10 +234,27 @@ def parse_many(
 
 
 def _written(engine: Converter, bodies: Sequence[Body], jobs: int) -> list[str | ConvertError]:
-    """The bodies' Markdown: as written from the page's tree, or converted together."""
-    html = [b.html for b in bodies if b.markdown is None]
-    converted = iter(convert_bodies(engine, html, jobs=jobs))
-    return [next(converted) if b.markdown is None else b.markdown for b in bodies]
+    """The bodies' Markdown: as written from the page's tree, or converted together (the whole
+    body, or the parts the converter left pending, then joined)."""
+    htmls: list[str] = []
+    for body in bodies:
+        if body.pending is not None:
+            htmls.extend(body.pending.htmls)
+        elif body.markdown is None:
+            htmls.append(body.html)
+    converted = iter(convert_bodies(engine, htmls, jobs=jobs))
+    out: list[str | ConvertError] = []
+    for body in bodies:
+        if body.markdown is not None:
+            out.append(body.markdown)
+        elif body.pending is None:
+            out.append(next(converted))
+        else:
+            parts = [next(converted) for _ in body.pending.htmls]
+            texts = [p for p in parts if isinstance(p, str)]
+            failed = [p for p in parts if isinstance(p, ConvertError)]
+            out.append(failed[0] if failed else body.pending.join(texts))
+    return out
 
 
 def converter_of(source: Source) -> Converter:
@@ -422,10 +462,19 @@ class _Cut:
             if any(above == element for above in found.iterancestors())
         ]
         strip = selectors.strip_attributes
-        markdown = None
+        written = None
         if isinstance(engine, WritesElements):
-            markdown = engine.write_element(element, skip=remove, strip=strip)
-        return Body(lambda: _stripped(PageTree.soup(element, remove=remove), strip), markdown)
+            written = engine.write_element(element, skip=remove, strip=strip)
+        whole = functools.partial(_body_html, element, remove, strip)
+        if written is None or isinstance(written, str):
+            return Body(whole, written)
+        # The parts' HTML as in the body's: their elements already lack ``remove`` and ``strip``.
+        htmls = tuple(str(PageTree.soup(hole)) for hole in written.holes)
+        return Body(whole, None, Pending(htmls, written.join))
+
+
+def _body_html(element: object, remove: Sequence[object], strip: Sequence[str]) -> str:
+    return _stripped(PageTree.soup(element, remove=remove), strip)
 
 
 class _Whole:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import html
 import itertools
 
+import lxml.html
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from crawler.markdown import to_markdown
+from crawler.markdown import Partial, element_to_partial, to_markdown
+from crawler.pagecut import PageTree
 from crawler.pandoc import MARKDOWN, Pandoc, PandocOptions, convert_many
+from crawler.parse import Pending
 from tests.conftest import CORPUS, PROJECT, need
 
 
@@ -43,6 +46,15 @@ def test_every_real_body_the_native_writer_takes_is_pandocs_byte_for_byte() -> N
     print(f"native writer: {taken} of {len(bodies)} real bodies ({taken / len(bodies):.0%})")
     assert different == []
     assert len(bodies) > 2000 and taken / len(bodies) > 0.4
+    # the others written but for the blocks refused, which pandoc wrote alone: the same bytes
+    partly = [r for r in read if r.body.pending is not None]
+    joined = [_joined(r.body.pending) for r in partly if r.body.pending is not None]
+    assert joined == convert_many([r.body_html for r in partly], jobs=2)
+    assert taken + len(partly) > 0.95 * len(bodies)  # pandoc writes whole bodies no more
+
+
+def _joined(pending: Pending) -> str:
+    return pending.join(convert_many(pending.htmls, jobs=1))
 
 
 def test_plain_markup_is_written_as_pandoc_writes_it() -> None:
@@ -166,13 +178,28 @@ def _inline(draw: st.DrawFn) -> str:
     return draw(st.sampled_from([" ", "", "\n"])).join(parts)
 
 
+#: Blocks the native writer refuses, for pandoc to write alone (:func:`_partly`).
+_REFUSED = [
+    "<table><tr><th>a</th></tr><tr><td>{}</td></tr></table>",
+    '<p>x <span style="background: red">{}</span> y</p>',
+    "<pre>{}\n  code</pre>",
+    '<figure><img src="https://e.com/x.png"><figcaption>{}</figcaption></figure>',
+    '<div class="box"><p>{}</p></div>',
+    "<dl><dt>{}</dt><dd>d</dd></dl>",
+    "<ul><li>{}</li><li><table><tr><td>t</td></tr></table></li></ul>",
+    "<div>loose {}<p>p</p></div>",
+]
+
+
 @st.composite
-def _body(draw: st.DrawFn) -> str:
+def _body(draw: st.DrawFn, refused: bool = False) -> str:
     blocks = []
     for _ in range(draw(st.integers(1, 4))):
         kinds = ["p", "h3", "ul", "ol", "blockquote", "nested", "loose", "long", "adjacent"]
-        kind = draw(st.sampled_from(kinds))
-        if kind in ("p", "h3"):
+        kind = draw(st.sampled_from(kinds + ["refused"] * (3 if refused else 0)))
+        if kind == "refused":
+            blocks.append(draw(st.sampled_from(_REFUSED)).format(_inline(draw)))
+        elif kind in ("p", "h3"):
             blocks.append(f"<{kind}>{_inline(draw)}</{kind}>")
         elif kind == "loose":  # paragraphs in items, a nested list after one
             blocks.append(
@@ -204,6 +231,76 @@ def _body(draw: st.DrawFn) -> str:
 def test_hostile_text_is_written_as_pandoc_writes_it_or_refused(bodies: list[str]) -> None:
     _, different = _compare(bodies)
     assert [bodies[i] for i in different] == []
+
+
+def _compare_partly(bodies: list[str]) -> tuple[int, list[str]]:
+    """How many bodies the native writer wrote but for some blocks, and the bodies where those
+    blocks, written by pandoc alone (their HTML as the parser makes it) and joined, do not give
+    what pandoc writes for the whole body."""
+    written = [element_to_partial(lxml.html.fragment_fromstring(body)) for body in bodies]
+    partly = [(b, w) for b, w in zip(bodies, written, strict=True) if isinstance(w, Partial)]
+    holes = [str(PageTree.soup(h)) for _, w in partly for h in w.holes]
+    converted = iter(convert_many(holes, jobs=2))
+    joined = [w.join([next(converted) for _ in w.holes]) for _, w in partly]
+    reference = convert_many([b for b, _ in partly], jobs=2)
+    different = [b for (b, _), j, r in zip(partly, joined, reference, strict=True) if j != r]
+    return len(partly), different
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(st.lists(_body(refused=True), min_size=20, max_size=20))
+def test_hostile_bodies_written_but_for_the_blocks_refused_are_pandocs(bodies: list[str]) -> None:
+    _, different = _compare_partly(bodies)
+    assert different == []
+
+
+def test_blocks_refused_are_left_to_pandoc_alone_and_joined_as_it_writes_them() -> None:
+    table = "<table><tr><td>cell</td></tr></table>"
+    bodies = [
+        f"<div><p>before</p>{table}<p>after</p></div>",
+        '<div><p>a</p><p>b <span style="color: red">red</span></p><h2>c</h2></div>',
+        f"<div><div><p>in a div</p>{table}</div><p>x</p></div>",
+        "<div><ul><li>a</li></ul><ol><li>b<table><tr><td>c</td></tr></table></li></ol></div>",
+        '<div><dl><dt>a</dt><dd>b</dd></dl><p><a href="https://e.com/x">https://e.com/x</a></p></div>',
+        "<div><p>x</p><pre>code</pre><ul><li>y</li></ul><ul><li>z</li></ul></div>",
+        f"<div><h2>Same</h2>{table}<h2>Same</h2><p>x</p></div>",
+        f"<div><blockquote><p>q</p>{table}</blockquote><p>x</p></div>",
+        '<div><figure><img src="https://e.com/x.png"><figcaption>c</figcaption></figure><p>p</p></div>',
+        '<div><div class="x"><p>classed</p></div><hr><p>p</p></div>',
+        "<div><p>one</p><div>loose text<p>beside</p></div></div>",
+    ]
+    holes, different = _compare_partly(bodies)
+    assert holes == len(bodies) and different == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<div>loose text<table><tr><td>x</td></tr></table></div>",  # at the top: Plain, not Para
+        # pandoc puts a comment between a list and code, or lists of a kind (if they are lists)
+        "<div><ul><li>a</li></ul><pre>code</pre></div>",
+        "<div><ul><li>a</li></ul><ul><li>b<table><tr><td>c</td></tr></table></li></ul></div>",
+        "<div><ol><li><table><tr><td>c</td></tr></table></li></ol><ol><li>b</li></ol></div>",
+        "<div><dl><dt>a</dt><dd>b</dd></dl><dl><dt>a</dt></dl></div>",
+        # read with the whole document: only <main> kept, notes found anywhere, ids made unique
+        "<div><p>a</p><table><tr><td><main>m</main></td></tr></table></div>",
+        '<div><div role="main"><p>m</p></div><table><tr><td>x</td></tr></table></div>',
+        '<div><p>a</p><aside epub:type="footnote"><p>n</p></aside></div>',
+        '<div><p>a<a role="doc-noteref" href="#n">1</a></p><p>b</p></div>',
+        "<div><h2>Same</h2><table><tr><td><h2>Same</h2></td></tr></table></div>",
+        '<div><div type="titlepage"><p>t</p></div><p>b</p></div>',  # pandoc writes nothing
+        '<div><p>a</p><p><span style="x"> </span></p></div>',  # no words: pandoc may drop it
+        '<div><p>a</p><span style="x">inline</span></div>',  # not a block of its own
+    ],
+)
+def test_what_pandoc_may_write_otherwise_alone_is_not_left_to_it(body: str) -> None:
+    assert element_to_partial(lxml.html.fragment_fromstring(body)) is None
+    assert to_markdown(body) is None
 
 
 def test_the_pandoc_engine_writes_natively_first_unless_turned_off() -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from crawler import parse
 from crawler.markdown import to_markdown
 from crawler.pagecut import PageTree, Unsupported, supported
+from crawler.pandoc import convert, convert_many
 from crawler.parse import Extracted, extract
 from crawler.source import load_source
 from storage.document import loads
@@ -45,8 +46,12 @@ def same(html: str | bytes, url: str = URL) -> None:
 
 def written_from_the_tree_as_from_the_html(extracted: Extracted) -> None:
     """The native writer's Markdown of the body read from the page's tree is what it writes for
-    the body's HTML (:func:`crawler.markdown.element_to_markdown`)."""
+    the body's HTML (:func:`crawler.markdown.element_to_markdown`); a body it wrote but for some
+    blocks, those converted alone and joined, is what pandoc writes for the whole body."""
     assert extracted.body.markdown == to_markdown(extracted.body_html)
+    pending = extracted.body.pending
+    if pending is not None:
+        assert pending.join(convert_many(pending.htmls)) == convert(extracted.body_html)
 
 
 def golden_pages() -> Iterator[str]:

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from crawler.convert import convert, convert_many
-from crawler.errors import NotAStatement
-from crawler.parse import Body, Page, extract, parse_many, parse_statement
+from crawler.errors import ConvertError, NotAStatement
+from crawler.parse import Body, Page, Pending, _written, extract, parse_many, parse_statement
 from crawler.source import Source, load_source
 from storage.document import dumps
 from tests.conftest import PROJECT, SHARED, need
@@ -122,3 +123,54 @@ def test_a_settled_body_keeps_its_markdown_or_its_html_and_lets_its_page_go() ->
     refused = Body(html).settled()
     assert (refused.markdown, refused.html, made) == (None, "<div><p>x</p></div>", ["html"])
     assert not callable(refused._html)
+    pending = Pending(("<p>y</p>",), lambda parts: "x\n\n" + parts[0])
+    partly = Body(html, None, pending).settled()
+    assert (partly.markdown, partly.pending, partly.html, made) == (None, pending, "", ["html"])
+
+
+class _Failing:
+    """A converter that fails on HTML holding "bad" (alone or in a batch)."""
+
+    name = "failing"
+
+    def convert(self, html: str) -> str:
+        if "bad" in html:
+            raise ConvertError("no")
+        return html.upper()
+
+    def convert_many(self, htmls: Sequence[str], *, jobs: int = 2) -> list[str]:
+        return [self.convert(h) for h in htmls]
+
+
+def test_pending_parts_are_converted_with_the_other_bodies_and_joined_in_order() -> None:
+    def join(parts: Sequence[str]) -> str:
+        return "|".join(parts)
+
+    bodies = [
+        Body("<p>whole</p>"),
+        Body("", None, Pending(("<p>a</p>", "<p>b</p>"), join)),
+        Body("", "written\n"),
+        Body("", None, Pending(("<p>c</p>", "<p>bad</p>"), join)),
+        Body("<p>bad</p>"),
+    ]
+    out = _written(_Failing(), bodies, jobs=1)
+    assert out[:3] == ["<P>WHOLE</P>", "<P>A</P>|<P>B</P>", "written\n"]
+    assert isinstance(out[3], ConvertError) and isinstance(out[4], ConvertError)
+
+
+def test_a_page_with_a_table_is_written_but_for_it_and_the_table_left_to_pandoc(
+    source: Source,
+) -> None:
+    table = "<table><tr><td>cell</td></tr></table>"
+    page = (
+        '<html><head><meta property="og:title" content="T">'
+        '<meta property="article:published_time" content="2025-03-01T10:00:00Z"></head><body>'
+        f"<main><div class='entry-content'><p>one</p>{table}<p>two</p></div></main></body></html>"
+    )
+    url = "https://www.whitehouse.gov/briefings-statements/2025/03/a-statement/"
+    body = extract(page, url, source).body
+    assert body.markdown is None and body.pending is not None
+    assert body.pending.htmls == (table,)
+    [statement] = parse_many([Page(page, url)], source)
+    assert not isinstance(statement, Exception)
+    assert statement.body == convert(f"<div><p>one</p>{table}<p>two</p></div>")
