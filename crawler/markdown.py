@@ -81,34 +81,37 @@ class Refused(Exception):
     """The body holds something this writer does not reproduce exactly."""
 
 
-#: Blocks pandoc reads as one block of their own wherever they stand, so that it writes one alone
-#: as it writes it in its body: a refused one among a body's top-level blocks is left to pandoc
-#: (a hole), the rest written here. Inline content, or loose text, would join its neighbours.
+#: Blocks pandoc reads as one block of their own wherever they stand (inline content or loose
+#: text would join their neighbours): one the writer refuses at a body's top level may be a hole.
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _HOLES = {"p", *_HEADINGS, "blockquote", "figure", "table", "ul", "ol", "dl", "pre", "hr", "div"}
-#: What makes pandoc read a whole document otherwise than block by block (its reader's state,
-#: its writer's): a ``<main>`` (only its content is kept), notes (``role="doc-noteref"``, an
-#: ``epub:`` attribute: found anywhere, numbered through the document), a title page (no output),
-#: a heading in a table or a figure (written as HTML, with an id made unique in the document).
+#: Elements pandoc reads with the rest of the document (see :func:`_read_whole`).
 _WHOLE = {"main", "base", "html", "head", "body", "title", "meta"}
-#: A hole's place among the written blocks (no written block is a NUL: it is refused).
-HOLE = "\x00"
-#: pandoc keeps a list apart from a list of its kind, or from a code block after it (a comment).
+#: pandoc writes a comment between a list and a list of its kind or a code block. The lists this
+#: writer writes, and what may put a list or code at a hole's edge (a list libxml2 leaves in a
+#: table, a caption, a heading or a ``<dl>`` comes out of it in pandoc's reading).
 _LISTS = ("ul", "ol")
+_LISTY = {*_LISTS, "dl", "pre", "li", "dt", "dd", "menu", "dir", "listing", "xmp", "plaintext"}
+#: A hole's place among the written blocks (no written block is a NUL: it is refused).
+_HOLE = "\x00"
 
 
 @dataclass(frozen=True)
 class Partial:
-    """A body written but for some top-level blocks: ``blocks`` has :data:`HOLE` where each of
-    ``holes`` (elements of a copy of the page's tree) is to be written by pandoc, alone."""
+    """A body written but for some top-level blocks: ``blocks`` has a place for each of ``holes``
+    (elements of a copy of the page's tree), to be written by pandoc, each alone."""
 
     blocks: tuple[str, ...]
     holes: tuple[etree._Element, ...]
 
     def join(self, written: Sequence[str]) -> str:
-        """The body's Markdown, the holes written (pandoc's outputs, in order)."""
+        """The body's Markdown, given pandoc's output for each hole, in order: the blocks joined
+        by a blank line as pandoc joins them, an output's own first blank lines kept (a code
+        block's) and an empty one left out (as pandoc leaves out a block it writes as nothing)."""
+        if len(written) != len(self.holes):
+            raise ValueError(f"{len(written)} outputs for {len(self.holes)} holes")
         outputs = iter(written)
-        blocks = [next(outputs).strip("\n") if b == HOLE else b for b in self.blocks]
+        blocks = [next(outputs).rstrip("\n") if b == _HOLE else b for b in self.blocks]
         return "\n\n".join(b for b in blocks if b) + "\n"
 
 
@@ -139,20 +142,25 @@ def element_to_markdown(
     markup, and the writer refuses every attribute whose value bs4 would rewrite (the
     multi-valued ones: ``class``, ``rel``...). Tested on every real body and on hostile and
     fuzzed pages (tests/test_pagecut.py)."""
-    written = element_to_partial(element, skip=skip, strip=strip, holes=False)
-    return written if isinstance(written, str) else None
+    copy = _body_copy(element, skip, strip)
+    return None if copy is None else _write(copy)
 
 
 def element_to_partial(
-    element: etree._Element,
-    *,
-    skip: Collection[etree._Element] = (),
-    strip: Sequence[str] = (),
-    holes: bool = True,
+    element: etree._Element, *, skip: Collection[etree._Element] = (), strip: Sequence[str] = ()
 ) -> str | Partial | None:
-    """:func:`element_to_markdown`, or with ``holes`` the body written but for the top-level
-    blocks it refuses (:class:`Partial`), for pandoc to write each alone; None when even that
-    is not sure (loose text, tags that change how pandoc reads the whole body...)."""
+    """:func:`element_to_markdown`, or the body written but for the top-level blocks it refuses
+    (:class:`Partial`): pandoc is to write those, each alone. None where pandoc could write one
+    otherwise alone than in the body, or when every block is refused."""
+    copy = _body_copy(element, skip, strip)
+    return None if copy is None else _write_partly(copy)
+
+
+def _body_copy(
+    element: etree._Element, skip: Collection[etree._Element], strip: Sequence[str]
+) -> etree._Element | None:
+    """A copy of the body element as the parser makes its HTML (see :func:`element_to_markdown`),
+    or None: text lxml will not set again, or attributes left on the body."""
     copy = deepcopy(element)
     copy.tail = None
     if skip:
@@ -168,11 +176,7 @@ def element_to_partial(
         for name in [n for n in node.attrib if n in exact or n.startswith(prefixes)]:
             del node.attrib[name]
     copy.tag = "div"
-    if copy.attrib:
-        return None
-    if not holes:
-        return _write(copy)
-    return _write_partly(copy)
+    return None if copy.attrib else copy
 
 
 def _outermost(element: etree._Element, skip: Collection[etree._Element]) -> list[int]:
@@ -215,17 +219,19 @@ def _write_partly(root: etree._Element) -> str | Partial | None:
         blocks = _blocks(root, WIDTH, holes=holes)
     except Refused:
         return None
-    if not blocks:
-        return None
     if not holes:
-        return "\n\n".join(blocks) + "\n"
-    if any(map(_read_whole, root.iter(tag=etree.Element))):
-        return None
+        return "\n\n".join(blocks) + "\n" if blocks else None
+    if all(b == _HOLE for b in blocks) or any(map(_read_whole, root.iter(tag=etree.Element))):
+        return None  # pandoc's whole, in one document
     return Partial(tuple(blocks), tuple(holes))
 
 
 def _read_whole(node: etree._Element) -> bool:
-    """Whether pandoc reads this element with the rest of the document (:data:`_WHOLE`)."""
+    """Whether pandoc reads this element with the rest of the document (pandoc 3.9's HTML reader
+    and Markdown writer): a ``<main>`` (only its content is kept), notes (``role="doc-noteref"``,
+    ``doc-endnotes``, an ``epub:`` attribute: found anywhere, numbered through the document), a
+    title page (written as nothing), a heading in a table or a figure (written as HTML, with an
+    id made unique in the document), head elements."""
     role = node.get("role") or ""
     return (
         node.tag in _WHOLE
@@ -253,39 +259,35 @@ def _blocks(
     in_list: bool = False,
     holes: list[etree._Element] | None = None,
 ) -> list[str]:
-    """The block children of ``parent`` (no loose text) as rendered blocks; with ``holes`` (the
-    body's top level), a block refused is left to pandoc instead (:data:`HOLE`, the element
-    added to ``holes``), unless pandoc might write it otherwise alone than in its body."""
+    """The block children of ``parent`` (no loose text) as rendered blocks. With ``holes`` (the
+    body's top level), a block refused may be left to pandoc (:func:`_block_or_hole`)."""
     if not _blank(parent.text):
         raise Refused("text beside blocks")
     out: list[str] = []
-    previous = ""
+    previous: etree._Element | None = None
     for child in parent:
         if not _blank(child.tail):
             raise Refused("text beside blocks")
         if child.tag is etree.Comment:
             continue  # pandoc's reader drops comments
-        if {child.tag, previous} in ({"div", "ul"}, {"div", "ol"}):
+        tags = {child.tag, "" if previous is None else previous.tag}
+        if tags in ({"div", "ul"}, {"div", "ol"}):
             raise Refused("a list beside a div")
-        # pandoc writes a comment between a list and code or a list of its kind: written here
-        # for two lists this writer writes, refused where pandoc writes one of them (it may not
-        # read a list there: a <dl> without a <dd> is none)
-        if (child.tag == "pre" and previous in (*_LISTS, "dl")) or child.tag == previous == "dl":
-            raise Refused("code or a list after a list")
-        twin = child.tag in _LISTS and previous == child.tag
-        if twin:
-            if out[-1] == HOLE:
-                raise Refused("a list after a list pandoc writes")
-            out.append("<!-- -->")
-        out.extend(_block(child, width, in_list) if holes is None else _block_or_hole(child, holes))
-        if twin and out[-1] == HOLE:
-            raise Refused("a list pandoc writes after a list")
-        previous = child.tag
+        if child.tag in _LISTS and previous is not None and previous.tag == child.tag:
+            out.append("<!-- -->")  # pandoc keeps two lists of a kind apart so
+        if holes is None:
+            out.extend(_block(child, width, in_list))
+        else:
+            out.extend(_block_or_hole(child, holes))
+            if previous is not None and (previous in holes or child in holes):
+                _hole_apart(previous, child, holes)
+        previous = child
     return out
 
 
 def _block_or_hole(tag: etree._Element, holes: list[etree._Element]) -> list[str]:
-    """A top-level block written, or left to pandoc: a whole block, with words or an image."""
+    """A top-level block written, or left to pandoc: one of :data:`_HOLES` with words or an image
+    (pandoc may write one without as nothing)."""
     found = len(holes)
     try:
         return _block(tag, WIDTH, False, holes)
@@ -296,7 +298,23 @@ def _block_or_hole(tag: etree._Element, holes: list[etree._Element]) -> list[str
             raise
         del holes[found:]  # those found in it, a div, which is now a hole itself
         holes.append(tag)
-        return [HOLE]
+        return [_HOLE]
+
+
+def _hole_apart(before: etree._Element, after: etree._Element, holes: list[etree._Element]) -> None:
+    """Refused unless pandoc writes two blocks, one or both holes, apart as in the body: with a
+    comment between them if, and only if, written here. A hole's output may begin or end with a
+    list or code (:data:`_LISTY`), or be empty and leave its neighbours side by side, so a hole
+    stands beside no list written here, and beside another hole only if neither may."""
+    for hole, other in ((before, after), (after, before)):
+        if hole in holes and other not in holes and other.tag in _LISTS:
+            raise Refused("a hole beside a list written here")
+    if before in holes and after in holes and (_listy(before) or _listy(after)):
+        raise Refused("a hole that may hold a list beside a hole")
+
+
+def _listy(tag: etree._Element) -> bool:
+    return any(node.tag in _LISTY for node in tag.iter())
 
 
 def _block(

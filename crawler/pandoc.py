@@ -114,8 +114,30 @@ def convert_many(
 
 
 def _convert_group(texts: list[str], reader: str, writer: str, timeout: float) -> list[str]:
-    if len(texts) == 1:
-        return [_run(texts[0], reader, writer, timeout)]
+    """The documents converted in one pandoc process, but those it would write otherwise in a
+    batch (:func:`_writes_ids`), each converted alone."""
+    alone = [reader.startswith("html") and _writes_ids(t) for t in texts]
+    out = [
+        _run(t, reader, writer, timeout) if a else None for t, a in zip(texts, alone, strict=True)
+    ]
+    rest = [t for t, o in zip(texts, out, strict=True) if o is None]
+    batched = iter(_convert_batch(rest, reader, writer, timeout))
+    return [next(batched) if o is None else o for o in out]
+
+
+#: A heading in a table or a figure: pandoc's HTML reader gives it an id unique in the document,
+#: the batch's other documents included, and the Markdown writer writes it, as HTML. (Coarse: both
+#: tags anywhere in the document.)
+_IDS = re.compile(r"<h[1-6][\s>]", re.I), re.compile(r"<(?:table|figure)[\s>]", re.I)
+
+
+def _writes_ids(text: str) -> bool:
+    return all(pattern.search(text) for pattern in _IDS)
+
+
+def _convert_batch(texts: list[str], reader: str, writer: str, timeout: float) -> list[str]:
+    if len(texts) <= 1:
+        return [_run(t, reader, writer, timeout) for t in texts]
     token = f"SPLIT{secrets.token_hex(8).upper()}X"
     if any(token in t for t in texts):  # pragma: no cover - 64 random bits
         return [_run(t, reader, writer, timeout) for t in texts]
@@ -127,7 +149,7 @@ def _convert_group(texts: list[str], reader: str, writer: str, timeout: float) -
         # A document swallowed or moved a separator (broken markup): convert each alone instead.
         log.debug("batch of %d did not split back; converting one by one", len(texts))
         return [_run(t, reader, writer, timeout) for t in texts]
-    return [_tidy(p) for p in parts]
+    return [_tidy(p, first=i == 0) for i, p in enumerate(parts)]
 
 
 def _split(output: str, token: str, count: int) -> list[str] | None:
@@ -145,8 +167,13 @@ def _split(output: str, token: str, count: int) -> list[str] | None:
     return parts
 
 
-def _tidy(part: str) -> str:
-    return part.strip("\n") + "\n"  # as pandoc ends every output, an empty one too
+def _tidy(part: str, *, first: bool) -> str:
+    """A document's output cut out of the batch's: less the blank line the separator before it
+    leaves (a document's own blank first line stays: a code block may begin with one), ended as
+    pandoc ends every output, an empty one too."""
+    if not first and part.startswith("\n"):
+        part = part[1:]
+    return part.rstrip("\n") + "\n"
 
 
 @dataclass(frozen=True)

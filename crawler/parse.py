@@ -200,9 +200,9 @@ def parse_statement(
 ) -> Statement:
     """A statement page as an archive document."""
     extracted = extract(html, url, source, published=published)
-    markdown = extracted.body.markdown
-    if markdown is None:
-        markdown = converter_of(source).convert(extracted.body_html)
+    [markdown] = _written(converter_of(source), [extracted.body], jobs=1)
+    if isinstance(markdown, ConvertError):
+        raise markdown
     return build(extracted, markdown, source)
 
 

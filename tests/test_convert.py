@@ -48,6 +48,8 @@ text_block = st.one_of(
     ),
     words.map(lambda w: f"<p>{w}<br>{w}</p>"),
     words.map(lambda w: f"<blockquote><p>{w}</p></blockquote>"),
+    words.map(lambda w: f"<pre>\n{w}</pre>"),  # a first line blank: pandoc writes it
+    words.map(lambda w: f"<table><tr><td><h2>{w[:4]}</h2></td></tr></table>"),  # ids written
 )
 body = st.tuples(
     st.lists(blank, max_size=3),
@@ -88,6 +90,9 @@ def test_markdown_to_html_batches_too(bodies: list[str]) -> None:
         ["<div><p>a</p></div>", f"<div><p>{NBSP}</p><p>c</p></div>"],  # leading NBSP line
         ["<div></div>", f"<div>{NBSP}</div>", "<div> </div>"],  # nothing but spaces
         ["<div><ul><li>open list", "<div><p>next</p></div>"],  # a swallowed separator
+        ["<div><p>a</p></div>", "<div><pre>\nb</pre></div>", "<div><pre>\n\nc</pre></div>"],
+        # a heading's id is unique in pandoc's document: written in a table, not shared
+        ["<div><h2>Foo</h2></div>", "<div><table><tr><td><h2>Foo</h2></td></tr></table></div>"],
     ],
 )
 def test_blank_edges_survive_a_batch(bodies: list[str]) -> None:
