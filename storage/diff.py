@@ -171,17 +171,25 @@ def same_words(old_body: str, new_body: str, hosts: Mapping[str, str] | None = N
 _HOSTED = re.compile(r'(?P<head>(?:href|src)="https?://)(?P<host>[^/"\s]+)')
 
 
-def _rehomed_tokens(body: str, hosts: Mapping[str, str] | None) -> list[Token]:
+def _rehomed_tokens(body: str, hosts: Mapping[str, str] | None) -> tuple[Token, ...]:
     """The visible tokens, each link's host written as the one ``hosts`` says it equals."""
+    return _rehomed(body, tuple(sorted(hosts.items())) if hosts else ())
+
+
+@functools.lru_cache(maxsize=16)
+def _rehomed(body: str, hosts: tuple[tuple[str, str], ...]) -> tuple[Token, ...]:
+    # Recording an edit asks for a body's visible tokens up to four times (its kinds, whether it
+    # reverts an older revision, the event's word diff): the few bodies compared last are kept.
     text = visible(body)
     if hosts:
-        text = _HOSTED.sub(lambda m: m["head"] + hosts.get(m["host"].lower(), m["host"]), text)
-    return tokens(text)
+        same = dict(hosts)
+        text = _HOSTED.sub(lambda m: m["head"] + same.get(m["host"].lower(), m["host"]), text)
+    return tuple(tokens(text))
 
 
 def visible_tokens(body: str) -> list[Token]:
     """The words and marks a reader sees in a Markdown body (see :func:`visible`)."""
-    return tokens(visible(body))
+    return list(_rehomed(body, ()))
 
 
 def _texts(run: Sequence[Token]) -> list[str]:
