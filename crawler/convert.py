@@ -62,8 +62,9 @@ class Partly(Protocol):
     @property
     def holes(self) -> Sequence[Any]: ...
 
-    def join(self, written: Sequence[str]) -> str:
-        """The body's Markdown, given the holes' (in order)."""
+    @property
+    def join(self) -> Callable[[Sequence[str]], str]:
+        """The body's Markdown, given the holes' (in order); it need not hold the holes."""
         ...
 
 

@@ -21,12 +21,10 @@ and the injected ``sleep`` should return early when it is set.
 from __future__ import annotations
 
 import email.utils
-import functools
 import logging
 import os
 import random
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -75,18 +73,10 @@ def make_client(
         headers={"User-Agent": agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
-        verify=tls_context(),
+        verify=True,
         transport=transport,
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
     )
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """TLS verified as httpx verifies it (certifi's CA bundle, or ``SSL_CERT_FILE``), made once
-    per process: httpx reads the bundle again for every client (~25 ms each), and a test or a
-    scheduler makes many."""
-    return httpx.create_ssl_context()
 
 
 @dataclass(frozen=True)

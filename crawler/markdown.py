@@ -28,7 +28,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 
@@ -104,15 +104,22 @@ class Partial:
     blocks: tuple[str, ...]
     holes: tuple[etree._Element, ...]
 
-    def join(self, written: Sequence[str]) -> str:
-        """The body's Markdown, given pandoc's output for each hole, in order: the blocks joined
-        by a blank line as pandoc joins them, an output's own first blank lines kept (a code
-        block's) and an empty one left out (as pandoc leaves out a block it writes as nothing)."""
-        if len(written) != len(self.holes):
-            raise ValueError(f"{len(written)} outputs for {len(self.holes)} holes")
-        outputs = iter(written)
-        blocks = [next(outputs).rstrip("\n") if b == _HOLE else b for b in self.blocks]
-        return "\n\n".join(b for b in blocks if b) + "\n"
+    @property
+    def join(self) -> Callable[[Sequence[str]], str]:
+        """The body's Markdown given pandoc's output for each hole (see :func:`_join`): it holds
+        the written blocks only, so that the holes' tree goes once their HTML is made."""
+        return functools.partial(_join, self.blocks)
+
+
+def _join(blocks: tuple[str, ...], written: Sequence[str]) -> str:
+    """The blocks joined by a blank line as pandoc joins them, each hole's place given its
+    output, in order: an output's own first blank lines kept (a code block's), an empty one left
+    out (as pandoc leaves out a block it writes as nothing)."""
+    if len(written) != blocks.count(_HOLE):
+        raise ValueError(f"{len(written)} outputs for {blocks.count(_HOLE)} holes")
+    outputs = iter(written)
+    filled = [next(outputs).rstrip("\n") if b == _HOLE else b for b in blocks]
+    return "\n\n".join(b for b in filled if b) + "\n"
 
 
 # A run of inline content: str words pieces, " " a breakable space, "\n" a hard break.
@@ -150,8 +157,10 @@ def element_to_partial(
     element: etree._Element, *, skip: Collection[etree._Element] = (), strip: Sequence[str] = ()
 ) -> str | Partial | None:
     """:func:`element_to_markdown`, or the body written but for the top-level blocks it refuses
-    (:class:`Partial`): pandoc is to write those, each alone. None where pandoc could write one
-    otherwise alone than in the body, or when every block is refused."""
+    (:class:`Partial`): pandoc is to write those, each alone. None, for pandoc to write the whole
+    body, where that is not sure (loose text, a refused element that is not a block of its own,
+    a block pandoc could write otherwise alone than in the body), when every block is refused,
+    or for an empty body."""
     copy = _body_copy(element, skip, strip)
     return None if copy is None else _write_partly(copy)
 

@@ -80,7 +80,7 @@ _TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*|[^\w\s]")
 _AUTOJUNK_ABOVE = 4000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     text: str
     spaced: bool  # whitespace stood before it in the source text
@@ -176,10 +176,12 @@ def _rehomed_tokens(body: str, hosts: Mapping[str, str] | None) -> tuple[Token, 
     return _rehomed(body, tuple(sorted(hosts.items())) if hosts else ())
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4)
 def _rehomed(body: str, hosts: tuple[tuple[str, str], ...]) -> tuple[Token, ...]:
-    # Recording an edit asks for a body's visible tokens up to four times (its kinds, whether it
-    # reverts an older revision, the event's word diff): the few bodies compared last are kept.
+    # Recording an edit asks for the new body's visible tokens two or three times (its kinds,
+    # whether it reverts an older revision, the event's word diff; ``hosts`` apart, a key of its
+    # own), and the old body's twice: the bodies compared last are kept. Few: tokens take ~27
+    # bytes a character of the body, 4.8 MB for the longest transcripts (180 KB).
     text = visible(body)
     if hosts:
         same = dict(hosts)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ssl
 from collections.abc import Callable
 
 import httpx
@@ -15,7 +14,6 @@ from crawler.fetch import (
     RetryPolicy,
     make_client,
     retry_after_seconds,
-    tls_context,
 )
 from crawler.source import Politeness, Source, load_source
 from tests.conftest import PROJECT
@@ -268,15 +266,3 @@ def test_concurrency_is_capped() -> None:
     for t in threads:
         t.join()
     assert peak[0] == 2 and f.stats.requests == 6
-
-
-def test_clients_verify_tls_with_one_context_made_once() -> None:
-    """Every client verifies certificates and host names, with the one context the process made
-    (httpx would read the CA bundle again for each client)."""
-    context = tls_context()
-    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
-    assert tls_context() is context
-    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"] > 0
-    with make_client() as one, make_client() as two:
-        pools = [c._transport._pool for c in (one, two)]  # type: ignore[attr-defined]
-        assert all(pool._ssl_context is context for pool in pools)
