@@ -119,7 +119,7 @@ def _join(blocks: tuple[str, ...], written: Sequence[str]) -> str:
         raise ValueError(f"{len(written)} outputs for {blocks.count(_HOLE)} holes")
     outputs = iter(written)
     filled = [next(outputs).rstrip("\n") if b == _HOLE else b for b in blocks]
-    return "\n\n".join(b for b in filled if b) + "\n"
+    return _document([b for b in filled if b])
 
 
 # A run of inline content: str words pieces, " " a breakable space, "\n" a hard break.
@@ -137,30 +137,23 @@ def to_markdown(html: str) -> str | None:
     return _write(root)
 
 
-def element_to_markdown(
+def element_to_partial(
     element: etree._Element, *, skip: Collection[etree._Element] = (), strip: Sequence[str] = ()
-) -> str | None:
+) -> str | Partial | None:
     """What :func:`to_markdown` writes for the HTML the parser makes of a page's body element
     (crawler/parse.py: the elements in ``skip`` left out, the ``strip`` attributes taken off,
     ``data-*`` a prefix, the element renamed ``div``), read from the page's lxml tree itself: no
     HTML is made and parsed again. A copy is written on; the page's tree stays as it was.
 
+    Or the body written but for the top-level blocks the writer refuses (:class:`Partial`):
+    pandoc is to write those, each alone. None, for pandoc to write the whole body, where that is
+    not sure (loose text, a refused element that is not a block of its own, a block pandoc could
+    write otherwise alone than in the body), when every block is refused, or for an empty body.
+
     The HTML's tree and this copy are the same tree: both are libxml2's reading of the same
     markup, and the writer refuses every attribute whose value bs4 would rewrite (the
     multi-valued ones: ``class``, ``rel``...). Tested on every real body and on hostile and
     fuzzed pages (tests/test_pagecut.py)."""
-    copy = _body_copy(element, skip, strip)
-    return None if copy is None else _write(copy)
-
-
-def element_to_partial(
-    element: etree._Element, *, skip: Collection[etree._Element] = (), strip: Sequence[str] = ()
-) -> str | Partial | None:
-    """:func:`element_to_markdown`, or the body written but for the top-level blocks it refuses
-    (:class:`Partial`): pandoc is to write those, each alone. None, for pandoc to write the whole
-    body, where that is not sure (loose text, a refused element that is not a block of its own,
-    a block pandoc could write otherwise alone than in the body), when every block is refused,
-    or for an empty body."""
     copy = _body_copy(element, skip, strip)
     return None if copy is None else _write_partly(copy)
 
@@ -168,7 +161,7 @@ def element_to_partial(
 def _body_copy(
     element: etree._Element, skip: Collection[etree._Element], strip: Sequence[str]
 ) -> etree._Element | None:
-    """A copy of the body element as the parser makes its HTML (see :func:`element_to_markdown`),
+    """A copy of the body element as the parser makes its HTML (see :func:`element_to_partial`),
     or None: text lxml will not set again, or attributes left on the body."""
     copy = deepcopy(element)
     copy.tail = None
@@ -217,8 +210,11 @@ def _write(root: etree._Element) -> str | None:
         blocks = _blocks(root, WIDTH)
     except Refused:
         return None
-    if not blocks:
-        return None
+    return _document(blocks) if blocks else None
+
+
+def _document(blocks: Sequence[str]) -> str:
+    """Blocks as pandoc writes a document of them: a blank line between, a newline at the end."""
     return "\n\n".join(blocks) + "\n"
 
 
@@ -229,7 +225,7 @@ def _write_partly(root: etree._Element) -> str | Partial | None:
     except Refused:
         return None
     if not holes:
-        return "\n\n".join(blocks) + "\n" if blocks else None
+        return _document(blocks) if blocks else None
     if all(b == _HOLE for b in blocks) or any(map(_read_whole, root.iter(tag=etree.Element))):
         return None  # pandoc's whole, in one document
     return Partial(tuple(blocks), tuple(holes))

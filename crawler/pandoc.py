@@ -205,6 +205,8 @@ class Pandoc:
         """The bodies the native writer takes, written by it; the others by pandoc, batched."""
         done = [self._native(html) for html in htmls]
         rest = [html for html, out in zip(htmls, done, strict=True) if out is None]
+        if not rest:
+            return [out for out in done if out is not None]  # not waiting for the lock for nothing
         if self._writes_natively():
             jobs = 1  # one pandoc process at a time for what the native writer refuses
         with self._leftovers():

@@ -46,7 +46,7 @@ def same(html: str | bytes, url: str = URL) -> None:
 
 def written_from_the_tree_as_from_the_html(extracted: Extracted) -> None:
     """The native writer's Markdown of the body read from the page's tree is what it writes for
-    the body's HTML (:func:`crawler.markdown.element_to_markdown`); a body it wrote but for some
+    the body's HTML (:func:`crawler.markdown.element_to_partial`); a body it wrote but for some
     blocks, those converted alone and joined, is what pandoc writes for the whole body."""
     assert extracted.body.markdown == to_markdown(extracted.body_html)
     pending = extracted.body.pending
